@@ -1,0 +1,50 @@
+/* loader.h: finding, checking and loading plugin .so files. */
+#ifndef TC_LOADER_H
+#define TC_LOADER_H
+
+#include <stddef.h>
+#include <tocsin/plugin.h>
+
+/* One loaded plugin file. */
+struct tc_plugin {
+    const struct tocsin_plugin *desc;
+    char *path;     /* full path of the .so */
+    void *dl;       /* dlopen handle */
+    struct tc_plugin *next;
+};
+
+/* Plugins load only from one directory. */
+struct tc_loader {
+    char *dir;
+    struct tc_plugin *loaded;  /* each file opened once */
+};
+
+struct tc_loader *tc_loader_new(const char *dir);
+void tc_loader_free(struct tc_loader *l); /* dlcloses everything */
+
+/* "input"/"sink"/"policy" and back; kind_parse returns 0 when unknown. */
+const char *tc_kind_name(enum tocsin_kind kind);
+enum tocsin_kind tc_kind_parse(const char *name);
+
+/* Load <dir>/<kind>_<name>.so (once; later calls return the same plugin).
+ * Refuses, with err naming the file: a name with '/' or "..", a missing or
+ * non-regular file, a file writable by group or others, dlopen failure,
+ * no `tocsin_plugin` symbol, wrong magic, another ABI major, a descriptor
+ * smaller than its minor requires, a kind or name that differ from the
+ * file name, a missing create (or deliver for sinks, evaluate for policies). */
+const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kind,
+                                       const char *name, char *err, size_t errlen);
+
+/* Load a plugin file by its path (any directory): the checks above. For
+ * --list-plugins and tests. The caller frees with tc_plugin_close. */
+struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen);
+void tc_plugin_close(struct tc_plugin *p);
+
+/* Calls fn for every *.so in the directory, sorted by name: with the
+ * plugin when it loads, or with NULL and the reason when it does not. */
+void tc_loader_scan(const char *dir,
+                    void (*fn)(void *arg, const char *path, const struct tc_plugin *p,
+                               const char *err),
+                    void *arg);
+
+#endif

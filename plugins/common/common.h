@@ -1,0 +1,50 @@
+/* common.h: helpers shared by the core and the bundled plugins (linked
+ * statically into each): times, label fingerprints, alerts as JSON.
+ * Not part of the SDK; third-party plugins need only <tocsin/plugin.h>. */
+#ifndef TOCSIN_COMMON_H
+#define TOCSIN_COMMON_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <tocsin/plugin.h>
+
+/* RFC 3339 ("2026-11-23T03:12:45.123Z", "...+02:00") to ms since the
+ * epoch. Returns 0, or -1 when s is not such a time. */
+int tc_time_parse(const char *s, int64_t *ms);
+/* ms since the epoch to "2026-11-23T03:12:45.123Z" (buf >= 32 bytes). */
+char *tc_time_format(int64_t ms, char *buf, size_t size);
+
+/* Alertmanager's label-set fingerprint: names sorted, FNV-1a 64 over
+ * name 0xff value 0xff ... Empty values are skipped, as Alertmanager does. */
+uint64_t tc_fingerprint(const struct tocsin_kv *labels, size_t n);
+/* The fingerprint as 16 hex digits (buf >= 17 bytes). */
+char *tc_fingerprint_hex(const struct tocsin_kv *labels, size_t n, char *buf);
+
+/* "critical", "high", "medium", "low", "info" and the aliases "P0".."P4",
+ * "error" (high), "warning" (medium). Case-insensitive. 0 or -1. */
+int tc_severity_parse(const char *s, enum tocsin_severity *out);
+
+/* An alert parsed from JSON: strings borrow from the json_t it came from,
+ * which must outlive it; the kv arrays are owned and freed by release. */
+struct tc_alert {
+    struct tocsin_alert a;
+    struct tocsin_kv *kv;   /* storage behind labels, annotations, links */
+};
+
+/* The native schema (README "Alert schema"). Fields: dedup_key, status,
+ * severity, summary, details, source, service, labels, annotations, links,
+ * started_at, received_at, ended_at, expires_at. Unknown fields are
+ * ignored. Returns 0, or -1 with err naming the field. */
+int tc_alert_from_json(const json_t *obj, struct tc_alert *out, char *err, size_t errlen);
+void tc_alert_release(struct tc_alert *alert);
+/* The native schema as a new JSON object (times as RFC 3339, unset ones
+ * left out). */
+json_t *tc_alert_to_json(const struct tocsin_alert *a);
+
+/* A {"k": "v", ...} object from a kv array, and back. from_json stores a
+ * malloc()ed array in *out whose strings borrow from obj. */
+json_t *tc_kv_to_json(const struct tocsin_kv *kv, size_t n);
+int tc_kv_from_json(const json_t *obj, const char *field, struct tocsin_kv **out,
+                    size_t *n, char *err, size_t errlen);
+
+#endif
