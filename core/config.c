@@ -1,0 +1,491 @@
+/* config.c: reading tocsin.conf: the daemon group, plugin instances checked
+ * against their option tables, and routes. Every problem is collected so
+ * --check-config can show them all at once. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "options.h"
+
+#ifndef PKGLIBDIR
+#define PKGLIBDIR "/usr/local/lib/tocsin"
+#endif
+
+/* The daemon group goes through the same typed-option machinery as plugins,
+ * so its errors read the same. log_level is checked by hand (an enum). */
+static const struct tocsin_option daemon_options[] = {
+    { "listen", TOCSIN_OPT_STRING, "127.0.0.1:9099", 0,
+      offsetof(struct tc_daemon_conf, listen), "HOST:PORT of the HTTP listener." },
+    { "state_dir", TOCSIN_OPT_STRING, "/var/lib/tocsin", 0,
+      offsetof(struct tc_daemon_conf, state_dir), "Where the SQLite store lives." },
+    { "plugin_dir", TOCSIN_OPT_STRING, PKGLIBDIR, 0,
+      offsetof(struct tc_daemon_conf, plugin_dir), "Where plugins are loaded from." },
+    { "external_url", TOCSIN_OPT_STRING, "", 0,
+      offsetof(struct tc_daemon_conf, external_url), "Public URL, for links." },
+    { "max_body", TOCSIN_OPT_SIZE, "1M", 0,
+      offsetof(struct tc_daemon_conf, max_body), "Largest request body accepted." },
+    { "intake_queue", TOCSIN_OPT_INT, "10000", 0,
+      offsetof(struct tc_daemon_conf, intake_queue), "Alerts waiting to be stored." },
+    { "drain_timeout", TOCSIN_OPT_DURATION, "10s", 0,
+      offsetof(struct tc_daemon_conf, drain_timeout_ms), "Time to finish on SIGTERM." },
+    { "http_timeout", TOCSIN_OPT_DURATION, "10s", 0,
+      offsetof(struct tc_daemon_conf, http_timeout_ms), "Default outbound HTTP timeout." },
+    { "retention", TOCSIN_OPT_DURATION, "30d", 0,
+      offsetof(struct tc_daemon_conf, retention_ms), "How long resolved incidents stay." },
+    { 0 }
+};
+
+/* Options the core reads from every sink block besides its plugin's own. */
+static const struct tocsin_option sink_core_options[] = {
+    { "concurrency", TOCSIN_OPT_INT, "4", 0,
+      offsetof(struct tc_instance_conf, concurrency), "Deliveries at once (1..64)." },
+    { "max_attempts", TOCSIN_OPT_INT, "12", 0,
+      offsetof(struct tc_instance_conf, max_attempts), "Attempts before giving up." },
+    { "retry_base", TOCSIN_OPT_DURATION, "1s", 0,
+      offsetof(struct tc_instance_conf, retry_base_ms), "First retry delay." },
+    { "retry_max", TOCSIN_OPT_DURATION, "5m", 0,
+      offsetof(struct tc_instance_conf, retry_max_ms), "Longest retry delay." },
+    { 0 }
+};
+
+static const char *const reserved_plain[] = { "id", "plugin", NULL };
+static const char *const reserved_sink[] = { "id", "plugin", "concurrency", "max_attempts",
+                                             "retry_base", "retry_max", NULL };
+static const char *const top_level[] = { "daemon", "inputs", "policies", "sinks", "routes",
+                                         NULL };
+
+struct loading {
+    struct tc_config *c;
+    struct tc_errors *errs;
+};
+
+static const char *file_of(const struct loading *ld, const config_setting_t *s)
+{
+    const char *f = s ? config_setting_source_file(s) : NULL;
+
+    return f ? f : ld->c->path;
+}
+
+TOCSIN_PRINTF(3, 4)
+static void fail(struct loading *ld, const config_setting_t *at, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tc_errors_add(ld->errs, "%s:%u: %s", file_of(ld, at), config_setting_source_line(at), msg);
+}
+
+static const char *closest(const char *const *names, const char *key)
+{
+    const char *best = NULL;
+    size_t d, best_d = 3;
+
+    for (; *names; names++)
+        if ((d = tc_edit_distance(key, *names)) < best_d)
+            best_d = d, best = *names;
+    return best;
+}
+
+/* The setting to blame: the key when it was written, else its block. */
+static const config_setting_t *at_key(const config_setting_t *block, const char *key)
+{
+    const config_setting_t *s = config_setting_get_member(block, key);
+
+    return s ? s : block;
+}
+
+static int valid_listen(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    long port = 0;
+    const char *p;
+
+    if (!colon || colon == s || !colon[1] || strlen(colon + 1) > 5)
+        return 0;
+    for (p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        port = port * 10 + (*p - '0');
+    }
+    if (port > 65535)
+        return 0;
+    /* An IPv6 address is bracketed, so its own colons are not the port's. */
+    if (s[0] == '[')
+        return colon[-1] == ']';
+    return memchr(s, ':', (size_t)(colon - s)) == NULL;
+}
+
+static void load_daemon(struct loading *ld, const config_setting_t *block)
+{
+    static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+    static const char *const reserved[] = { "log_level", NULL };
+    struct tc_daemon_conf *d = &ld->c->daemon;
+    const config_setting_t *s;
+    config_t empty;
+    int i;
+
+    d->log_level = TOCSIN_LOG_INFO;
+    if (!block || !config_setting_is_group(block)) {
+        if (block)
+            fail(ld, block, "daemon must be a group: daemon = { listen = \"...\"; };");
+        /* Defaults still apply, so later checks see a complete daemon. */
+        config_init(&empty);
+        tc_options_fill(daemon_options, config_root_setting(&empty), NULL, "daemon", d,
+                        ld->errs);
+        config_destroy(&empty);
+        return;
+    }
+    tc_options_fill(daemon_options, block, reserved, "daemon", d, ld->errs);
+
+    if ((s = config_setting_get_member(block, "log_level"))) {
+        const char *v = config_setting_type(s) == CONFIG_TYPE_STRING
+                            ? config_setting_get_string(s) : NULL;
+
+        for (i = 0; v && levels[i] && strcmp(levels[i], v) != 0; i++)
+            ;
+        if (v && levels[i])
+            d->log_level = i;
+        else if (v)
+            fail(ld, s, "daemon: log_level must be error, warn, info or debug, not \"%s\"", v);
+        else
+            fail(ld, s, "daemon: log_level must be a string: error, warn, info or debug");
+    }
+    if (d->listen && !valid_listen(d->listen))
+        fail(ld, at_key(block, "listen"),
+             "daemon: listen must be HOST:PORT (like \"127.0.0.1:9099\"), not \"%s\"",
+             d->listen);
+    if (d->max_body < 1)
+        fail(ld, at_key(block, "max_body"), "daemon: max_body must be at least 1 byte");
+    if (d->intake_queue < 1)
+        fail(ld, at_key(block, "intake_queue"), "daemon: intake_queue must be at least 1, not %lld",
+             (long long)d->intake_queue);
+    if (d->http_timeout_ms < 1)
+        fail(ld, at_key(block, "http_timeout"), "daemon: http_timeout must be more than 0");
+    if (d->retention_ms < 1)
+        fail(ld, at_key(block, "retention"), "daemon: retention must be more than 0");
+}
+
+static int valid_id(const char *id)
+{
+    if (!*id)
+        return 0;
+    for (; *id; id++)
+        if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z') ||
+              (*id >= '0' && *id <= '9') || *id == '_' || *id == '.' || *id == '-'))
+            return 0;
+    return 1;
+}
+
+static const struct tc_instance_conf *find_id(const struct tc_config *c, const char *id)
+{
+    struct tc_instance_conf *const lists[] = { c->inputs, c->policies, c->sinks };
+    const size_t counts[] = { c->n_inputs, c->n_policies, c->n_sinks };
+    size_t k, i;
+
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < counts[k]; i++)
+            if (lists[k][i].id && strcmp(lists[k][i].id, id) == 0)
+                return &lists[k][i];
+    return NULL;
+}
+
+/* Only a string member; reports a missing or mistyped one. */
+static const char *string_member(struct loading *ld, const config_setting_t *g,
+                                 const char *what, const char *key)
+{
+    const config_setting_t *s = config_setting_get_member(g, key);
+
+    if (!s) {
+        fail(ld, g, "%s: missing \"%s\"", what, key);
+        return NULL;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        fail(ld, s, "%s: \"%s\" must be a string", what, key);
+        return NULL;
+    }
+    return config_setting_get_string(s);
+}
+
+static void load_sink_core(struct loading *ld, const config_setting_t *g,
+                           struct tc_instance_conf *inst, const char *context)
+{
+    const char **others;
+    int n = config_setting_length(g), i, k = 0;
+
+    /* Everything that is not a core option belongs to the plugin (or was
+     * already reported by its table): reserve it here. */
+    others = calloc((size_t)n + 1, sizeof *others);
+    if (!others) {
+        fail(ld, g, "%s: out of memory", context);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        const char *name = config_setting_name(config_setting_get_elem(g, (unsigned)i));
+        const struct tocsin_option *o;
+
+        for (o = sink_core_options; o->name && strcmp(o->name, name) != 0; o++)
+            ;
+        if (!o->name)
+            others[k++] = name;
+    }
+    tc_options_fill(sink_core_options, g, others, context, inst, ld->errs);
+    free(others);
+
+    if (inst->concurrency < 1 || inst->concurrency > 64)
+        fail(ld, at_key(g, "concurrency"), "%s: concurrency must be between 1 and 64, not %lld",
+             context, (long long)inst->concurrency);
+    if (inst->max_attempts < 1)
+        fail(ld, at_key(g, "max_attempts"), "%s: max_attempts must be at least 1, not %lld",
+             context, (long long)inst->max_attempts);
+    if (inst->retry_base_ms < 1)
+        fail(ld, at_key(g, "retry_base"), "%s: retry_base must be more than 0", context);
+    else if (inst->retry_max_ms < inst->retry_base_ms)
+        fail(ld, at_key(g, "retry_max"), "%s: retry_max must not be less than retry_base",
+             context);
+}
+
+static void load_instance(struct loading *ld, const config_setting_t *g, enum tocsin_kind kind,
+                          int index, struct tc_instance_conf *inst)
+{
+    const char *kname = tc_kind_name(kind);
+    const config_setting_t *idset = config_setting_get_member(g, "id");
+    const struct tc_instance_conf *first;
+    const char *id, *plugin;
+    char what[64], context[256], err[1024];
+
+    inst->kind = kind;
+    inst->line = (int)config_setting_source_line(g);
+    snprintf(what, sizeof what, "%s #%d", kname, index + 1);
+    id = string_member(ld, g, what, "id");
+    if (id && !valid_id(id)) {
+        fail(ld, idset, "%s: id \"%s\" may only contain letters, digits, '_', '.' and '-'",
+             what, id);
+        id = NULL;
+    }
+    if (id) {
+        if ((first = find_id(ld->c, id)))
+            fail(ld, idset, "duplicate instance id \"%s\" (first declared at %s:%d)", id,
+                 file_of(ld, g), first->line);
+        inst->id = strdup(id);
+        snprintf(what, sizeof what, "%s \"%s\"", kname, id);
+    }
+    plugin = string_member(ld, g, what, "plugin");
+    if (!plugin)
+        return;
+    inst->plugin = strdup(plugin);
+    snprintf(context, sizeof context, "%s (%s)", what, plugin);
+
+    inst->plugin_ref = tc_loader_load(ld->c->loader, kind, plugin, err, sizeof err);
+    if (!inst->plugin_ref) {
+        fail(ld, at_key(g, "plugin"), "%s: cannot load plugin \"%s\": %s", what, plugin, err);
+        /* The plugin's options are unknown; the core's can still be checked. */
+        if (kind == TOCSIN_SINK)
+            load_sink_core(ld, g, inst, context);
+        return;
+    }
+    inst->conf = calloc(1, inst->plugin_ref->desc->conf_size ? inst->plugin_ref->desc->conf_size
+                                                             : 1);
+    if (!inst->conf) {
+        fail(ld, g, "%s: out of memory", context);
+        return;
+    }
+    tc_options_fill(inst->plugin_ref->desc->options, g,
+                    kind == TOCSIN_SINK ? reserved_sink : reserved_plain, context, inst->conf,
+                    ld->errs);
+    if (kind == TOCSIN_SINK)
+        load_sink_core(ld, g, inst, context);
+}
+
+static void load_section(struct loading *ld, const config_setting_t *root, const char *name,
+                         enum tocsin_kind kind, struct tc_instance_conf **out, size_t *n_out)
+{
+    const config_setting_t *list = config_setting_get_member(root, name);
+    int n, i;
+
+    if (!list)
+        return;
+    if (!config_setting_is_list(list) &&
+        !(config_setting_is_array(list) && config_setting_length(list) == 0)) {
+        fail(ld, list, "%s must be a list: %s = ( { id = \"...\"; plugin = \"...\"; } );",
+             name, name);
+        return;
+    }
+    n = config_setting_length(list);
+    *out = calloc((size_t)n + 1, sizeof **out);
+    if (!*out) {
+        fail(ld, list, "%s: out of memory", name);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+
+        /* Counted first, so find_id and tc_config_free see every entry. */
+        (*n_out)++;
+        if (!config_setting_is_group(g)) {
+            (*out)[i].kind = kind;
+            (*out)[i].line = (int)config_setting_source_line(g);
+            fail(ld, g, "%s: item %d must be a group like { id = \"...\"; plugin = \"...\"; }",
+                 name, i + 1);
+            continue;
+        }
+        load_instance(ld, g, kind, i, &(*out)[i]);
+    }
+}
+
+static void load_routes(struct loading *ld, const config_setting_t *root)
+{
+    struct tc_config *c = ld->c;
+    const char **ids = calloc(c->n_sinks + 1, sizeof *ids);
+    size_t i;
+
+    if (!ids) {
+        tc_errors_add(ld->errs, "%s: out of memory", c->path);
+        return;
+    }
+    for (i = 0; i < c->n_sinks; i++)
+        ids[i] = c->sinks[i].id ? c->sinks[i].id : "";
+    c->routes = tc_routes_parse(config_setting_get_member(root, "routes"), c->path, ids,
+                                c->n_sinks, ld->errs);
+    free(ids);
+}
+
+static void check_top_level(struct loading *ld, const config_setting_t *root)
+{
+    int n = config_setting_length(root), i, k;
+
+    for (i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(s), *hint;
+
+        for (k = 0; top_level[k] && strcmp(top_level[k], name) != 0; k++)
+            ;
+        if (top_level[k])
+            continue;
+        if ((hint = closest(top_level, name)))
+            fail(ld, s, "unknown top-level setting \"%s\"; did you mean \"%s\"?", name, hint);
+        else
+            fail(ld, s, "unknown top-level setting \"%s\" (daemon, inputs, policies, sinks, "
+                 "routes)", name);
+    }
+}
+
+static int read_file(struct loading *ld, config_t *cfg)
+{
+    const char *path = ld->c->path;
+    char *dir, *slash;
+    FILE *f;
+
+    /* libconfig says only "file I/O error": find out why first. */
+    f = fopen(path, "r");
+    if (!f) {
+        tc_errors_add(ld->errs, "%s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    /* @include paths are relative to the file, not to the cwd. */
+    dir = strdup(path);
+    if (dir && (slash = strrchr(dir, '/'))) {
+        *slash = '\0';
+        config_set_include_dir(cfg, *dir ? dir : "/");
+    }
+    if (!config_read_file(cfg, path)) {
+        if (config_error_type(cfg) == CONFIG_ERR_PARSE)
+            tc_errors_add(ld->errs, "%s:%d: syntax error: %s",
+                          config_error_file(cfg) ? config_error_file(cfg) : path,
+                          config_error_line(cfg), config_error_text(cfg));
+        else
+            tc_errors_add(ld->errs, "%s: cannot read: %s", path, config_error_text(cfg));
+        free(dir);
+        return -1;
+    }
+    free(dir);
+    return 0;
+}
+
+struct tc_config *tc_config_load(const char *path, const char *plugin_dir,
+                                 struct tc_errors *errs)
+{
+    struct loading ld = { NULL, errs };
+    size_t before = errs->n;
+    const config_setting_t *root;
+    config_t cfg;
+
+    ld.c = calloc(1, sizeof *ld.c);
+    if (!ld.c || !(ld.c->path = strdup(path))) {
+        free(ld.c);
+        tc_errors_add(errs, "%s: out of memory", path);
+        return NULL;
+    }
+    config_init(&cfg);
+    if (read_file(&ld, &cfg) < 0)
+        goto out;
+    root = config_root_setting(&cfg);
+    check_top_level(&ld, root);
+    load_daemon(&ld, config_setting_get_member(root, "daemon"));
+    if (plugin_dir) {
+        free(ld.c->daemon.plugin_dir);
+        ld.c->daemon.plugin_dir = strdup(plugin_dir);
+    }
+    ld.c->loader = tc_loader_new(ld.c->daemon.plugin_dir ? ld.c->daemon.plugin_dir : PKGLIBDIR);
+    if (!ld.c->loader) {
+        tc_errors_add(errs, "%s: out of memory", path);
+        goto out;
+    }
+    load_section(&ld, root, "inputs", TOCSIN_INPUT, &ld.c->inputs, &ld.c->n_inputs);
+    load_section(&ld, root, "policies", TOCSIN_POLICY, &ld.c->policies, &ld.c->n_policies);
+    load_section(&ld, root, "sinks", TOCSIN_SINK, &ld.c->sinks, &ld.c->n_sinks);
+    load_routes(&ld, root);
+out:
+    config_destroy(&cfg);
+    if (errs->n > before) {
+        tc_config_free(ld.c);
+        return NULL;
+    }
+    return ld.c;
+}
+
+static void free_instances(struct tc_instance_conf *list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (list[i].conf && list[i].plugin_ref)
+            tc_options_free(list[i].plugin_ref->desc->options, list[i].conf);
+        free(list[i].conf);
+        free(list[i].id);
+        free(list[i].plugin);
+    }
+    free(list);
+}
+
+void tc_config_free(struct tc_config *c)
+{
+    if (!c)
+        return;
+    tc_routes_free(c->routes);
+    /* Confs first: their option tables live in the plugins' mappings. */
+    free_instances(c->inputs, c->n_inputs);
+    free_instances(c->policies, c->n_policies);
+    free_instances(c->sinks, c->n_sinks);
+    tc_options_free(daemon_options, &c->daemon);
+    tc_loader_free(c->loader);
+    free(c->path);
+    free(c);
+}
+
+const struct tc_instance_conf *tc_config_sink(const struct tc_config *c, const char *id)
+{
+    size_t i;
+
+    for (i = 0; c && id && i < c->n_sinks; i++)
+        if (c->sinks[i].id && strcmp(c->sinks[i].id, id) == 0)
+            return &c->sinks[i];
+    return NULL;
+}

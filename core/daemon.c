@@ -1,0 +1,202 @@
+/* daemon.c: bringing tocsind up in order, and down again gracefully. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "daemon.h"
+#include "httpclient.h"
+#include "log.h"
+#include "loader.h"
+
+static struct tc_instance *make_instances(struct tc_daemon *d,
+                                          const struct tc_instance_conf *confs, size_t n)
+{
+    struct tc_instance *v = calloc(n ? n : 1, sizeof *v);
+    size_t i;
+
+    for (i = 0; v && i < n; i++) {
+        v[i].conf = &confs[i];
+        v[i].plugin = confs[i].plugin_ref->desc;
+        v[i].d = d;
+        tc_host_init(&v[i]);
+    }
+    return v;
+}
+
+static int create_all(struct tc_instance *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        int rc = v[i].plugin->create(&v[i].host, v[i].conf->conf, &v[i].self);
+
+        if (rc != TOCSIN_OK) {
+            tc_error("%s \"%s\" (%s): create failed", tc_kind_name(v[i].conf->kind),
+                     v[i].conf->id, v[i].conf->plugin);
+            return -1;
+        }
+        v[i].created = 1;
+    }
+    return 0;
+}
+
+static int start_all(struct tc_instance *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (v[i].plugin->start && v[i].plugin->start(v[i].self) != TOCSIN_OK) {
+            tc_error("%s \"%s\" (%s): start failed", tc_kind_name(v[i].conf->kind),
+                     v[i].conf->id, v[i].conf->plugin);
+            return -1;
+        }
+        v[i].started = 1;
+    }
+    return 0;
+}
+
+static void stop_all(struct tc_daemon *d, struct tc_instance *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; v && i < n; i++) {
+        if (d->timers)
+            tc_timers_cancel_owner(d->timers, &v[i]);
+        if (v[i].started && v[i].plugin->stop)
+            v[i].plugin->stop(v[i].self);
+        v[i].started = 0;
+    }
+}
+
+static void destroy_all(struct tc_instance *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; v && i < n; i++) {
+        if (v[i].created && v[i].plugin->destroy)
+            v[i].plugin->destroy(v[i].self);
+        v[i].created = 0;
+    }
+    free(v);
+}
+
+/* Tools and tests find an ephemeral port here; written atomically. */
+static int write_addr_file(struct tc_daemon *d)
+{
+    char tmp[PATH_MAX + 8];
+    FILE *f;
+
+    snprintf(d->addr_file, sizeof d->addr_file, "%s/tocsind.addr", d->cfg->daemon.state_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", d->addr_file);
+    f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", d->bound) < 0 || fclose(f) != 0 || rename(tmp, d->addr_file)) {
+        tc_error("cannot write %s: %s", d->addr_file, strerror(errno));
+        d->addr_file[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
+{
+    struct tc_daemon *d = calloc(1, sizeof *d);
+    char err[512];
+    size_t i;
+
+    if (!d)
+        return -1;
+    *out = NULL;
+    d->cfg = cfg;
+    if (tc_store_open(cfg->daemon.state_dir, &d->store, err, sizeof err) < 0) {
+        tc_error("store: %s", err);
+        goto fail;
+    }
+    d->http = tc_http_new(cfg->daemon.max_body);
+    d->timers = tc_timers_start();
+    d->sinks = make_instances(d, cfg->sinks, cfg->n_sinks);
+    d->policies = make_instances(d, cfg->policies, cfg->n_policies);
+    d->inputs = make_instances(d, cfg->inputs, cfg->n_inputs);
+    d->policy_refs = calloc(cfg->n_policies + 1, sizeof *d->policy_refs);
+    d->sink_refs = calloc(cfg->n_sinks + 1, sizeof *d->sink_refs);
+    if (!d->http || !d->timers || !d->sinks || !d->policies || !d->inputs || !d->policy_refs ||
+        !d->sink_refs)
+        goto fail;
+    if (tc_api_register(d) < 0 || create_all(d->sinks, cfg->n_sinks) < 0 ||
+        create_all(d->policies, cfg->n_policies) < 0 ||
+        create_all(d->inputs, cfg->n_inputs) < 0)
+        goto fail;
+    for (i = 0; i < cfg->n_sinks; i++)
+        d->sink_refs[i] = (struct tc_sink_ref){ d->sinks[i].conf, d->sinks[i].plugin,
+                                                d->sinks[i].self };
+    for (i = 0; i < cfg->n_policies; i++)
+        d->policy_refs[i] = (struct tc_policy_ref){ d->policies[i].conf->id,
+                                                    d->policies[i].plugin,
+                                                    d->policies[i].self };
+    d->dispatcher = tc_dispatcher_new(d->store, cfg, d->sink_refs, cfg->n_sinks);
+    if (!d->dispatcher)
+        goto fail;
+    d->pipeline = tc_pipeline_start(d->store, cfg, d->policy_refs, cfg->n_policies,
+                                    d->dispatcher);
+    if (!d->pipeline || tc_dispatcher_start(d->dispatcher, d->pipeline) < 0) {
+        tc_error("cannot start the pipeline");
+        goto fail;
+    }
+    if (start_all(d->sinks, cfg->n_sinks) < 0 || start_all(d->policies, cfg->n_policies) < 0 ||
+        start_all(d->inputs, cfg->n_inputs) < 0)
+        goto fail;
+    if (tc_http_start(d->http, cfg->daemon.listen, d->bound, sizeof d->bound, err,
+                      sizeof err) < 0) {
+        tc_error("%s", err);
+        goto fail;
+    }
+    write_addr_file(d);
+    atomic_store(&d->ready, 1);
+    tc_info("tocsind %s listening on %s (%zu inputs, %zu policies, %zu sinks)",
+            PACKAGE_VERSION, d->bound, cfg->n_inputs, cfg->n_policies, cfg->n_sinks);
+    *out = d;
+    return 0;
+fail:
+    tc_daemon_stop(d);
+    return -1;
+}
+
+void tc_daemon_stop(struct tc_daemon *d)
+{
+    const struct tc_config *cfg;
+
+    if (!d)
+        return;
+    cfg = d->cfg;
+    atomic_store(&d->ready, 0);
+    if (d->addr_file[0])
+        unlink(d->addr_file);
+    /* Intake first: nothing new comes in while we finish what we have. */
+    if (d->pipeline)
+        tc_pipeline_close_intake(d->pipeline);
+    tc_http_stop(d->http);
+    stop_all(d, d->inputs, cfg->n_inputs);
+    if (d->dispatcher && d->pipeline) {
+        tc_dispatcher_drain(d->dispatcher, tc_now_ms() + cfg->daemon.drain_timeout_ms);
+        if (tc_dispatcher_pending(d->dispatcher) > 0)
+            tc_info("%lld notifications stay pending for the next start",
+                    (long long)tc_dispatcher_pending(d->dispatcher));
+    }
+    tc_dispatcher_free(d->dispatcher);
+    tc_pipeline_stop(d->pipeline);
+    stop_all(d, d->policies, cfg->n_policies);
+    stop_all(d, d->sinks, cfg->n_sinks);
+    tc_timers_stop(d->timers);
+    d->timers = NULL;
+    destroy_all(d->inputs, cfg->n_inputs);
+    destroy_all(d->policies, cfg->n_policies);
+    destroy_all(d->sinks, cfg->n_sinks);
+    tc_http_free(d->http);
+    free(d->policy_refs);
+    free(d->sink_refs);
+    tc_store_close(d->store);
+    free(d);
+}

@@ -1,0 +1,170 @@
+/* host.c: the host services of plugin.h, one table per instance, so every
+ * log line names the instance. Plugins reach the core only through here. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "host.h"
+#include "httpclient.h"
+#include "log.h"
+#include "loader.h"
+#include "options.h"
+
+static struct tc_instance *inst_of(const struct tocsin_host *host)
+{
+    return host->core;
+}
+
+static void host_logv(const struct tocsin_host *host, int level, const char *fmt, va_list ap)
+{
+    struct tc_instance *inst = inst_of(host);
+    char prefix[160];
+
+    snprintf(prefix, sizeof prefix, "%s %s", tc_kind_name(inst->conf->kind), inst->conf->id);
+    tc_logv(level, prefix, fmt, ap);
+}
+
+static void host_log(const struct tocsin_host *host, enum tocsin_log_level level,
+                     const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    host_logv(host, (int)level, fmt, ap);
+    va_end(ap);
+}
+
+static int host_fail(const struct tocsin_host *host, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    host_logv(host, TOCSIN_LOG_ERROR, fmt, ap);
+    va_end(ap);
+    return TOCSIN_ERROR;
+}
+
+static int64_t host_now(const struct tocsin_host *host)
+{
+    return tc_now_ms();
+}
+
+static int host_emit(const struct tocsin_host *host, const struct tocsin_alert *alerts,
+                     size_t n, char *err, size_t errlen)
+{
+    struct tc_instance *inst = inst_of(host);
+    char buf[256];
+
+    if (!err || !errlen) {
+        err = buf;
+        errlen = sizeof buf;
+    }
+    err[0] = '\0';
+    if (!inst->d->pipeline) {
+        snprintf(err, errlen, "tocsind is not running yet");
+        return TOCSIN_ESHUTDOWN;
+    }
+    return tc_pipeline_intake(inst->d->pipeline, inst->conf->id, alerts, n, err, errlen);
+}
+
+static int host_route(const struct tocsin_host *host, const char *method, const char *path,
+                      tocsin_route_fn fn, void *self)
+{
+    struct tc_instance *inst = inst_of(host);
+    char err[256], owner[160];
+    int rc;
+
+    snprintf(owner, sizeof owner, "%s \"%s\"", tc_kind_name(inst->conf->kind), inst->conf->id);
+    rc = tc_http_route(inst->d->http, method, path, fn, self, owner, err, sizeof err);
+    if (rc != TOCSIN_OK)
+        host_fail(host, "%s", err);
+    return rc;
+}
+
+static int64_t host_timer_add(const struct tocsin_host *host, int64_t delay_ms,
+                              int64_t interval_ms, void (*fn)(void *), void *self)
+{
+    struct tc_instance *inst = inst_of(host);
+
+    return tc_timers_add(inst->d->timers, inst, delay_ms, interval_ms, fn, self);
+}
+
+static void host_timer_cancel(const struct tocsin_host *host, int64_t id)
+{
+    tc_timers_cancel(inst_of(host)->d->timers, id);
+}
+
+static int host_http(const struct tocsin_host *host, const struct tocsin_http_call *call,
+                     struct tocsin_http_result *res)
+{
+    return tc_http_call(call, res, (long)inst_of(host)->d->cfg->daemon.http_timeout_ms);
+}
+
+static void host_http_free(const struct tocsin_host *host, struct tocsin_http_result *res)
+{
+    tc_http_result_free(res);
+}
+
+static struct tocsin_verdict host_http_verdict(const struct tocsin_host *host,
+                                               const struct tocsin_http_result *res)
+{
+    return tc_http_verdict(res);
+}
+
+static const void *host_option(const struct tocsin_host *host, const char *name,
+                               enum tocsin_opt_type *type)
+{
+    struct tc_instance *inst = inst_of(host);
+
+    return tc_options_get(inst->plugin->options, inst->conf->conf, name, type);
+}
+
+static int host_state_get(const struct tocsin_host *host, const char *key, char **value)
+{
+    return tc_store_state_get(inst_of(host)->d->store, host->instance_id, key, value);
+}
+
+static int host_state_put(const struct tocsin_host *host, const char *key, const char *value)
+{
+    return tc_store_state_put(inst_of(host)->d->store, host->instance_id, key, value);
+}
+
+static int host_state_delete(const struct tocsin_host *host, const char *key)
+{
+    return tc_store_state_delete(inst_of(host)->d->store, host->instance_id, key);
+}
+
+static int host_annotate(const struct tocsin_host *host, struct tocsin_policy_result *res,
+                         const char *key, const char *value)
+{
+    return tc_pipeline_annotate(res, key, value);
+}
+
+void tc_host_init(struct tc_instance *inst)
+{
+    struct tocsin_host *h = &inst->host;
+
+    h->size = sizeof *h;
+    h->abi_major = TOCSIN_ABI_MAJOR;
+    h->abi_minor = TOCSIN_ABI_MINOR;
+    h->instance_id = inst->conf->id;
+    h->external_url = inst->d->cfg->daemon.external_url;
+    h->core = inst;
+    h->log = host_log;
+    h->fail = host_fail;
+    h->now_ms = host_now;
+    h->emit = host_emit;
+    h->route = host_route;
+    h->timer_add = host_timer_add;
+    h->timer_cancel = host_timer_cancel;
+    h->http = host_http;
+    h->http_free = host_http_free;
+    h->http_verdict = host_http_verdict;
+    h->option = host_option;
+    h->state_get = host_state_get;
+    h->state_put = host_state_put;
+    h->state_delete = host_state_delete;
+    h->annotate = host_annotate;
+}

@@ -1,0 +1,309 @@
+/* incident.c: the incident state machine (pure) and the SQL that records
+ * it: incidents, their timeline and their outbox rows. Runs on the writer. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "incident.h"
+#include "log.h"
+
+enum tc_effect tc_incident_transition(enum tc_state state, enum tc_event event)
+{
+    int open = state == TC_TRIGGERED || state == TC_ACKNOWLEDGED;
+
+    switch (event) {
+    case TC_EV_FIRING:
+        return open ? TC_REPEAT : TC_OPEN;
+    case TC_EV_RESOLVED:
+        return open ? TC_CLOSE : TC_IGNORE;
+    case TC_EV_ACK:
+        return state == TC_TRIGGERED ? TC_TAKE : TC_CONFLICT;
+    case TC_EV_RESOLVE:
+        return open ? TC_CLOSE : TC_CONFLICT;
+    }
+    return TC_CONFLICT;
+}
+
+const char *tc_state_name(enum tc_state s)
+{
+    switch (s) {
+    case TC_TRIGGERED: return "triggered";
+    case TC_ACKNOWLEDGED: return "acknowledged";
+    case TC_RESOLVED: return "resolved";
+    case TC_NONE: break;
+    }
+    return "none";
+}
+
+enum tc_state tc_state_parse(const char *name)
+{
+    if (!name)
+        return TC_NONE;
+    if (strcmp(name, "triggered") == 0)
+        return TC_TRIGGERED;
+    if (strcmp(name, "acknowledged") == 0)
+        return TC_ACKNOWLEDGED;
+    if (strcmp(name, "resolved") == 0)
+        return TC_RESOLVED;
+    return TC_NONE;
+}
+
+enum {
+    ST_FIND_OPEN, ST_STATE, ST_INSERT, ST_REPEAT, ST_ACK, ST_RESOLVE, ST_TIMELINE,
+    ST_OUTBOX_ADD, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_COUNT
+};
+
+static const char *const sql[ST_COUNT] = {
+    [ST_FIND_OPEN] = "SELECT id, state FROM incidents WHERE dedup_key = ?1 AND state != 'resolved'",
+    [ST_STATE] = "SELECT state FROM incidents WHERE id = ?1",
+    [ST_INSERT] = "INSERT INTO incidents (dedup_key, state, severity, summary, source, service,"
+                  " first_seen, last_seen, expires_at, suppressed, alert)"
+                  " VALUES (?1, 'triggered', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)",
+    [ST_REPEAT] = "UPDATE incidents SET occurrences = occurrences + 1, last_seen = ?2,"
+                  " expires_at = ?3, alert = ?4 WHERE id = ?1",
+    [ST_ACK] = "UPDATE incidents SET state = 'acknowledged', acknowledged_at = ?2,"
+               " acknowledged_by = ?3 WHERE id = ?1",
+    [ST_RESOLVE] = "UPDATE incidents SET state = 'resolved', resolved_at = ?2,"
+                   " resolved_by = ?3, resolution_note = ?4 WHERE id = ?1",
+    [ST_TIMELINE] = "INSERT INTO timeline (incident_id, at, kind, actor, detail)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox (incident_id, sink, action, next_at, created_at,"
+                      " updated_at, actor, note) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6)"
+                      " ON CONFLICT (incident_id, action, sink) DO NOTHING",
+    [ST_TRIGGER_SINKS] = "SELECT sink FROM outbox WHERE incident_id = ?1 AND action = 'trigger'"
+                         " ORDER BY id",
+    [ST_OUTBOX_UPDATE] = "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4,"
+                         " last_error = ?5, updated_at = ?6 WHERE id = ?1",
+    [ST_PRUNE] = "DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < ?1",
+};
+
+struct tc_incidents {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+struct tc_incidents *tc_incidents_new(sqlite3 *db)
+{
+    struct tc_incidents *x = calloc(1, sizeof *x);
+    int i;
+
+    if (!x)
+        return NULL;
+    x->db = db;
+    for (i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &x->st[i], NULL) !=
+            SQLITE_OK) {
+            tc_error("store: cannot prepare statement: %s", sqlite3_errmsg(db));
+            tc_incidents_free(x);
+            return NULL;
+        }
+    }
+    return x;
+}
+
+void tc_incidents_free(struct tc_incidents *x)
+{
+    int i;
+
+    if (!x)
+        return;
+    for (i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(x->st[i]);
+    free(x);
+}
+
+static sqlite3_stmt *use(struct tc_incidents *x, int which)
+{
+    sqlite3_reset(x->st[which]);
+    sqlite3_clear_bindings(x->st[which]);
+    return x->st[which];
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Step a statement that returns no rows. */
+static int done(struct tc_incidents *x, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        tc_error("store: %s", sqlite3_errmsg(x->db));
+        return -1;
+    }
+    return 0;
+}
+
+int tc_incident_find_open(struct tc_incidents *x, const char *dedup_key, int64_t *id,
+                          enum tc_state *state)
+{
+    sqlite3_stmt *st = use(x, ST_FIND_OPEN);
+    int rc;
+
+    bind_text(st, 1, dedup_key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *state = tc_state_parse((const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    tc_error("store: %s", sqlite3_errmsg(x->db));
+    return -1;
+}
+
+int tc_incident_state(struct tc_incidents *x, int64_t id, enum tc_state *state)
+{
+    sqlite3_stmt *st = use(x, ST_STATE);
+    int rc;
+
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *state = tc_state_parse((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t tc_incident_insert(struct tc_incidents *x, const struct tc_new_incident *n)
+{
+    sqlite3_stmt *st = use(x, ST_INSERT);
+
+    bind_text(st, 1, n->dedup_key);
+    bind_text(st, 2, n->severity);
+    bind_text(st, 3, n->summary);
+    bind_text(st, 4, n->source);
+    bind_text(st, 5, n->service);
+    sqlite3_bind_int64(st, 6, n->at);
+    bind_time(st, 7, n->expires_at);
+    bind_text(st, 8, n->suppressed);
+    bind_text(st, 9, n->alert_json);
+    if (done(x, st) < 0)
+        return -1;
+    return sqlite3_last_insert_rowid(x->db);
+}
+
+int tc_incident_repeat(struct tc_incidents *x, int64_t id, int64_t at, int64_t expires_at,
+                       const char *alert_json)
+{
+    sqlite3_stmt *st = use(x, ST_REPEAT);
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    bind_time(st, 3, expires_at);
+    bind_text(st, 4, alert_json);
+    return done(x, st);
+}
+
+int tc_incident_acknowledge(struct tc_incidents *x, int64_t id, int64_t at, const char *by)
+{
+    sqlite3_stmt *st = use(x, ST_ACK);
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    bind_text(st, 3, by);
+    return done(x, st);
+}
+
+int tc_incident_resolve(struct tc_incidents *x, int64_t id, int64_t at, const char *by,
+                        const char *note)
+{
+    sqlite3_stmt *st = use(x, ST_RESOLVE);
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    bind_text(st, 3, by);
+    bind_text(st, 4, note);
+    return done(x, st);
+}
+
+int tc_timeline_add(struct tc_incidents *x, int64_t incident, int64_t at, const char *kind,
+                    const char *actor, const char *detail_json)
+{
+    sqlite3_stmt *st = use(x, ST_TIMELINE);
+
+    sqlite3_bind_int64(st, 1, incident);
+    sqlite3_bind_int64(st, 2, at);
+    bind_text(st, 3, kind);
+    bind_text(st, 4, actor);
+    bind_text(st, 5, detail_json);
+    return done(x, st);
+}
+
+int64_t tc_outbox_add(struct tc_incidents *x, int64_t incident, const char *sink,
+                      const char *action, int64_t at, const char *actor, const char *note)
+{
+    sqlite3_stmt *st = use(x, ST_OUTBOX_ADD);
+
+    sqlite3_bind_int64(st, 1, incident);
+    bind_text(st, 2, sink);
+    bind_text(st, 3, action);
+    sqlite3_bind_int64(st, 4, at);
+    bind_text(st, 5, actor);
+    bind_text(st, 6, note);
+    if (done(x, st) < 0)
+        return -1;
+    return sqlite3_changes(x->db) ? sqlite3_last_insert_rowid(x->db) : 0;
+}
+
+int tc_outbox_trigger_sinks(struct tc_incidents *x, int64_t incident,
+                            void (*fn)(void *arg, const char *sink), void *arg)
+{
+    sqlite3_stmt *st = use(x, ST_TRIGGER_SINKS);
+    char *sinks[64];
+    int rc, n = 0, i;
+
+    /* Copy first: fn may add outbox rows, which would disturb this query. */
+    sqlite3_bind_int64(st, 1, incident);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 64)
+        sinks[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    for (i = 0; i < n; i++) {
+        if (sinks[i])
+            fn(arg, sinks[i]);
+        free(sinks[i]);
+    }
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int tc_outbox_update(struct tc_incidents *x, int64_t id, const char *state, int attempts,
+                     int64_t next_at, const char *last_error, int64_t at)
+{
+    sqlite3_stmt *st = use(x, ST_OUTBOX_UPDATE);
+
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, state);
+    sqlite3_bind_int(st, 3, attempts);
+    sqlite3_bind_int64(st, 4, next_at);
+    bind_text(st, 5, last_error && *last_error ? last_error : NULL);
+    sqlite3_bind_int64(st, 6, at);
+    return done(x, st);
+}
+
+int tc_incidents_prune(struct tc_incidents *x, int64_t before, int64_t *removed)
+{
+    sqlite3_stmt *st = use(x, ST_PRUNE);
+
+    sqlite3_bind_int64(st, 1, before);
+    if (done(x, st) < 0)
+        return -1;
+    *removed = sqlite3_changes(x->db);
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* incident.h: the incident state machine and its rows (timeline, outbox). */
+#ifndef TC_INCIDENT_H
+#define TC_INCIDENT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+enum tc_state { TC_NONE = 0, TC_TRIGGERED, TC_ACKNOWLEDGED, TC_RESOLVED };
+enum tc_event { TC_EV_FIRING, TC_EV_RESOLVED, TC_EV_ACK, TC_EV_RESOLVE };
+
+/* What an event does to an incident in a state (TC_NONE: no open one). */
+enum tc_effect {
+    TC_OPEN,      /* a new incident: notify trigger */
+    TC_REPEAT,    /* bump count and last-seen, notify nobody */
+    TC_CLOSE,     /* resolve: notify resolve */
+    TC_TAKE,      /* acknowledge: notify acknowledge */
+    TC_IGNORE,    /* a resolved alert with nothing open: nothing to do */
+    TC_CONFLICT,  /* a human action that does not apply (HTTP 409) */
+};
+
+enum tc_effect tc_incident_transition(enum tc_state state, enum tc_event event);
+const char *tc_state_name(enum tc_state s);
+enum tc_state tc_state_parse(const char *name); /* TC_NONE when unknown */
+
+/* Prepared statements on the writer connection. */
+struct tc_incidents;
+
+struct tc_incidents *tc_incidents_new(sqlite3 *db);
+void tc_incidents_free(struct tc_incidents *x);
+
+/* Open incident by dedup key: 1 and *id, *state set; 0 when none; -1 error. */
+int tc_incident_find_open(struct tc_incidents *x, const char *dedup_key, int64_t *id,
+                          enum tc_state *state);
+/* State of incident id: 1 found, 0 not, -1 error. */
+int tc_incident_state(struct tc_incidents *x, int64_t id, enum tc_state *state);
+
+struct tc_new_incident {
+    const char *dedup_key, *severity, *summary, *source, *service, *alert_json;
+    int64_t at, expires_at;
+    const char *suppressed; /* reason, or NULL */
+};
+int64_t tc_incident_insert(struct tc_incidents *x, const struct tc_new_incident *n);
+int tc_incident_repeat(struct tc_incidents *x, int64_t id, int64_t at, int64_t expires_at,
+                       const char *alert_json);
+int tc_incident_acknowledge(struct tc_incidents *x, int64_t id, int64_t at, const char *by);
+int tc_incident_resolve(struct tc_incidents *x, int64_t id, int64_t at, const char *by,
+                        const char *note);
+
+int tc_timeline_add(struct tc_incidents *x, int64_t incident, int64_t at, const char *kind,
+                    const char *actor, const char *detail_json);
+
+/* A notification row; returns its id, 0 when that (incident, action,
+ * sink) exists already, -1 on error. */
+int64_t tc_outbox_add(struct tc_incidents *x, int64_t incident, const char *sink,
+                      const char *action, int64_t at, const char *actor, const char *note);
+/* Sinks that were sent the trigger of an incident: fn per sink. */
+int tc_outbox_trigger_sinks(struct tc_incidents *x, int64_t incident,
+                            void (*fn)(void *arg, const char *sink), void *arg);
+/* Record a delivery outcome; also returns the incident and action of the row. */
+int tc_outbox_update(struct tc_incidents *x, int64_t id, const char *state, int attempts,
+                     int64_t next_at, const char *last_error, int64_t at);
+/* Drop resolved incidents older than `before` (with their rows). */
+int tc_incidents_prune(struct tc_incidents *x, int64_t before, int64_t *removed);
+
+#endif

@@ -1,0 +1,340 @@
+/* loader.c: finding plugin .so files, checking their descriptor against the
+ * ABI before anything in it is used, and keeping them loaded. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "loader.h"
+
+const char *tc_kind_name(enum tocsin_kind kind)
+{
+    switch (kind) {
+    case TOCSIN_INPUT: return "input";
+    case TOCSIN_SINK: return "sink";
+    case TOCSIN_POLICY: return "policy";
+    }
+    return NULL;
+}
+
+enum tocsin_kind tc_kind_parse(const char *name)
+{
+    if (!name)
+        return 0;
+    if (strcmp(name, "input") == 0)
+        return TOCSIN_INPUT;
+    if (strcmp(name, "sink") == 0)
+        return TOCSIN_SINK;
+    if (strcmp(name, "policy") == 0)
+        return TOCSIN_POLICY;
+    return 0;
+}
+
+TOCSIN_PRINTF(3, 4)
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* The smallest descriptor a plugin built for `minor` may have. A plugin
+ * newer than us must carry at least every member we know. */
+static size_t min_size_for_minor(unsigned minor)
+{
+    if (minor == 0)
+        return TOCSIN_PLUGIN_SIZE_1_0;
+    return sizeof(struct tocsin_plugin);
+}
+
+static size_t opt_field_size(enum tocsin_opt_type t)
+{
+    switch (t) {
+    case TOCSIN_OPT_STRING: return sizeof(const char *);
+    case TOCSIN_OPT_INT:
+    case TOCSIN_OPT_DURATION:
+    case TOCSIN_OPT_SIZE: return sizeof(int64_t);
+    case TOCSIN_OPT_BOOL: return sizeof(int);
+    case TOCSIN_OPT_STRLIST: return sizeof(struct tocsin_strlist);
+    case TOCSIN_OPT_MAP: return sizeof(struct tocsin_map);
+    }
+    return 0;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash ? slash + 1 : path;
+}
+
+/* Everything after the magic/major/size checks: the descriptor is now known
+ * to be ours, so its members can be read. */
+static int check_members(const char *path, const struct tocsin_plugin *d, char *err,
+                         size_t errlen)
+{
+    const char *kind = tc_kind_name(d->kind);
+    const struct tocsin_option *o;
+    char expected[256];
+
+    if (!kind) {
+        seterr(err, errlen, "%s: unknown plugin kind %d", path, (int)d->kind);
+        return -1;
+    }
+    if (!d->name || !*d->name) {
+        seterr(err, errlen, "%s: %s plugin has no name", path, kind);
+        return -1;
+    }
+    snprintf(expected, sizeof expected, "%s_%s.so", kind, d->name);
+    if (strcmp(base_name(path), expected) != 0) {
+        seterr(err, errlen,
+               "%s: declares %s \"%s\", so the file must be named %s", path, kind,
+               d->name, expected);
+        return -1;
+    }
+    if (!d->create) {
+        seterr(err, errlen, "%s: %s \"%s\" has no create function", path, kind, d->name);
+        return -1;
+    }
+    if (d->kind == TOCSIN_SINK && !d->deliver) {
+        seterr(err, errlen, "%s: sink \"%s\" has no deliver function", path, d->name);
+        return -1;
+    }
+    if (d->kind == TOCSIN_POLICY && !d->evaluate) {
+        seterr(err, errlen, "%s: policy \"%s\" has no evaluate function", path, d->name);
+        return -1;
+    }
+    if (d->options && d->options->name && d->conf_size == 0) {
+        seterr(err, errlen, "%s: %s \"%s\" has options but a conf_size of 0", path, kind,
+               d->name);
+        return -1;
+    }
+    /* The core writes each option at its offset: a wrong table must not let
+     * it write past the conf struct. */
+    for (o = d->options; o && o->name; o++) {
+        size_t sz = opt_field_size(o->type);
+
+        if (!sz) {
+            seterr(err, errlen, "%s: option \"%s\" has unknown type %d", path, o->name,
+                   (int)o->type);
+            return -1;
+        }
+        if (o->offset > d->conf_size || sz > d->conf_size - o->offset) {
+            seterr(err, errlen,
+                   "%s: option \"%s\" (offset %zu, %zu bytes) lies outside conf_size %zu",
+                   path, o->name, o->offset, sz, d->conf_size);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen)
+{
+    const struct tocsin_plugin *d;
+    struct tc_plugin *p;
+    struct stat st;
+    char *full;
+    void *dl;
+
+    if (stat(path, &st) < 0) {
+        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        seterr(err, errlen, "%s: not a regular file", path);
+        return NULL;
+    }
+    /* Whoever can write the file can run code as tocsind. */
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        seterr(err, errlen, "plugin %s is writable by group or others; refusing to load it",
+               path);
+        return NULL;
+    }
+    /* Without a slash dlopen would search the library path instead. */
+    if (asprintf(&full, "%s%s", strchr(path, '/') ? "" : "./", path) < 0) {
+        seterr(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    dl = dlopen(full, RTLD_NOW | RTLD_LOCAL);
+    free(full);
+    if (!dl) {
+        const char *why = dlerror();
+        seterr(err, errlen, "cannot load %s: %s", path, why ? why : "dlopen failed");
+        return NULL;
+    }
+    d = dlsym(dl, TOCSIN_PLUGIN_SYMBOL);
+    if (!d) {
+        seterr(err, errlen, "%s: no symbol %s: not a tocsin plugin", path, TOCSIN_PLUGIN_SYMBOL);
+        goto fail;
+    }
+    if (d->magic != TOCSIN_PLUGIN_MAGIC) {
+        seterr(err, errlen, "%s: not a tocsin plugin (bad magic 0x%08x)", path,
+               (unsigned)d->magic);
+        goto fail;
+    }
+    if (d->abi_major != TOCSIN_ABI_MAJOR) {
+        seterr(err, errlen,
+               "%s: built for plugin ABI %u.%u, this tocsind speaks %d.%d (major versions differ)",
+               path, (unsigned)d->abi_major, (unsigned)d->abi_minor, TOCSIN_ABI_MAJOR,
+               TOCSIN_ABI_MINOR);
+        goto fail;
+    }
+    if (d->size < min_size_for_minor(d->abi_minor)) {
+        seterr(err, errlen,
+               "%s: descriptor is %u bytes, but plugin ABI %u.%u needs at least %zu "
+               "(this tocsind speaks %d.%d)",
+               path, (unsigned)d->size, (unsigned)d->abi_major, (unsigned)d->abi_minor,
+               min_size_for_minor(d->abi_minor), TOCSIN_ABI_MAJOR, TOCSIN_ABI_MINOR);
+        goto fail;
+    }
+    if (check_members(path, d, err, errlen) < 0)
+        goto fail;
+    p = calloc(1, sizeof *p);
+    if (!p || !(p->path = strdup(path))) {
+        free(p);
+        seterr(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    p->desc = d;
+    p->dl = dl;
+    return p;
+fail:
+    dlclose(dl);
+    return NULL;
+}
+
+void tc_plugin_close(struct tc_plugin *p)
+{
+    if (!p)
+        return;
+    if (p->dl)
+        dlclose(p->dl);
+    free(p->path);
+    free(p);
+}
+
+struct tc_loader *tc_loader_new(const char *dir)
+{
+    struct tc_loader *l = calloc(1, sizeof *l);
+
+    if (!l)
+        return NULL;
+    l->dir = strdup(dir);
+    if (!l->dir) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void tc_loader_free(struct tc_loader *l)
+{
+    struct tc_plugin *p, *next;
+
+    if (!l)
+        return;
+    for (p = l->loaded; p; p = next) {
+        next = p->next;
+        tc_plugin_close(p);
+    }
+    free(l->dir);
+    free(l);
+}
+
+const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kind,
+                                       const char *name, char *err, size_t errlen)
+{
+    const char *kname = tc_kind_name(kind);
+    struct tc_plugin *p, **tail;
+    char *path;
+
+    if (!kname) {
+        seterr(err, errlen, "unknown plugin kind %d", (int)kind);
+        return NULL;
+    }
+    if (!name || !*name) {
+        seterr(err, errlen, "empty plugin name");
+        return NULL;
+    }
+    /* Plugins load from plugin_dir only: a name must not walk out of it. */
+    if (strchr(name, '/') || strstr(name, "..")) {
+        seterr(err, errlen, "invalid plugin name \"%s\" (no '/' or \"..\" allowed)", name);
+        return NULL;
+    }
+    if (asprintf(&path, "%s/%s_%s.so", l->dir, kname, name) < 0) {
+        seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (tail = &l->loaded; (p = *tail); tail = &p->next)
+        if (strcmp(p->path, path) == 0) {
+            free(path);
+            return p;
+        }
+    p = tc_plugin_open(path, err, errlen);
+    free(path);
+    if (p)
+        *tail = p;
+    return p;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void tc_loader_scan(const char *dir,
+                    void (*fn)(void *arg, const char *path, const struct tc_plugin *p,
+                               const char *err),
+                    void *arg)
+{
+    char **names = NULL, **grown, err[512];
+    size_t n = 0, i;
+    struct dirent *e;
+    DIR *d = opendir(dir);
+
+    /* An unreadable directory is reported like an unloadable file. */
+    if (!d) {
+        snprintf(err, sizeof err, "cannot open plugin directory %s: %s", dir, strerror(errno));
+        fn(arg, dir, NULL, err);
+        return;
+    }
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+
+        if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0 || e->d_name[0] == '.')
+            continue;
+        grown = realloc(names, (n + 1) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        if (!(names[n] = strdup(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    for (i = 0; i < n; i++) {
+        struct tc_plugin *p;
+        char *path;
+
+        if (asprintf(&path, "%s/%s", dir, names[i]) >= 0) {
+            p = tc_plugin_open(path, err, sizeof err);
+            fn(arg, path, p, p ? NULL : err);
+            tc_plugin_close(p);
+            free(path);
+        }
+        free(names[i]);
+    }
+    free(names);
+}

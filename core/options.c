@@ -1,0 +1,774 @@
+/* options.c: checking a config block against a plugin's typed option table,
+ * filling its conf struct, resolving env:/file: secrets, and --plugin-help. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "options.h"
+
+/* file: secrets are keys and URLs; anything bigger is a wrong path. */
+#define SECRET_FILE_MAX (1024 * 1024)
+
+/* ---------------------------------------------------------------------------
+ * Value syntax: durations, sizes, secrets
+ */
+
+static int parse_digits(const char **p, int64_t *out)
+{
+    const char *s = *p;
+    int64_t v = 0;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (INT64_MAX - (*s - '0')) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    *p = s;
+    *out = v;
+    return 0;
+}
+
+/* A bare number is seconds, like a libconfig int; otherwise one or more
+ * number-unit pairs ("1h30m"), as Go and systemd write them. */
+int tc_parse_duration(const char *s, int64_t *ms)
+{
+    static const struct { const char *unit; int64_t ms; } units[] = {
+        { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+        { "d", 86400000 }, { "w", 604800000 },
+    };
+    int64_t total = 0, n;
+    size_t i;
+
+    if (!s || !*s)
+        return -1;
+    if (parse_digits(&s, &n) < 0)
+        return -1;
+    if (!*s) {
+        if (n > INT64_MAX / 1000)
+            return -1;
+        *ms = n * 1000;
+        return 0;
+    }
+    for (;;) {
+        for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t len = strlen(units[i].unit);
+            if (strncmp(s, units[i].unit, len) == 0 &&
+                !(len == 1 && s[0] == 'm' && s[1] == 's'))
+                break;
+        }
+        if (i == sizeof units / sizeof units[0])
+            return -1;
+        s += strlen(units[i].unit);
+        if (n > INT64_MAX / units[i].ms || total > INT64_MAX - n * units[i].ms)
+            return -1;
+        total += n * units[i].ms;
+        if (!*s)
+            break;
+        if (parse_digits(&s, &n) < 0)
+            return -1;
+    }
+    *ms = total;
+    return 0;
+}
+
+int tc_parse_size(const char *s, int64_t *bytes)
+{
+    int64_t n, mult = 1;
+
+    if (!s || parse_digits(&s, &n) < 0)
+        return -1;
+    switch (*s) {
+    case 'k': case 'K': mult = INT64_C(1) << 10; s++; break;
+    case 'm': case 'M': mult = INT64_C(1) << 20; s++; break;
+    case 'g': case 'G': mult = INT64_C(1) << 30; s++; break;
+    case 't': case 'T': mult = INT64_C(1) << 40; s++; break;
+    default: break;
+    }
+    /* "64k", "64kB", "64KiB" and "512B" all mean the same thing here. */
+    if (mult > 1 && (s[0] == 'i' || s[0] == 'I') && (s[1] == 'b' || s[1] == 'B'))
+        s += 2;
+    else if (*s == 'b' || *s == 'B')
+        s++;
+    if (*s || n > INT64_MAX / mult)
+        return -1;
+    *bytes = n * mult;
+    return 0;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+    if (err && errlen)
+        snprintf(err, errlen, fmt, a, b);
+}
+
+static char *read_secret_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t len;
+
+    if (!f) {
+        seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    buf = malloc(SECRET_FILE_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOMEM));
+        return NULL;
+    }
+    len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+    if (ferror(f)) {
+        seterr(err, errlen, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+        goto fail;
+    }
+    if (len > SECRET_FILE_MAX) {
+        seterr(err, errlen, "%s is larger than %s; is it the right file?", path, "1 MiB");
+        goto fail;
+    }
+    fclose(f);
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        len--;
+    buf[len] = '\0';
+    return buf;
+fail:
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
+char *tc_resolve_secret(const char *value, char *err, size_t errlen)
+{
+    char *out;
+
+    if (strncmp(value, "env:", 4) == 0) {
+        const char *v;
+
+        if (!value[4]) {
+            seterr(err, errlen, "%s%s", "\"env:\" needs a variable name (\"env:NAME\")", "");
+            return NULL;
+        }
+        v = getenv(value + 4);
+        if (!v) {
+            seterr(err, errlen, "environment variable %s is not set%s", value + 4, "");
+            return NULL;
+        }
+        out = strdup(v);
+    } else if (strncmp(value, "file:", 5) == 0) {
+        if (!value[5]) {
+            seterr(err, errlen, "%s%s", "\"file:\" needs a path (\"file:/etc/tocsin/key\")", "");
+            return NULL;
+        }
+        return read_secret_file(value + 5, err, errlen);
+    } else {
+        out = strdup(value);
+    }
+    if (!out)
+        seterr(err, errlen, "%s%s", "out of memory", "");
+    return out;
+}
+
+size_t tc_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, d;
+    size_t *row = malloc((lb + 1) * sizeof *row);
+
+    if (!row)
+        return SIZE_MAX;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    d = row[lb];
+    free(row);
+    return d;
+}
+
+/* ---------------------------------------------------------------------------
+ * Filling a conf struct
+ */
+
+const char *tc_opt_type_name(enum tocsin_opt_type t)
+{
+    switch (t) {
+    case TOCSIN_OPT_STRING: return "string";
+    case TOCSIN_OPT_INT: return "int";
+    case TOCSIN_OPT_BOOL: return "bool";
+    case TOCSIN_OPT_DURATION: return "duration";
+    case TOCSIN_OPT_SIZE: return "size";
+    case TOCSIN_OPT_STRLIST: return "strlist";
+    case TOCSIN_OPT_MAP: return "map";
+    }
+    return "unknown";
+}
+
+/* What the error says the option must be. */
+static const char *type_expectation(enum tocsin_opt_type t)
+{
+    switch (t) {
+    case TOCSIN_OPT_STRING: return "a string";
+    case TOCSIN_OPT_INT: return "an integer";
+    case TOCSIN_OPT_BOOL: return "a boolean (true or false)";
+    case TOCSIN_OPT_DURATION: return "a duration (like \"30s\")";
+    case TOCSIN_OPT_SIZE: return "a size (like \"64k\")";
+    case TOCSIN_OPT_STRLIST: return "a list of strings (like [\"a\", \"b\"])";
+    case TOCSIN_OPT_MAP: return "a group of strings (like { key = \"value\"; })";
+    }
+    return "of a known type";
+}
+
+/* What the user wrote, for "..., not X". Values of secret options are
+ * described by their type only. */
+static const char *describe(const config_setting_t *s, int secret, char *buf, size_t len)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        if (secret)
+            return "an integer";
+        snprintf(buf, len, "%lld", config_setting_get_int64(s));
+        return buf;
+    case CONFIG_TYPE_FLOAT:
+        if (secret)
+            return "a number";
+        snprintf(buf, len, "%g", config_setting_get_float(s));
+        return buf;
+    case CONFIG_TYPE_BOOL:
+        if (secret)
+            return "a boolean";
+        return config_setting_get_bool(s) ? "true" : "false";
+    case CONFIG_TYPE_STRING:
+        if (secret)
+            return "a string";
+        snprintf(buf, len, "\"%.60s%s\"", config_setting_get_string(s),
+                 strlen(config_setting_get_string(s)) > 60 ? "..." : "");
+        return buf;
+    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    case CONFIG_TYPE_LIST: return "a list";
+    }
+    return "an unknown value";
+}
+
+struct filler {
+    const char *file;
+    const char *context;
+    struct tc_errors *errs;
+    int failed;
+};
+
+TOCSIN_PRINTF(3, 4)
+static void fail(struct filler *f, const config_setting_t *at, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (f->context && *f->context)
+        tc_errors_add(f->errs, "%s:%u: %s: %s", f->file, config_setting_source_line(at),
+                      f->context, msg);
+    else
+        tc_errors_add(f->errs, "%s:%u: %s", f->file, config_setting_source_line(at), msg);
+    f->failed = 1;
+}
+
+static void *field(void *conf, const struct tocsin_option *o)
+{
+    return (char *)conf + o->offset;
+}
+
+/* Pointers go in with memcpy: conf is raw memory of the plugin's struct. */
+static void put_ptr(void *conf, const struct tocsin_option *o, const void *p)
+{
+    memcpy(field(conf, o), &p, sizeof p);
+}
+
+static void *get_ptr(void *conf, const struct tocsin_option *o)
+{
+    void *p;
+
+    memcpy(&p, field(conf, o), sizeof p);
+    return p;
+}
+
+static void put_i64(void *conf, const struct tocsin_option *o, int64_t v)
+{
+    memcpy(field(conf, o), &v, sizeof v);
+}
+
+static int is_int(const config_setting_t *s)
+{
+    return config_setting_type(s) == CONFIG_TYPE_INT ||
+           config_setting_type(s) == CONFIG_TYPE_INT64;
+}
+
+static char *resolve(struct filler *f, const config_setting_t *at, const char *opt,
+                     const char *where, const char *value)
+{
+    char err[512];
+    char *out = tc_resolve_secret(value, err, sizeof err);
+
+    if (!out)
+        fail(f, at, "option \"%s\"%s: %s", opt, where, err);
+    return out;
+}
+
+static int fill_strlist(struct filler *f, const struct tocsin_option *o,
+                        const config_setting_t *s, void *conf)
+{
+    int secret = (o->flags & TOCSIN_OPT_SECRET) != 0;
+    struct tocsin_strlist sl = { 0, NULL };
+    char **items;
+    int n = 1, i, ok = 1;
+    char buf[96];
+
+    if (config_setting_type(s) == CONFIG_TYPE_LIST || config_setting_type(s) == CONFIG_TYPE_ARRAY)
+        n = config_setting_length(s);
+    else if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
+             describe(s, secret, buf, sizeof buf));
+        return -1;
+    }
+    items = calloc((size_t)n + 1, sizeof *items); /* NULL-terminated too */
+    if (!items) {
+        fail(f, s, "option \"%s\": out of memory", o->name);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_type(s) == CONFIG_TYPE_STRING
+                                        ? s : config_setting_get_elem(s, (unsigned)i);
+        char where[32];
+
+        snprintf(where, sizeof where, " item %d", i + 1);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            fail(f, e, "option \"%s\"%s must be a string, not %s", o->name, where,
+                 describe(e, secret, buf, sizeof buf));
+            ok = 0;
+            continue;
+        }
+        items[sl.n] = resolve(f, e, o->name, config_setting_type(s) == CONFIG_TYPE_STRING
+                                                 ? "" : where, config_setting_get_string(e));
+        if (items[sl.n])
+            sl.n++;
+        else
+            ok = 0;
+    }
+    sl.items = (const char *const *)items;
+    memcpy(field(conf, o), &sl, sizeof sl);
+    return ok ? 0 : -1;
+}
+
+static int fill_map(struct filler *f, const struct tocsin_option *o,
+                    const config_setting_t *s, void *conf)
+{
+    int secret = (o->flags & TOCSIN_OPT_SECRET) != 0;
+    struct tocsin_map m = { 0, NULL };
+    struct tocsin_kv *items;
+    int n, i, ok = 1;
+    char buf[96];
+
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+        fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
+             describe(s, secret, buf, sizeof buf));
+        return -1;
+    }
+    n = config_setting_length(s);
+    items = calloc((size_t)n + 1, sizeof *items);
+    if (!items) {
+        fail(f, s, "option \"%s\": out of memory", o->name);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        char where[160];
+        char *key, *val;
+
+        snprintf(where, sizeof where, " key \"%s\"", config_setting_name(e));
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            fail(f, e, "option \"%s\"%s must be a string, not %s", o->name, where,
+                 describe(e, secret, buf, sizeof buf));
+            ok = 0;
+            continue;
+        }
+        val = resolve(f, e, o->name, where, config_setting_get_string(e));
+        key = val ? strdup(config_setting_name(e)) : NULL;
+        if (!key) {
+            free(val);
+            ok = 0;
+            continue;
+        }
+        items[m.n].key = key;
+        items[m.n].value = val;
+        m.n++;
+    }
+    m.items = items;
+    memcpy(field(conf, o), &m, sizeof m);
+    return ok ? 0 : -1;
+}
+
+/* Converts the user's setting s into the field of o. */
+static void fill_one(struct filler *f, const struct tocsin_option *o,
+                     const config_setting_t *s, void *conf)
+{
+    int secret = (o->flags & TOCSIN_OPT_SECRET) != 0;
+    char buf[96];
+    int64_t v;
+
+    switch (o->type) {
+    case TOCSIN_OPT_STRING:
+        if (config_setting_type(s) != CONFIG_TYPE_STRING)
+            break;
+        put_ptr(conf, o, resolve(f, s, o->name, "", config_setting_get_string(s)));
+        return;
+    case TOCSIN_OPT_INT:
+        if (!is_int(s))
+            break;
+        put_i64(conf, o, config_setting_get_int64(s));
+        return;
+    case TOCSIN_OPT_BOOL:
+        if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+            break;
+        memcpy(field(conf, o), &(int){ config_setting_get_bool(s) ? 1 : 0 }, sizeof(int));
+        return;
+    case TOCSIN_OPT_DURATION:
+        if (is_int(s)) {
+            v = config_setting_get_int64(s);
+            if (v < 0 || v > INT64_MAX / 1000)
+                break;
+            put_i64(conf, o, v * 1000);
+            return;
+        }
+        if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+            tc_parse_duration(config_setting_get_string(s), &v) < 0)
+            break;
+        put_i64(conf, o, v);
+        return;
+    case TOCSIN_OPT_SIZE:
+        if (is_int(s)) {
+            v = config_setting_get_int64(s);
+            if (v < 0)
+                break;
+            put_i64(conf, o, v);
+            return;
+        }
+        if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+            tc_parse_size(config_setting_get_string(s), &v) < 0)
+            break;
+        put_i64(conf, o, v);
+        return;
+    case TOCSIN_OPT_STRLIST:
+        fill_strlist(f, o, s, conf);
+        return;
+    case TOCSIN_OPT_MAP:
+        fill_map(f, o, s, conf);
+        return;
+    }
+    fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
+         describe(s, secret, buf, sizeof buf));
+}
+
+/* Defaults are text in the type's syntax. A strlist default is
+ * comma-separated ("a,b"); a map default is "k=v,k2=v2". */
+static int fill_default(const struct tocsin_option *o, void *conf)
+{
+    const char *d = o->def;
+    int64_t v;
+    char *end;
+
+    switch (o->type) {
+    case TOCSIN_OPT_STRING: {
+        char *s = strdup(d);
+        if (!s)
+            return -1;
+        put_ptr(conf, o, s);
+        return 0;
+    }
+    case TOCSIN_OPT_INT:
+        errno = 0;
+        v = strtoll(d, &end, 0);
+        if (errno || end == d || *end)
+            return -1;
+        put_i64(conf, o, v);
+        return 0;
+    case TOCSIN_OPT_BOOL: {
+        int b;
+        if (!strcasecmp(d, "true") || !strcasecmp(d, "yes") || !strcasecmp(d, "on") ||
+            !strcmp(d, "1"))
+            b = 1;
+        else if (!strcasecmp(d, "false") || !strcasecmp(d, "no") || !strcasecmp(d, "off") ||
+                 !strcmp(d, "0"))
+            b = 0;
+        else
+            return -1;
+        memcpy(field(conf, o), &b, sizeof b);
+        return 0;
+    }
+    case TOCSIN_OPT_DURATION:
+        if (tc_parse_duration(d, &v) < 0)
+            return -1;
+        put_i64(conf, o, v);
+        return 0;
+    case TOCSIN_OPT_SIZE:
+        if (tc_parse_size(d, &v) < 0)
+            return -1;
+        put_i64(conf, o, v);
+        return 0;
+    case TOCSIN_OPT_STRLIST:
+    case TOCSIN_OPT_MAP: {
+        size_t n = 0, cap = 1;
+        const char *p;
+        char **items;
+        struct tocsin_kv *kv;
+        char *copy, *tok, *save = NULL;
+
+        for (p = d; *p; p++)
+            cap += *p == ',';
+        copy = strdup(d);
+        items = calloc(cap + 1, sizeof *items);
+        kv = calloc(cap + 1, sizeof *kv);
+        if (!copy || !items || !kv)
+            goto list_fail;
+        for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (o->type == TOCSIN_OPT_STRLIST) {
+                if (!(items[n] = strdup(tok)))
+                    goto list_fail;
+            } else {
+                char *eq = strchr(tok, '=');
+                if (!eq)
+                    goto list_fail;
+                *eq = '\0';
+                kv[n].key = strdup(tok);
+                kv[n].value = strdup(eq + 1);
+                if (!kv[n].key || !kv[n].value) {
+                    n++;
+                    goto list_fail;
+                }
+            }
+            n++;
+        }
+        free(copy);
+        if (o->type == TOCSIN_OPT_STRLIST) {
+            struct tocsin_strlist sl = { n, (const char *const *)items };
+            free(kv);
+            memcpy(field(conf, o), &sl, sizeof sl);
+        } else {
+            struct tocsin_map m = { n, kv };
+            free(items);
+            memcpy(field(conf, o), &m, sizeof m);
+        }
+        return 0;
+    list_fail:
+        while (n-- > 0) {
+            free(items[n]);
+            free((char *)kv[n].key);
+            free((char *)kv[n].value);
+        }
+        free(copy);
+        free(items);
+        free(kv);
+        return -1;
+    }
+    }
+    return -1;
+}
+
+static int listed(const char *const *names, const char *name)
+{
+    for (; names && *names; names++)
+        if (strcmp(*names, name) == 0)
+            return 1;
+    return 0;
+}
+
+static const struct tocsin_option *find(const struct tocsin_option *table, const char *name)
+{
+    for (; table && table->name; table++)
+        if (strcmp(table->name, name) == 0)
+            return table;
+    return NULL;
+}
+
+/* The closest known key, if it is close enough to be a typo. */
+static const char *suggest(const struct tocsin_option *table, const char *const *reserved,
+                           const char *key)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX, d, limit = strlen(key) > 4 ? 2 : 1;
+
+    for (; table && table->name; table++)
+        if ((d = tc_edit_distance(key, table->name)) < best_d)
+            best_d = d, best = table->name;
+    for (; reserved && *reserved; reserved++)
+        if ((d = tc_edit_distance(key, *reserved)) < best_d)
+            best_d = d, best = *reserved;
+    return best_d <= limit ? best : NULL;
+}
+
+int tc_options_fill(const struct tocsin_option *table, const config_setting_t *block,
+                    const char *const *reserved, const char *context, void *conf,
+                    struct tc_errors *errs)
+{
+    struct filler f = { config_setting_source_file(block), context, errs, 0 };
+    const struct tocsin_option *o;
+    int i, n;
+
+    if (!f.file)
+        f.file = "(config)";
+    n = config_setting_is_group(block) ? config_setting_length(block) : 0;
+    for (i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(block, (unsigned)i);
+        const char *key = config_setting_name(s), *hint;
+
+        if (listed(reserved, key) || find(table, key))
+            continue;
+        hint = suggest(table, reserved, key);
+        if (hint)
+            fail(&f, s, "unknown option \"%s\"; did you mean \"%s\"?", key, hint);
+        else
+            fail(&f, s, "unknown option \"%s\"", key);
+    }
+    for (o = table; o && o->name; o++) {
+        const config_setting_t *s = config_setting_get_member(block, o->name);
+
+        if (listed(reserved, o->name))
+            continue;
+        if (o->type < TOCSIN_OPT_STRING || o->type > TOCSIN_OPT_MAP) {
+            fail(&f, block, "option \"%s\" has unknown type %d (a plugin bug)", o->name,
+                 (int)o->type);
+            continue;
+        }
+        if (s) {
+            fill_one(&f, o, s, conf);
+        } else if (o->flags & TOCSIN_OPT_REQUIRED) {
+            fail(&f, block, "missing required option \"%s\"", o->name);
+        } else if (o->def && fill_default(o, conf) < 0) {
+            if (o->flags & TOCSIN_OPT_SECRET)
+                fail(&f, block, "option \"%s\": its default is not a valid %s (a plugin bug)",
+                     o->name, tc_opt_type_name(o->type));
+            else
+                fail(&f, block,
+                     "option \"%s\": its default \"%s\" is not a valid %s (a plugin bug)",
+                     o->name, o->def, tc_opt_type_name(o->type));
+        }
+    }
+    return f.failed ? -1 : 0;
+}
+
+void tc_options_free(const struct tocsin_option *table, void *conf)
+{
+    const struct tocsin_option *o;
+
+    if (!conf)
+        return;
+    for (o = table; o && o->name; o++) {
+        switch (o->type) {
+        case TOCSIN_OPT_STRING:
+            free(get_ptr(conf, o));
+            put_ptr(conf, o, NULL);
+            break;
+        case TOCSIN_OPT_STRLIST: {
+            struct tocsin_strlist sl;
+            size_t i;
+
+            memcpy(&sl, field(conf, o), sizeof sl);
+            for (i = 0; i < sl.n; i++)
+                free((char *)sl.items[i]);
+            free((void *)sl.items);
+            memset(field(conf, o), 0, sizeof sl);
+            break;
+        }
+        case TOCSIN_OPT_MAP: {
+            struct tocsin_map m;
+            size_t i;
+
+            memcpy(&m, field(conf, o), sizeof m);
+            for (i = 0; i < m.n; i++) {
+                free((char *)m.items[i].key);
+                free((char *)m.items[i].value);
+            }
+            free((void *)m.items);
+            memset(field(conf, o), 0, sizeof m);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+const void *tc_options_get(const struct tocsin_option *table, const void *conf,
+                           const char *name, enum tocsin_opt_type *type)
+{
+    const struct tocsin_option *o = find(table, name);
+
+    if (!o || !conf)
+        return NULL;
+    if (type)
+        *type = o->type;
+    return (const char *)conf + o->offset;
+}
+
+void tc_options_help(FILE *out, const struct tocsin_option *table)
+{
+    const struct tocsin_option *o;
+    int wn = (int)strlen("OPTION"), wt = (int)strlen("TYPE"), wd = (int)strlen("DEFAULT");
+
+    if (!table || !table->name) {
+        fprintf(out, "  (no options)\n");
+        return;
+    }
+    for (o = table; o->name; o++) {
+        const char *d = o->flags & TOCSIN_OPT_REQUIRED ? "(required)" : o->def ? o->def : "-";
+        int l;
+
+        if ((l = (int)strlen(o->name)) > wn)
+            wn = l;
+        if ((l = (int)strlen(tc_opt_type_name(o->type))) > wt)
+            wt = l;
+        /* Quoted string defaults show where an empty default is. */
+        l = (int)strlen(d) + (o->type == TOCSIN_OPT_STRING && o->def &&
+                              !(o->flags & TOCSIN_OPT_REQUIRED) ? 2 : 0);
+        if (l > wd && l <= 24)
+            wd = l;
+    }
+    fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", wn, "OPTION", wt, "TYPE", wd, "DEFAULT",
+            "", "DESCRIPTION");
+    for (o = table; o->name; o++) {
+        char def[256];
+
+        if (o->flags & TOCSIN_OPT_REQUIRED)
+            snprintf(def, sizeof def, "(required)");
+        else if (!o->def)
+            snprintf(def, sizeof def, "-");
+        else if (o->type == TOCSIN_OPT_STRING)
+            snprintf(def, sizeof def, "\"%s\"", o->def);
+        else
+            snprintf(def, sizeof def, "%s", o->def);
+        fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", wn, o->name, wt,
+                tc_opt_type_name(o->type), wd, def,
+                o->flags & TOCSIN_OPT_SECRET ? "secret" : "",
+                o->description ? o->description : "");
+    }
+}

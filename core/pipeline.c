@@ -1,0 +1,729 @@
+/* pipeline.c: the writer thread. Alerts, human actions and delivery
+ * outcomes queue here; the thread applies whatever is waiting in one
+ * transaction (group commit: many intakes, one fsync), answers the waiting
+ * callers, then hands new outbox rows to the dispatcher. */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "common.h"
+#include "dispatcher.h"
+#include "log.h"
+#include "metrics.h"
+#include "pipeline.h"
+
+#define MAX_ROUTED 64
+#define PRUNE_EVERY_MS (3600 * 1000)
+
+/* An alert ready for the writer: the emitter's struct with the core's
+ * defaults filled in (the emitter's strings live until we answer it). */
+struct intake_alert {
+    struct tocsin_alert a;
+    char fingerprint[17];
+    json_t *obj;      /* native JSON, what the store keeps */
+    char *json;
+};
+
+struct new_row {
+    const char *sink; /* points into the config */
+    int64_t id, due;
+};
+
+enum job_kind { JOB_INTAKE, JOB_ACT, JOB_DELIVERY };
+
+struct job {
+    enum job_kind kind;
+    struct job *next;
+    int done;
+    int result;        /* TOCSIN_OK / TOCSIN_EIO, or an HTTP status for JOB_ACT */
+    char err[256];
+    /* JOB_INTAKE */
+    const char *source;
+    struct intake_alert *alerts;
+    size_t n;
+    /* JOB_ACT */
+    int64_t id;
+    enum tc_event ev;
+    const char *by, *note;
+    /* JOB_DELIVERY (owned copies) */
+    int64_t incident_id;
+    char *sink, *action, *state, *reason;
+    int attempts;
+    int64_t next_at;
+    /* outbox rows this job created, enqueued after the commit */
+    struct new_row *rows;
+    size_t n_rows, cap_rows;
+};
+
+struct tc_pipeline {
+    struct tc_store *store;
+    const struct tc_config *cfg;
+    const struct tc_policy_ref *policies;
+    size_t n_policies;
+    struct tc_dispatcher *dispatcher;
+    struct tc_incidents *inc;
+    sqlite3 *db;
+
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;      /* jobs arrived */
+    pthread_cond_t answered;  /* a batch committed */
+    struct job *head, **tail;
+    size_t in_flight;         /* alerts queued or being written */
+    int intake_closed, stopping;
+    int64_t next_prune;
+};
+
+/* Annotations a policy adds while judging one alert. */
+struct annotations {
+    json_t *obj;
+};
+
+/* ------------------------------------------------------------------ */
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        tc_error("store: %s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        tc_metric_add(TC_M_STORE_ERRORS, 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_row(struct job *j, const char *sink, int64_t id, int64_t due)
+{
+    if (j->n_rows == j->cap_rows) {
+        size_t cap = j->cap_rows ? j->cap_rows * 2 : 4;
+        struct new_row *grown = realloc(j->rows, cap * sizeof *grown);
+
+        if (!grown)
+            return -1;
+        j->rows = grown;
+        j->cap_rows = cap;
+    }
+    j->rows[j->n_rows++] = (struct new_row){ sink, id, due };
+    return 0;
+}
+
+static const char *config_sink_id(const struct tc_config *cfg, const char *name)
+{
+    const struct tc_instance_conf *s = tc_config_sink(cfg, name);
+
+    return s ? s->id : NULL;
+}
+
+struct notify_ctx {
+    struct tc_pipeline *p;
+    struct job *job;
+    int64_t incident, at;
+    const char *action, *actor, *note;
+    int failed;
+};
+
+static void notify_one(void *arg, const char *sink)
+{
+    struct notify_ctx *c = arg;
+    const char *id = config_sink_id(c->p->cfg, sink);
+    int64_t row;
+
+    if (!id) {
+        tc_warn("incident %lld: sink \"%s\" is no longer configured; not notifying it",
+                (long long)c->incident, sink);
+        return;
+    }
+    row = tc_outbox_add(c->p->inc, c->incident, id, c->action, c->at, c->actor, c->note);
+    if (row < 0)
+        c->failed = 1;
+    else if (row > 0 && add_row(c->job, id, row, c->at) < 0)
+        c->failed = 1;
+}
+
+/* Notify the sinks that were sent this incident's trigger. */
+static int notify_followers(struct tc_pipeline *p, struct job *j, int64_t incident,
+                            const char *action, int64_t at, const char *actor,
+                            const char *note)
+{
+    struct notify_ctx c = { p, j, incident, at, action, actor, note, 0 };
+
+    if (tc_outbox_trigger_sinks(p->inc, incident, notify_one, &c) < 0 || c.failed)
+        return -1;
+    return 0;
+}
+
+static char *detail(const char *fmt, ...)
+{
+    va_list ap;
+    json_t *o;
+    char *s;
+
+    va_start(ap, fmt);
+    o = json_vpack_ex(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (!o)
+        return NULL;
+    s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+/* Run the policies in order; a suppression stops the chain. Returns the
+ * reason (malloc()ed, "policy: reason") or NULL to notify. Annotations
+ * are merged into the alert's JSON. */
+static char *judge(struct tc_pipeline *p, struct intake_alert *ia)
+{
+    struct annotations ann = { NULL };
+    char *reason = NULL;
+    size_t i;
+
+    for (i = 0; i < p->n_policies; i++) {
+        const struct tc_policy_ref *pol = &p->policies[i];
+        struct tocsin_policy_result res = { TOCSIN_PASS, "", &ann };
+
+        if (pol->plugin->evaluate(pol->self, &ia->a, &res) != TOCSIN_OK) {
+            tc_warn("[policy %s] evaluation failed; passing the alert on", pol->id);
+            continue;
+        }
+        if (res.decision == TOCSIN_SUPPRESS) {
+            if (asprintf(&reason, "%s: %s", pol->id, res.reason) < 0)
+                reason = NULL;
+            break;
+        }
+    }
+    if (ann.obj) {
+        json_t *a = json_object_get(ia->obj, "annotations");
+
+        if (!json_is_object(a)) {
+            a = json_object();
+            json_object_set_new(ia->obj, "annotations", a);
+        }
+        json_object_update(a, ann.obj);
+        json_decref(ann.obj);
+        free(ia->json);
+        ia->json = json_dumps(ia->obj, JSON_COMPACT);
+    }
+    return reason;
+}
+
+int tc_pipeline_annotate(struct tocsin_policy_result *res, const char *key, const char *value)
+{
+    struct annotations *ann = res->core;
+
+    if (!ann || !key || !value)
+        return TOCSIN_EINVAL;
+    if (!ann->obj && !(ann->obj = json_object()))
+        return TOCSIN_ENOMEM;
+    return json_object_set_new(ann->obj, key, json_string(value)) == 0 ? TOCSIN_OK
+                                                                       : TOCSIN_EINVAL;
+}
+
+static int open_incident(struct tc_pipeline *p, struct job *j, struct intake_alert *ia,
+                         const char *suppressed, int64_t now)
+{
+    const struct tocsin_alert *a = &ia->a;
+    struct tc_new_incident n = {
+        a->dedup_key, tocsin_severity_name(a->severity), a->summary, a->source, a->service,
+        ia->json, a->received_at, a->expires_at, suppressed,
+    };
+    size_t routed[MAX_ROUTED], k, count;
+    int64_t id = tc_incident_insert(p->inc, &n);
+    char *d;
+    int rc = 0;
+
+    if (id < 0)
+        return -1;
+    d = detail("{s:s, s:s}", "severity", n.severity, "summary", a->summary);
+    rc |= tc_timeline_add(p->inc, id, now, "triggered", a->source, d);
+    free(d);
+    tc_metric_add(TC_M_INCIDENTS_OPENED, 1);
+    if (suppressed) {
+        d = detail("{s:s}", "reason", suppressed);
+        rc |= tc_timeline_add(p->inc, id, now, "suppressed", NULL, d);
+        free(d);
+        tc_metric_add(TC_M_SUPPRESSED, 1);
+        return rc;
+    }
+    count = tc_routes_match(p->cfg->routes, a, routed, MAX_ROUTED);
+    if (count == 0)
+        rc |= tc_timeline_add(p->inc, id, now, "unrouted", NULL, NULL);
+    for (k = 0; k < count && rc == 0; k++) {
+        const char *sink = p->cfg->sinks[routed[k]].id;
+        int64_t row = tc_outbox_add(p->inc, id, sink, "trigger", now, NULL, NULL);
+
+        if (row < 0 || (row > 0 && add_row(j, sink, row, now) < 0))
+            rc = -1;
+    }
+    return rc;
+}
+
+static int apply_alert(struct tc_pipeline *p, struct job *j, struct intake_alert *ia,
+                       int64_t now)
+{
+    enum tc_state state = TC_NONE;
+    int64_t id = 0;
+    char *suppressed = NULL, *d;
+    int found, rc = 0;
+
+    found = tc_incident_find_open(p->inc, ia->a.dedup_key, &id, &state);
+    if (found < 0)
+        return -1;
+    if (p->n_policies)
+        suppressed = judge(p, ia);
+    switch (tc_incident_transition(state, ia->a.status == TOCSIN_RESOLVED ? TC_EV_RESOLVED
+                                                                          : TC_EV_FIRING)) {
+    case TC_OPEN:
+        rc = open_incident(p, j, ia, suppressed, now);
+        break;
+    case TC_REPEAT:
+        /* Coalesced: no timeline row per re-send keeps storage bounded. */
+        rc = tc_incident_repeat(p->inc, id, ia->a.received_at, ia->a.expires_at, ia->json);
+        tc_metric_add(TC_M_REPEATS, 1);
+        break;
+    case TC_CLOSE:
+        rc = tc_incident_resolve(p->inc, id, ia->a.ended_at ? ia->a.ended_at : now,
+                                 ia->a.source, NULL);
+        d = detail("{s:s}", "by", "alert");
+        rc |= tc_timeline_add(p->inc, id, now, "resolved", ia->a.source, d);
+        free(d);
+        if (rc == 0 && suppressed) {
+            d = detail("{s:s}", "reason", suppressed);
+            rc = tc_timeline_add(p->inc, id, now, "suppressed", NULL, d);
+            free(d);
+        } else if (rc == 0) {
+            rc = notify_followers(p, j, id, "resolve", now, ia->a.source, NULL);
+        }
+        tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
+        break;
+    default:
+        tc_metric_add(TC_M_STALE_RESOLVED, 1);
+        break;
+    }
+    free(suppressed);
+    return rc;
+}
+
+static void apply_act(struct tc_pipeline *p, struct job *j, int64_t now)
+{
+    enum tc_state state = TC_NONE;
+    int found = tc_incident_state(p->inc, j->id, &state);
+    int rc = 0;
+    char *d;
+
+    if (found < 0) {
+        j->result = 500;
+        snprintf(j->err, sizeof j->err, "store error");
+        return;
+    }
+    if (found == 0) {
+        j->result = 404;
+        snprintf(j->err, sizeof j->err, "no incident %lld", (long long)j->id);
+        return;
+    }
+    switch (tc_incident_transition(state, j->ev)) {
+    case TC_TAKE:
+        rc = tc_incident_acknowledge(p->inc, j->id, now, j->by);
+        rc |= tc_timeline_add(p->inc, j->id, now, "acknowledged", j->by, NULL);
+        if (rc == 0)
+            rc = notify_followers(p, j, j->id, "acknowledge", now, j->by, NULL);
+        break;
+    case TC_CLOSE:
+        rc = tc_incident_resolve(p->inc, j->id, now, j->by, j->note);
+        d = detail("{s:s}", "note", j->note);
+        rc |= tc_timeline_add(p->inc, j->id, now, "resolved", j->by, d);
+        free(d);
+        if (rc == 0)
+            rc = notify_followers(p, j, j->id, "resolve", now, j->by, j->note);
+        tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
+        break;
+    default:
+        j->result = 409;
+        snprintf(j->err, sizeof j->err, "incident %lld is %s already", (long long)j->id,
+                 tc_state_name(state));
+        return;
+    }
+    j->result = rc == 0 ? 200 : 500;
+    if (rc)
+        snprintf(j->err, sizeof j->err, "store error");
+}
+
+static int apply_delivery(struct tc_pipeline *p, struct job *j, int64_t now)
+{
+    int rc = tc_outbox_update(p->inc, j->id, j->state, j->attempts, j->next_at, j->reason, now);
+    char *d = NULL;
+
+    if (rc == 0 && strcmp(j->state, "done") == 0) {
+        d = detail("{s:s, s:s, s:i}", "sink", j->sink, "action", j->action, "attempts",
+                   j->attempts);
+        rc = tc_timeline_add(p->inc, j->incident_id, now, "notified", NULL, d);
+    } else if (rc == 0 && strcmp(j->state, "failed") == 0) {
+        d = detail("{s:s, s:s, s:i, s:s}", "sink", j->sink, "action", j->action, "attempts",
+                   j->attempts, "reason", j->reason ? j->reason : "");
+        rc = tc_timeline_add(p->inc, j->incident_id, now, "notify_failed", NULL, d);
+    }
+    free(d);
+    return rc;
+}
+
+static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
+{
+    size_t i;
+    int rc = 0;
+
+    if (exec(p->db, "SAVEPOINT job") < 0) {
+        j->result = j->kind == JOB_ACT ? 500 : TOCSIN_EIO;
+        return;
+    }
+    switch (j->kind) {
+    case JOB_INTAKE:
+        for (i = 0; i < j->n && rc == 0; i++)
+            rc = apply_alert(p, j, &j->alerts[i], now);
+        j->result = rc == 0 ? TOCSIN_OK : TOCSIN_EIO;
+        break;
+    case JOB_ACT:
+        apply_act(p, j, now);
+        rc = j->result == 500 ? -1 : 0;
+        break;
+    case JOB_DELIVERY:
+        rc = apply_delivery(p, j, now);
+        break;
+    }
+    if (rc != 0) {
+        /* Only this job is lost; the rest of the group still commits. */
+        exec(p->db, "ROLLBACK TO job");
+        j->n_rows = 0;
+        if (j->kind == JOB_INTAKE)
+            snprintf(j->err, sizeof j->err, "the store could not record the alerts");
+        tc_metric_add(TC_M_STORE_ERRORS, 1);
+    }
+    exec(p->db, "RELEASE job");
+}
+
+static void finish(struct tc_pipeline *p, struct job *j, int committed)
+{
+    size_t i;
+
+    if (!committed) {
+        j->n_rows = 0;
+        if (j->kind == JOB_ACT)
+            j->result = 500;
+        else
+            j->result = TOCSIN_EIO;
+        snprintf(j->err, sizeof j->err, "the store could not commit");
+    }
+    for (i = 0; i < j->n_rows; i++)
+        tc_dispatcher_enqueue(p->dispatcher, j->rows[i].sink, j->rows[i].id, j->rows[i].due);
+    free(j->rows);
+    j->rows = NULL;
+    if (j->kind == JOB_INTAKE && committed && j->result == TOCSIN_OK)
+        tc_metric_add(TC_M_ALERTS_ACCEPTED, (int64_t)j->n);
+    if (j->kind == JOB_DELIVERY) {
+        free(j->sink);
+        free(j->action);
+        free(j->state);
+        free(j->reason);
+        free(j);
+    }
+}
+
+static void prune(struct tc_pipeline *p, int64_t now)
+{
+    int64_t removed = 0;
+
+    p->next_prune = now + PRUNE_EVERY_MS;
+    if (exec(p->db, "BEGIN IMMEDIATE") < 0)
+        return;
+    if (tc_incidents_prune(p->inc, now - p->cfg->daemon.retention_ms, &removed) < 0) {
+        exec(p->db, "ROLLBACK");
+        return;
+    }
+    exec(p->db, "COMMIT");
+    if (removed)
+        tc_info("store: pruned %lld resolved incidents past retention", (long long)removed);
+}
+
+static void *writer_main(void *arg)
+{
+    struct tc_pipeline *p = arg;
+
+    for (;;) {
+        struct job *batch, *j, *next;
+        size_t alerts = 0;
+        int64_t now;
+        int committed;
+
+        pthread_mutex_lock(&p->lock);
+        while (!p->head && !p->stopping) {
+            struct timespec ts;
+
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 60;
+            pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+            if (!p->head && tc_now_ms() >= p->next_prune)
+                break;
+        }
+        if (!p->head && p->stopping) {
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+        batch = p->head;
+        p->head = NULL;
+        p->tail = &p->head;
+        pthread_mutex_unlock(&p->lock);
+
+        now = tc_now_ms();
+        if (!batch) {
+            prune(p, now);
+            continue;
+        }
+        committed = exec(p->db, "BEGIN IMMEDIATE") == 0;
+        if (committed) {
+            for (j = batch; j; j = j->next)
+                apply(p, j, now);
+            committed = exec(p->db, "COMMIT") == 0;
+            if (!committed)
+                exec(p->db, "ROLLBACK");
+            else
+                tc_metric_add(TC_M_COMMITS, 1);
+        }
+        pthread_mutex_lock(&p->lock);
+        for (j = batch; j; j = next) {
+            enum job_kind kind = j->kind;
+
+            next = j->next;
+            if (kind == JOB_INTAKE)
+                alerts += j->n;
+            finish(p, j, committed); /* frees delivery jobs */
+            if (kind != JOB_DELIVERY)
+                j->done = 1;
+        }
+        p->in_flight -= alerts;
+        pthread_cond_broadcast(&p->answered);
+        pthread_mutex_unlock(&p->lock);
+        if (now >= p->next_prune)
+            prune(p, now);
+    }
+    return NULL;
+}
+
+/* Queue a job; wait for its answer unless it is a delivery outcome. */
+static void submit(struct tc_pipeline *p, struct job *j, int wait)
+{
+    j->next = NULL;
+    *p->tail = j;
+    p->tail = &j->next;
+    pthread_cond_signal(&p->wake);
+    while (wait && !j->done)
+        pthread_cond_wait(&p->answered, &p->lock);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Fill the core's defaults and validate. The summary, service and dedup
+ * key may point into the alert's own labels or into ia. */
+static int prepare(const char *source, const struct tocsin_alert *in, struct intake_alert *ia,
+                   size_t index, int64_t now, char *err, size_t errlen)
+{
+    struct tocsin_alert *a = &ia->a;
+
+    *a = *in;
+    if ((!a->dedup_key || !*a->dedup_key) && a->n_labels == 0) {
+        snprintf(err, errlen, "alert %zu: needs labels or a dedup_key", index);
+        return -1;
+    }
+    if ((unsigned)a->severity > TOCSIN_SEV_INFO || (unsigned)a->status > TOCSIN_RESOLVED) {
+        snprintf(err, errlen, "alert %zu: severity or status out of range", index);
+        return -1;
+    }
+    if (!a->dedup_key || !*a->dedup_key)
+        a->dedup_key = tc_fingerprint_hex(a->labels, a->n_labels, ia->fingerprint);
+    if (!a->source || !*a->source)
+        a->source = source;
+    if (!a->service || !*a->service)
+        a->service = tocsin_kv_get(a->labels, a->n_labels, "service");
+    if (!a->service)
+        a->service = tocsin_kv_get(a->labels, a->n_labels, "job");
+    if (!a->summary || !*a->summary)
+        a->summary = tocsin_kv_get(a->labels, a->n_labels, "alertname");
+    if (!a->summary || !*a->summary)
+        a->summary = a->dedup_key;
+    if (!a->received_at)
+        a->received_at = now;
+    if (!a->started_at)
+        a->started_at = a->received_at;
+    if (a->status == TOCSIN_RESOLVED && !a->ended_at)
+        a->ended_at = now;
+    ia->obj = tc_alert_to_json(a);
+    ia->json = ia->obj ? json_dumps(ia->obj, JSON_COMPACT) : NULL;
+    if (!ia->json) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void release_alerts(struct intake_alert *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        json_decref(v[i].obj);
+        free(v[i].json);
+    }
+    free(v);
+}
+
+int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
+                       const struct tocsin_alert *alerts, size_t n, char *err, size_t errlen)
+{
+    struct job j = { .kind = JOB_INTAKE, .source = source, .n = n };
+    int64_t now = tc_now_ms();
+    size_t i;
+
+    if (n == 0)
+        return TOCSIN_OK;
+    j.alerts = calloc(n, sizeof *j.alerts);
+    if (!j.alerts)
+        return TOCSIN_ENOMEM;
+    for (i = 0; i < n; i++) {
+        if (prepare(source, &alerts[i], &j.alerts[i], i, now, err, errlen) < 0) {
+            release_alerts(j.alerts, n);
+            tc_metric_add(TC_M_ALERTS_REJECTED, (int64_t)n);
+            return TOCSIN_EINVAL;
+        }
+    }
+    pthread_mutex_lock(&p->lock);
+    if (p->intake_closed) {
+        pthread_mutex_unlock(&p->lock);
+        release_alerts(j.alerts, n);
+        snprintf(err, errlen, "tocsind is shutting down");
+        return TOCSIN_ESHUTDOWN;
+    }
+    /* A batch larger than the whole queue is taken when the queue is
+     * empty, or it could never be taken at all. */
+    if (p->in_flight > 0 && p->in_flight + n > (size_t)p->cfg->daemon.intake_queue) {
+        pthread_mutex_unlock(&p->lock);
+        release_alerts(j.alerts, n);
+        tc_metric_add(TC_M_INTAKE_BUSY, 1);
+        snprintf(err, errlen, "intake queue full (%lld alerts waiting)",
+                 (long long)p->cfg->daemon.intake_queue);
+        return TOCSIN_EBUSY;
+    }
+    p->in_flight += n;
+    submit(p, &j, 1);
+    pthread_mutex_unlock(&p->lock);
+    release_alerts(j.alerts, n);
+    if (j.result != TOCSIN_OK)
+        snprintf(err, errlen, "%s", j.err);
+    return j.result;
+}
+
+int tc_pipeline_act(struct tc_pipeline *p, int64_t id, enum tc_event ev, const char *by,
+                    const char *note, char *err, size_t errlen)
+{
+    struct job j = { .kind = JOB_ACT, .id = id, .ev = ev, .by = by, .note = note };
+
+    pthread_mutex_lock(&p->lock);
+    if (p->stopping) {
+        pthread_mutex_unlock(&p->lock);
+        snprintf(err, errlen, "tocsind is shutting down");
+        return 503;
+    }
+    submit(p, &j, 1);
+    pthread_mutex_unlock(&p->lock);
+    snprintf(err, errlen, "%s", j.err);
+    return j.result;
+}
+
+void tc_pipeline_delivery(struct tc_pipeline *p, int64_t outbox_id, int64_t incident_id,
+                          const char *sink, const char *action, const char *state,
+                          int attempts, int64_t next_at, const char *reason)
+{
+    struct job *j = calloc(1, sizeof *j);
+
+    if (!j) {
+        tc_error("out of memory recording delivery %lld", (long long)outbox_id);
+        return;
+    }
+    j->kind = JOB_DELIVERY;
+    j->id = outbox_id;
+    j->incident_id = incident_id;
+    j->sink = strdup(sink);
+    j->action = strdup(action);
+    j->state = strdup(state);
+    j->reason = reason ? strdup(reason) : NULL;
+    j->attempts = attempts;
+    j->next_at = next_at;
+    pthread_mutex_lock(&p->lock);
+    submit(p, j, 0);
+    pthread_mutex_unlock(&p->lock);
+}
+
+size_t tc_pipeline_queue_depth(struct tc_pipeline *p)
+{
+    size_t n;
+
+    pthread_mutex_lock(&p->lock);
+    n = p->in_flight;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_config *cfg,
+                                      const struct tc_policy_ref *policies, size_t n_policies,
+                                      struct tc_dispatcher *dispatcher)
+{
+    struct tc_pipeline *p = calloc(1, sizeof *p);
+
+    if (!p)
+        return NULL;
+    p->store = store;
+    p->cfg = cfg;
+    p->policies = policies;
+    p->n_policies = n_policies;
+    p->dispatcher = dispatcher;
+    p->db = tc_store_writer(store);
+    p->inc = tc_incidents_new(p->db);
+    p->tail = &p->head;
+    p->next_prune = tc_now_ms() + 60000;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->answered, NULL);
+    if (!p->inc || pthread_create(&p->thread, NULL, writer_main, p) != 0) {
+        tc_incidents_free(p->inc);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void tc_pipeline_close_intake(struct tc_pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->intake_closed = 1;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void tc_pipeline_stop(struct tc_pipeline *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->intake_closed = 1;
+    p->stopping = 1;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    tc_incidents_free(p->inc);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->answered);
+    free(p);
+}

@@ -1,0 +1,54 @@
+/* pipeline.h: the core thread that owns incident state and writes the store.
+ * Inputs hand it alerts, the API hands it human actions, the dispatcher
+ * hands it delivery outcomes; it applies them in group commits. */
+#ifndef TC_PIPELINE_H
+#define TC_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tocsin/plugin.h>
+
+#include "config.h"
+#include "incident.h"
+#include "store.h"
+
+struct tc_dispatcher;
+struct tc_pipeline;
+
+/* A policy instance, in configured order. */
+struct tc_policy_ref {
+    const char *id;
+    const struct tocsin_plugin *plugin;
+    void *self;
+};
+
+struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_config *cfg,
+                                      const struct tc_policy_ref *policies, size_t n_policies,
+                                      struct tc_dispatcher *dispatcher);
+/* Refuse new intake (TOCSIN_ESHUTDOWN) from now on. */
+void tc_pipeline_close_intake(struct tc_pipeline *p);
+/* Apply everything queued, then stop the thread. */
+void tc_pipeline_stop(struct tc_pipeline *p);
+
+/* Store alerts from input `source`; blocks until committed. See emit() in
+ * plugin.h for the return codes. */
+int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
+                       const struct tocsin_alert *alerts, size_t n, char *err, size_t errlen);
+
+/* A human acknowledges or resolves incident id. Returns an HTTP status:
+ * 200, 404 (no such incident), 409 (not in a state for it), 500, 503. */
+int tc_pipeline_act(struct tc_pipeline *p, int64_t id, enum tc_event ev, const char *by,
+                    const char *note, char *err, size_t errlen);
+
+/* A delivery outcome from the dispatcher (state "pending" means a retry at
+ * next_at). Queued; never blocks for long. */
+void tc_pipeline_delivery(struct tc_pipeline *p, int64_t outbox_id, int64_t incident_id,
+                          const char *sink, const char *action, const char *state,
+                          int attempts, int64_t next_at, const char *reason);
+
+/* For policies' host->annotate(): add key=value to the alert being judged. */
+int tc_pipeline_annotate(struct tocsin_policy_result *res, const char *key, const char *value);
+
+size_t tc_pipeline_queue_depth(struct tc_pipeline *p);
+
+#endif

@@ -1,0 +1,271 @@
+/* store.c: SQLite connections, pragmas and the versioned schema. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "store.h"
+#include <tocsin/plugin.h>
+
+#define MAX_IDLE_READERS 8
+
+struct tc_store {
+    char *path;
+    sqlite3 *writer;
+    sqlite3 *state_db;          /* plugin state, under its own lock */
+    pthread_mutex_t state_lock;
+    pthread_mutex_t pool_lock;
+    sqlite3 *idle[MAX_IDLE_READERS];
+    int n_idle;
+};
+
+/* Each entry moves the schema from version i to i+1; never edit one that
+ * has shipped, append a new one. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE incidents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  dedup_key TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('triggered','acknowledged','resolved')),"
+    "  severity TEXT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  source TEXT, service TEXT,"
+    "  occurrences INTEGER NOT NULL DEFAULT 1,"
+    "  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    "  expires_at INTEGER,"
+    "  acknowledged_at INTEGER, acknowledged_by TEXT,"
+    "  resolved_at INTEGER, resolved_by TEXT, resolution_note TEXT,"
+    "  suppressed TEXT,"
+    "  alert TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX incidents_open ON incidents(dedup_key) WHERE state != 'resolved';"
+    "CREATE INDEX incidents_resolved ON incidents(resolved_at) WHERE state = 'resolved';"
+    "CREATE TABLE timeline ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    "  at INTEGER NOT NULL, kind TEXT NOT NULL, actor TEXT, detail TEXT);"
+    "CREATE INDEX timeline_incident ON timeline(incident_id, id);"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    "  sink TEXT NOT NULL, action TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','done','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  last_error TEXT, actor TEXT, note TEXT,"
+    "  UNIQUE (incident_id, action, sink));"
+    "CREATE INDEX outbox_pending ON outbox(next_at) WHERE state = 'pending';"
+    "CREATE TABLE plugin_state ("
+    "  instance TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    "  PRIMARY KEY (instance, key));",
+};
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int tc_store_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    const int known = (int)(sizeof migrations / sizeof migrations[0]);
+    sqlite3_stmt *st;
+    int version = 0, v;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > known) {
+        snprintf(err, errlen,
+                 "store schema version %d is newer than this tocsind knows (%d); "
+                 "run a newer tocsind or restore a backup",
+                 version, known);
+        return -1;
+    }
+    for (v = version; v < known; v++) {
+        char sql[64], e[256];
+
+        if (exec(db, "BEGIN IMMEDIATE", err, errlen) < 0)
+            return -1;
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+        if (exec(db, migrations[v], e, sizeof e) < 0 || exec(db, sql, e, sizeof e) < 0) {
+            snprintf(err, errlen, "migration to schema %d failed: %s", v + 1, e);
+            exec(db, "ROLLBACK", e, sizeof e);
+            return -1;
+        }
+        if (exec(db, "COMMIT", err, errlen) < 0)
+            return -1;
+        tc_info("store: schema migrated to version %d", v + 1);
+    }
+    return 0;
+}
+
+static sqlite3 *connect_db(const char *path, int busy_ms, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    char e[256];
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, busy_ms);
+    if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                 "PRAGMA foreign_keys = ON;", e, sizeof e) < 0) {
+        snprintf(err, errlen, "cannot set up %s: %s", path, e);
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+int tc_store_open(const char *state_dir, struct tc_store **out, char *err, size_t errlen)
+{
+    struct tc_store *s;
+
+    if (mkdir(state_dir, 0750) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create state_dir %s: %s", state_dir, strerror(errno));
+        return -1;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s || asprintf(&s->path, "%s/tocsin.db", state_dir) < 0) {
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&s->state_lock, NULL);
+    pthread_mutex_init(&s->pool_lock, NULL);
+    /* The writer waits long on locks held by others (a backup, sqlite3
+     * shell): alerts queue meanwhile, and the HTTP side answers 503. */
+    s->writer = connect_db(s->path, 600000, err, errlen);
+    if (!s->writer || tc_store_migrate(s->writer, err, errlen) < 0) {
+        tc_store_close(s);
+        return -1;
+    }
+    s->state_db = connect_db(s->path, 10000, err, errlen);
+    if (!s->state_db) {
+        tc_store_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void tc_store_close(struct tc_store *s)
+{
+    int i;
+
+    if (!s)
+        return;
+    for (i = 0; i < s->n_idle; i++)
+        sqlite3_close(s->idle[i]);
+    sqlite3_close(s->state_db);
+    sqlite3_close(s->writer);
+    pthread_mutex_destroy(&s->state_lock);
+    pthread_mutex_destroy(&s->pool_lock);
+    free(s->path);
+    free(s);
+}
+
+sqlite3 *tc_store_writer(struct tc_store *s)
+{
+    return s->writer;
+}
+
+sqlite3 *tc_store_connect(struct tc_store *s)
+{
+    char err[256];
+    sqlite3 *db = connect_db(s->path, 10000, err, sizeof err);
+
+    if (!db)
+        tc_error("store: %s", err);
+    return db;
+}
+
+sqlite3 *tc_store_reader_get(struct tc_store *s)
+{
+    sqlite3 *db = NULL;
+
+    pthread_mutex_lock(&s->pool_lock);
+    if (s->n_idle > 0)
+        db = s->idle[--s->n_idle];
+    pthread_mutex_unlock(&s->pool_lock);
+    return db ? db : tc_store_connect(s);
+}
+
+void tc_store_reader_put(struct tc_store *s, sqlite3 *db)
+{
+    if (!db)
+        return;
+    pthread_mutex_lock(&s->pool_lock);
+    if (s->n_idle < MAX_IDLE_READERS) {
+        s->idle[s->n_idle++] = db;
+        db = NULL;
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    sqlite3_close(db);
+}
+
+static int state_exec(struct tc_store *s, const char *sql, const char *instance,
+                      const char *key, const char *value, char **out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->state_lock);
+    rc = sqlite3_prepare_v2(s->state_db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        if (value)
+            sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (out) {
+            *out = NULL;
+            if (rc == SQLITE_ROW)
+                *out = strdup((const char *)sqlite3_column_text(st, 0));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->state_lock);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        tc_error("store: plugin state of %s: %s", instance, sqlite3_errstr(rc));
+        return TOCSIN_EIO;
+    }
+    return TOCSIN_OK;
+}
+
+int tc_store_state_get(struct tc_store *s, const char *instance, const char *key, char **value)
+{
+    return state_exec(s, "SELECT value FROM plugin_state WHERE instance = ?1 AND key = ?2",
+                      instance, key, NULL, value);
+}
+
+int tc_store_state_put(struct tc_store *s, const char *instance, const char *key,
+                       const char *value)
+{
+    return state_exec(s, "INSERT INTO plugin_state (instance, key, value) VALUES (?1, ?2, ?3)"
+                         " ON CONFLICT (instance, key) DO UPDATE SET value = excluded.value",
+                      instance, key, value, NULL);
+}
+
+int tc_store_state_delete(struct tc_store *s, const char *instance, const char *key)
+{
+    return state_exec(s, "DELETE FROM plugin_state WHERE instance = ?1 AND key = ?2", instance,
+                      key, NULL, NULL);
+}
