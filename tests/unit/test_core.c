@@ -1,0 +1,378 @@
+/* test_core.c: the incident state machine and its rows, retry backoff,
+ * HTTP verdicts and Retry-After, the store's migrations, shared helpers. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "common.h"
+#include "httpclient.h"
+#include "incident.h"
+#include "store.h"
+
+/* --- state machine ------------------------------------------------------ */
+
+START_TEST(test_first_firing_alert_opens_an_incident)
+{
+    ck_assert_int_eq(tc_incident_transition(TC_NONE, TC_EV_FIRING), TC_OPEN);
+    ck_assert_int_eq(tc_incident_transition(TC_RESOLVED, TC_EV_FIRING), TC_OPEN);
+}
+END_TEST
+
+START_TEST(test_repeat_while_open_is_coalesced)
+{
+    ck_assert_int_eq(tc_incident_transition(TC_TRIGGERED, TC_EV_FIRING), TC_REPEAT);
+    ck_assert_int_eq(tc_incident_transition(TC_ACKNOWLEDGED, TC_EV_FIRING), TC_REPEAT);
+}
+END_TEST
+
+START_TEST(test_resolved_alert_closes_open_and_ignores_nothing_open)
+{
+    ck_assert_int_eq(tc_incident_transition(TC_TRIGGERED, TC_EV_RESOLVED), TC_CLOSE);
+    ck_assert_int_eq(tc_incident_transition(TC_ACKNOWLEDGED, TC_EV_RESOLVED), TC_CLOSE);
+    ck_assert_int_eq(tc_incident_transition(TC_NONE, TC_EV_RESOLVED), TC_IGNORE);
+}
+END_TEST
+
+START_TEST(test_human_actions_conflict_when_they_do_not_apply)
+{
+    ck_assert_int_eq(tc_incident_transition(TC_TRIGGERED, TC_EV_ACK), TC_TAKE);
+    ck_assert_int_eq(tc_incident_transition(TC_ACKNOWLEDGED, TC_EV_ACK), TC_CONFLICT);
+    ck_assert_int_eq(tc_incident_transition(TC_RESOLVED, TC_EV_ACK), TC_CONFLICT);
+    ck_assert_int_eq(tc_incident_transition(TC_TRIGGERED, TC_EV_RESOLVE), TC_CLOSE);
+    ck_assert_int_eq(tc_incident_transition(TC_ACKNOWLEDGED, TC_EV_RESOLVE), TC_CLOSE);
+    ck_assert_int_eq(tc_incident_transition(TC_RESOLVED, TC_EV_RESOLVE), TC_CONFLICT);
+}
+END_TEST
+
+START_TEST(test_state_names_round_trip)
+{
+    ck_assert_int_eq(tc_state_parse(tc_state_name(TC_TRIGGERED)), TC_TRIGGERED);
+    ck_assert_int_eq(tc_state_parse(tc_state_name(TC_ACKNOWLEDGED)), TC_ACKNOWLEDGED);
+    ck_assert_int_eq(tc_state_parse(tc_state_name(TC_RESOLVED)), TC_RESOLVED);
+    ck_assert_int_eq(tc_state_parse("bogus"), TC_NONE);
+}
+END_TEST
+
+/* --- incident rows on a real (in-memory) store -------------------------- */
+
+static sqlite3 *memory_store(void)
+{
+    sqlite3 *db;
+    char err[256];
+
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    ck_assert_msg(tc_store_migrate(db, err, sizeof err) == 0, "%s", err);
+    return db;
+}
+
+static int count(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    int n = -1;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void collect(void *arg, const char *sink)
+{
+    char *buf = arg;
+
+    strcat(buf, sink);
+    strcat(buf, ",");
+}
+
+START_TEST(test_one_open_incident_per_dedup_key)
+{
+    sqlite3 *db = memory_store();
+    struct tc_incidents *x = tc_incidents_new(db);
+    struct tc_new_incident n = { "k1", "critical", "disk", "prom", "db", "{}", 1000, 0, NULL };
+    enum tc_state state;
+    int64_t id, found;
+
+    ck_assert_ptr_nonnull(x);
+    id = tc_incident_insert(x, &n);
+    ck_assert_int_gt(id, 0);
+    ck_assert_int_eq(tc_incident_find_open(x, "k1", &found, &state), 1);
+    ck_assert_int_eq(found, id);
+    ck_assert_int_eq(state, TC_TRIGGERED);
+    /* a second open incident for the key violates the unique index */
+    ck_assert_int_lt(tc_incident_insert(x, &n), 0);
+    ck_assert_int_eq(tc_incident_repeat(x, id, 2000, 0, "{\"x\":1}"), 0);
+    ck_assert_int_eq(count(db, "SELECT occurrences FROM incidents WHERE id = 1"), 2);
+    ck_assert_int_eq(count(db, "SELECT last_seen FROM incidents WHERE id = 1"), 2000);
+    ck_assert_int_eq(tc_incident_acknowledge(x, id, 3000, "alice"), 0);
+    ck_assert_int_eq(tc_incident_state(x, id, &state), 1);
+    ck_assert_int_eq(state, TC_ACKNOWLEDGED);
+    ck_assert_int_eq(tc_incident_resolve(x, id, 4000, "alice", "fixed"), 0);
+    ck_assert_int_eq(tc_incident_find_open(x, "k1", &found, &state), 0);
+    /* once resolved, the key may open a new incident */
+    ck_assert_int_gt(tc_incident_insert(x, &n), id);
+    ck_assert_int_eq(tc_incident_state(x, 999, &state), 0);
+    tc_incidents_free(x);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_outbox_row_is_unique_per_incident_action_sink)
+{
+    sqlite3 *db = memory_store();
+    struct tc_incidents *x = tc_incidents_new(db);
+    struct tc_new_incident n = { "k", "high", "s", "src", NULL, "{}", 1, 0, NULL };
+    int64_t id = tc_incident_insert(x, &n), row;
+    char sinks[64] = "";
+
+    row = tc_outbox_add(x, id, "pd", "trigger", 10, NULL, NULL);
+    ck_assert_int_gt(row, 0);
+    ck_assert_int_eq(tc_outbox_add(x, id, "pd", "trigger", 11, NULL, NULL), 0);
+    ck_assert_int_gt(tc_outbox_add(x, id, "chat", "trigger", 10, NULL, NULL), row);
+    ck_assert_int_gt(tc_outbox_add(x, id, "pd", "resolve", 12, "bob", "note"), 0);
+    ck_assert_int_eq(tc_outbox_trigger_sinks(x, id, collect, sinks), 0);
+    ck_assert_str_eq(sinks, "pd,chat,");
+    ck_assert_int_eq(tc_outbox_update(x, row, "failed", 3, 0, "HTTP 400", 20), 0);
+    ck_assert_int_eq(count(db, "SELECT attempts FROM outbox WHERE state = 'failed'"), 3);
+    ck_assert_int_eq(tc_timeline_add(x, id, 5, "triggered", "src", "{}"), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM timeline"), 1);
+    tc_incidents_free(x);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_prune_drops_old_resolved_incidents_with_their_rows)
+{
+    sqlite3 *db = memory_store();
+    struct tc_incidents *x;
+    struct tc_new_incident a = { "old", "info", "s", "src", NULL, "{}", 1, 0, NULL };
+    struct tc_new_incident b = { "new", "info", "s", "src", NULL, "{}", 1, 0, NULL };
+    int64_t ia, ib, removed = 0;
+
+    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    x = tc_incidents_new(db);
+    ia = tc_incident_insert(x, &a);
+    ib = tc_incident_insert(x, &b);
+    tc_timeline_add(x, ia, 1, "triggered", NULL, NULL);
+    tc_outbox_add(x, ia, "pd", "trigger", 1, NULL, NULL);
+    tc_incident_resolve(x, ia, 100, "a", "n");
+    tc_incident_resolve(x, ib, 900, "a", "n");
+    ck_assert_int_eq(tc_incidents_prune(x, 500, &removed), 0);
+    ck_assert_int_eq(removed, 1);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM incidents"), 1);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM timeline"), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM outbox"), 0);
+    tc_incidents_free(x);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* --- store ---------------------------------------------------------------- */
+
+START_TEST(test_store_refuses_a_newer_schema)
+{
+    sqlite3 *db;
+    char err[256] = "";
+
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    ck_assert_int_eq(tc_store_migrate(db, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "99") && strstr(err, "newer"), "%s", err);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_store_migration_is_idempotent)
+{
+    sqlite3 *db = memory_store();
+    char err[256];
+
+    ck_assert_int_eq(tc_store_migrate(db, err, sizeof err), 0);
+    ck_assert_int_eq(count(db, "PRAGMA user_version"), TC_SCHEMA_VERSION);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_store_opens_in_wal_and_keeps_plugin_state)
+{
+    char dir[] = "/tmp/tocsin-store-XXXXXX", path[256], *v = NULL;
+    struct tc_store *s;
+    char err[256];
+    sqlite3 *r;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_msg(tc_store_open(dir, &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(tc_store_state_put(s, "sink1", "cursor", "42"), TOCSIN_OK);
+    ck_assert_int_eq(tc_store_state_get(s, "sink1", "cursor", &v), TOCSIN_OK);
+    ck_assert_str_eq(v, "42");
+    free(v);
+    ck_assert_int_eq(tc_store_state_get(s, "sink2", "cursor", &v), TOCSIN_OK);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(tc_store_state_delete(s, "sink1", "cursor"), TOCSIN_OK);
+    ck_assert_int_eq(tc_store_state_get(s, "sink1", "cursor", &v), TOCSIN_OK);
+    ck_assert_ptr_null(v);
+    r = tc_store_reader_get(s);
+    ck_assert_ptr_nonnull(r);
+    {
+        sqlite3_stmt *st;
+
+        sqlite3_prepare_v2(r, "PRAGMA journal_mode", -1, &st, NULL);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+        sqlite3_finalize(st);
+    }
+    tc_store_reader_put(s, r);
+    tc_store_close(s);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+/* --- backoff and verdicts ------------------------------------------------- */
+
+START_TEST(test_backoff_doubles_with_jitter_and_caps)
+{
+    ck_assert_int_eq(tc_backoff_ms(1, 1000, 60000, 0), 500);
+    ck_assert_int_eq(tc_backoff_ms(1, 1000, 60000, 500), 1000);
+    ck_assert_int_eq(tc_backoff_ms(2, 1000, 60000, 0), 1000);
+    ck_assert_int_eq(tc_backoff_ms(3, 1000, 60000, 0), 2000);
+    ck_assert_int_eq(tc_backoff_ms(3, 1000, 60000, 2000), 4000);
+    ck_assert_int_eq(tc_backoff_ms(30, 1000, 60000, 0), 30000);
+    ck_assert_int_eq(tc_backoff_ms(30, 1000, 60000, 30000), 60000);
+    for (uint32_t r = 0; r < 5000; r += 7) {
+        int64_t d = tc_backoff_ms(4, 1000, 60000, r);
+
+        ck_assert(d >= 4000 && d <= 8000);
+    }
+}
+END_TEST
+
+START_TEST(test_retry_after_wins_over_backoff_and_is_capped)
+{
+    ck_assert_int_eq(tc_retry_delay_ms(1, 30, 1000, 60000, 0), 30000);
+    ck_assert_int_eq(tc_retry_delay_ms(1, 999999, 1000, 60000, 0), 3600000);
+    ck_assert_int_eq(tc_retry_delay_ms(1, 0, 1000, 60000, 0), 500);
+}
+END_TEST
+
+START_TEST(test_retry_after_parses_seconds_and_http_dates)
+{
+    int64_t now = 784111777000LL; /* Sun, 06 Nov 1994 08:49:37 GMT */
+
+    ck_assert_int_eq(tc_parse_retry_after(" 120\r\n", now), 120);
+    ck_assert_int_eq(tc_parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT\r\n", now), 60);
+    ck_assert_int_eq(tc_parse_retry_after("Sun, 06 Nov 1994 08:40:00 GMT", now), 0);
+    ck_assert_int_eq(tc_parse_retry_after("soon", now), -1);
+    ck_assert_int_eq(tc_parse_retry_after("12abc", now), -1);
+}
+END_TEST
+
+static struct tocsin_verdict verdict_for(long status, int retry_after, const char *body)
+{
+    struct tocsin_http_result res = { status, (char *)body, body ? strlen(body) : 0,
+                                      retry_after, 0, "" };
+
+    return tc_http_verdict(&res);
+}
+
+START_TEST(test_http_verdicts_follow_status_classes)
+{
+    struct tocsin_verdict v;
+
+    ck_assert_int_eq(verdict_for(202, -1, NULL).kind, TOCSIN_DONE);
+    v = verdict_for(429, 7, "slow down");
+    ck_assert_int_eq(v.kind, TOCSIN_RETRY);
+    ck_assert_int_eq(v.retry_after, 7);
+    ck_assert_int_eq(verdict_for(503, -1, NULL).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(verdict_for(408, -1, NULL).kind, TOCSIN_RETRY);
+    v = verdict_for(400, -1, "{\"message\":\"bad routing key\"}\n");
+    ck_assert_int_eq(v.kind, TOCSIN_FAILED);
+    ck_assert_msg(strstr(v.reason, "400") && strstr(v.reason, "bad routing key"), "%s",
+                  v.reason);
+    ck_assert_ptr_null(strchr(v.reason, '\n'));
+    {
+        struct tocsin_http_result res = { 0, NULL, 0, -1, 1, "Timeout was reached" };
+
+        v = tc_http_verdict(&res);
+        ck_assert_int_eq(v.kind, TOCSIN_RETRY);
+        ck_assert_str_eq(v.reason, "timed out");
+    }
+}
+END_TEST
+
+/* --- shared helpers --------------------------------------------------------- */
+
+START_TEST(test_rfc3339_parse_and_format)
+{
+    int64_t ms;
+    char buf[40];
+
+    ck_assert_int_eq(tc_time_parse("2026-11-23T03:12:45.123Z", &ms), 0);
+    ck_assert_str_eq(tc_time_format(ms, buf, sizeof buf), "2026-11-23T03:12:45.123Z");
+    ck_assert_int_eq(tc_time_parse("2026-11-23T05:12:45+02:00", &ms), 0);
+    ck_assert_str_eq(tc_time_format(ms, buf, sizeof buf), "2026-11-23T03:12:45.000Z");
+    ck_assert_int_eq(tc_time_parse("0001-01-01T00:00:00Z", &ms), 0);
+    ck_assert_int_eq(tc_time_parse("2026-13-01T00:00:00Z", &ms), -1);
+    ck_assert_int_eq(tc_time_parse("2026-11-23 03:12", &ms), -1);
+    ck_assert_int_eq(tc_time_parse("2026-11-23T03:12:45", &ms), -1);
+}
+END_TEST
+
+START_TEST(test_fingerprint_ignores_label_order)
+{
+    struct tocsin_kv a[] = { { "alertname", "DiskFull" }, { "instance", "db1" } };
+    struct tocsin_kv b[] = { { "instance", "db1" }, { "alertname", "DiskFull" } };
+    struct tocsin_kv c[] = { { "instance", "db2" }, { "alertname", "DiskFull" } };
+    char x[17], y[17];
+
+    ck_assert_str_eq(tc_fingerprint_hex(a, 2, x), tc_fingerprint_hex(b, 2, y));
+    ck_assert_str_ne(tc_fingerprint_hex(a, 2, x), tc_fingerprint_hex(c, 2, y));
+    ck_assert_int_eq(strlen(x), 16);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *sm = tcase_create("state machine"), *rows = tcase_create("incident rows");
+    TCase *store = tcase_create("store"), *retry = tcase_create("retry");
+    TCase *common = tcase_create("common");
+
+    tcase_add_test(sm, test_first_firing_alert_opens_an_incident);
+    tcase_add_test(sm, test_repeat_while_open_is_coalesced);
+    tcase_add_test(sm, test_resolved_alert_closes_open_and_ignores_nothing_open);
+    tcase_add_test(sm, test_human_actions_conflict_when_they_do_not_apply);
+    tcase_add_test(sm, test_state_names_round_trip);
+    tcase_add_test(rows, test_one_open_incident_per_dedup_key);
+    tcase_add_test(rows, test_outbox_row_is_unique_per_incident_action_sink);
+    tcase_add_test(rows, test_prune_drops_old_resolved_incidents_with_their_rows);
+    tcase_add_test(store, test_store_refuses_a_newer_schema);
+    tcase_add_test(store, test_store_migration_is_idempotent);
+    tcase_add_test(store, test_store_opens_in_wal_and_keeps_plugin_state);
+    tcase_add_test(retry, test_backoff_doubles_with_jitter_and_caps);
+    tcase_add_test(retry, test_retry_after_wins_over_backoff_and_is_capped);
+    tcase_add_test(retry, test_retry_after_parses_seconds_and_http_dates);
+    tcase_add_test(retry, test_http_verdicts_follow_status_classes);
+    tcase_add_test(common, test_rfc3339_parse_and_format);
+    tcase_add_test(common, test_fingerprint_ignores_label_order);
+    suite_add_tcase(s, sm);
+    suite_add_tcase(s, rows);
+    suite_add_tcase(s, store);
+    suite_add_tcase(s, retry);
+    suite_add_tcase(s, common);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(core_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
