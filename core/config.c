@@ -1,9 +1,9 @@
-/* config.c: reading tocsin.conf: the daemon group, plugin instances checked
- * against their option tables, and routes. Every problem is collected so
- * --check-config can show them all at once. */
+/* config.c: reading tocsin.conf (daemon group, plugin instances checked against
+ * their option tables, routes), collecting every problem for --check-config. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +101,36 @@ static const config_setting_t *at_key(const config_setting_t *block, const char 
     return s ? s : block;
 }
 
+/* Whether tc_options_fill took key's value (absent: the default). Range
+ * checks run only then, so one bad value gives one error, not two. */
+static int well_typed(const config_setting_t *block, const char *key, enum tocsin_opt_type t)
+{
+    const config_setting_t *s = config_setting_get_member(block, key);
+    int is_int;
+    int64_t v;
+
+    if (!s)
+        return 1;
+    is_int = config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64;
+    switch (t) {
+    case TOCSIN_OPT_INT:
+        return is_int;
+    case TOCSIN_OPT_DURATION:
+        if (is_int)
+            return config_setting_get_int64(s) >= 0 &&
+                   config_setting_get_int64(s) <= INT64_MAX / 1000;
+        return config_setting_type(s) == CONFIG_TYPE_STRING &&
+               tc_parse_duration(config_setting_get_string(s), &v) == 0;
+    case TOCSIN_OPT_SIZE:
+        if (is_int)
+            return config_setting_get_int64(s) >= 0;
+        return config_setting_type(s) == CONFIG_TYPE_STRING &&
+               tc_parse_size(config_setting_get_string(s), &v) == 0;
+    default:
+        return config_setting_type(s) == CONFIG_TYPE_STRING;
+    }
+}
+
 static int valid_listen(const char *s)
 {
     const char *colon = strrchr(s, ':');
@@ -161,14 +191,14 @@ static void load_daemon(struct loading *ld, const config_setting_t *block)
         fail(ld, at_key(block, "listen"),
              "daemon: listen must be HOST:PORT (like \"127.0.0.1:9099\"), not \"%s\"",
              d->listen);
-    if (d->max_body < 1)
+    if (d->max_body < 1 && well_typed(block, "max_body", TOCSIN_OPT_SIZE))
         fail(ld, at_key(block, "max_body"), "daemon: max_body must be at least 1 byte");
-    if (d->intake_queue < 1)
+    if (d->intake_queue < 1 && well_typed(block, "intake_queue", TOCSIN_OPT_INT))
         fail(ld, at_key(block, "intake_queue"), "daemon: intake_queue must be at least 1, not %lld",
              (long long)d->intake_queue);
-    if (d->http_timeout_ms < 1)
+    if (d->http_timeout_ms < 1 && well_typed(block, "http_timeout", TOCSIN_OPT_DURATION))
         fail(ld, at_key(block, "http_timeout"), "daemon: http_timeout must be more than 0");
-    if (d->retention_ms < 1)
+    if (d->retention_ms < 1 && well_typed(block, "retention", TOCSIN_OPT_DURATION))
         fail(ld, at_key(block, "retention"), "daemon: retention must be more than 0");
 }
 
@@ -238,12 +268,16 @@ static void load_sink_core(struct loading *ld, const config_setting_t *g,
     tc_options_fill(sink_core_options, g, others, context, inst, ld->errs);
     free(others);
 
-    if (inst->concurrency < 1 || inst->concurrency > 64)
+    if ((inst->concurrency < 1 || inst->concurrency > 64) &&
+        well_typed(g, "concurrency", TOCSIN_OPT_INT))
         fail(ld, at_key(g, "concurrency"), "%s: concurrency must be between 1 and 64, not %lld",
              context, (long long)inst->concurrency);
-    if (inst->max_attempts < 1)
+    if (inst->max_attempts < 1 && well_typed(g, "max_attempts", TOCSIN_OPT_INT))
         fail(ld, at_key(g, "max_attempts"), "%s: max_attempts must be at least 1, not %lld",
              context, (long long)inst->max_attempts);
+    if (!well_typed(g, "retry_base", TOCSIN_OPT_DURATION) ||
+        !well_typed(g, "retry_max", TOCSIN_OPT_DURATION))
+        return;
     if (inst->retry_base_ms < 1)
         fail(ld, at_key(g, "retry_base"), "%s: retry_base must be more than 0", context);
     else if (inst->retry_max_ms < inst->retry_base_ms)

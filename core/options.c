@@ -103,10 +103,16 @@ int tc_parse_size(const char *s, int64_t *bytes)
     return 0;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+TOCSIN_PRINTF(3, 4)
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a, b);
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 static char *read_secret_file(const char *path, char *err, size_t errlen)
@@ -131,7 +137,7 @@ static char *read_secret_file(const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (len > SECRET_FILE_MAX) {
-        seterr(err, errlen, "%s is larger than %s; is it the right file?", path, "1 MiB");
+        seterr(err, errlen, "%s is larger than 1 MiB; is it the right file?", path);
         goto fail;
     }
     fclose(f);
@@ -153,18 +159,18 @@ char *tc_resolve_secret(const char *value, char *err, size_t errlen)
         const char *v;
 
         if (!value[4]) {
-            seterr(err, errlen, "%s%s", "\"env:\" needs a variable name (\"env:NAME\")", "");
+            seterr(err, errlen, "\"env:\" needs a variable name (\"env:NAME\")");
             return NULL;
         }
         v = getenv(value + 4);
         if (!v) {
-            seterr(err, errlen, "environment variable %s is not set%s", value + 4, "");
+            seterr(err, errlen, "environment variable %s is not set", value + 4);
             return NULL;
         }
         out = strdup(v);
     } else if (strncmp(value, "file:", 5) == 0) {
         if (!value[5]) {
-            seterr(err, errlen, "%s%s", "\"file:\" needs a path (\"file:/etc/tocsin/key\")", "");
+            seterr(err, errlen, "\"file:\" needs a path (\"file:/etc/tocsin/key\")");
             return NULL;
         }
         return read_secret_file(value + 5, err, errlen);
@@ -172,7 +178,7 @@ char *tc_resolve_secret(const char *value, char *err, size_t errlen)
         out = strdup(value);
     }
     if (!out)
-        seterr(err, errlen, "%s%s", "out of memory", "");
+        seterr(err, errlen, "out of memory");
     return out;
 }
 
@@ -610,12 +616,13 @@ static const struct tocsin_option *find(const struct tocsin_option *table, const
     return NULL;
 }
 
-/* The closest known key, if it is close enough to be a typo. */
+/* The closest known key, if it is close enough to be a typo ("ulr" for
+ * "url" is two edits; one-letter keys get at most one). */
 static const char *suggest(const struct tocsin_option *table, const char *const *reserved,
                            const char *key)
 {
     const char *best = NULL;
-    size_t best_d = SIZE_MAX, d, limit = strlen(key) > 4 ? 2 : 1;
+    size_t best_d = SIZE_MAX, d, limit = strlen(key) >= 3 ? 2 : 1;
 
     for (; table && table->name; table++)
         if ((d = tc_edit_distance(key, table->name)) < best_d)
@@ -754,7 +761,7 @@ void tc_options_help(FILE *out, const struct tocsin_option *table)
             wd = l;
     }
     fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", wn, "OPTION", wt, "TYPE", wd, "DEFAULT",
-            "", "DESCRIPTION");
+            "FLAGS", "DESCRIPTION");
     for (o = table; o->name; o++) {
         char def[256];
 
