@@ -78,14 +78,95 @@ int tc_severity_parse(const char *s, enum tocsin_severity *out)
     return -1;
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. Stops at a NUL. */
+static int utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0];
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (c == 0xe0 && p[1] < 0xa0) ||
+            (c == 0xed && p[1] >= 0xa0))
+            return 0;
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80 ||
+            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+int tc_utf8_clip(const char *s, int max)
+{
+    size_t len = strlen(s);
+    size_t n;
+
+    if (max < 0)
+        max = 0;
+    if (len <= (size_t)max)
+        return (int)len;
+    /* Back off over continuation bytes to the start of the cut sequence. */
+    for (n = (size_t)max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+        ;
+    return (int)n;
+}
+
+json_t *tc_json_string(const char *s)
+{
+    const unsigned char *p;
+    json_t *j = json_string(s);
+    char *copy, *q;
+
+    if (j || !s)
+        return j;
+    /* Invalid UTF-8 (or no memory): each bad byte becomes U+FFFD. */
+    copy = malloc(strlen(s) * 3 + 1);
+    if (!copy)
+        return NULL;
+    for (p = (const unsigned char *)s, q = copy; *p;) {
+        int n = utf8_seq(p);
+
+        if (n == 0) {
+            memcpy(q, "\xef\xbf\xbd", 3);
+            q += 3;
+            p++;
+        } else {
+            memcpy(q, p, (size_t)n);
+            q += n;
+            p += n;
+        }
+    }
+    *q = '\0';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 json_t *tc_kv_to_json(const struct tocsin_kv *kv, size_t n)
 {
     json_t *o = json_object();
     size_t i;
 
-    for (i = 0; o && i < n; i++)
-        if (kv[i].key && kv[i].value)
-            json_object_set_new(o, kv[i].key, json_string(kv[i].value));
+    for (i = 0; o && i < n; i++) {
+        json_t *k;
+
+        if (!kv[i].key || !kv[i].value)
+            continue;
+        if (json_object_set_new(o, kv[i].key, tc_json_string(kv[i].value)) == 0)
+            continue;
+        /* A key that is not UTF-8: keep the entry under a repaired name. */
+        k = tc_json_string(kv[i].key);
+        if (k)
+            json_object_set_new(o, json_string_value(k), tc_json_string(kv[i].value));
+        json_decref(k);
+    }
     return o;
 }
 
@@ -104,7 +185,8 @@ static int kv_fill(const json_t *obj, const char *field, struct tocsin_kv *out, 
     }
     json_object_foreach((json_t *)obj, key, val) {
         if (!json_is_string(val)) {
-            snprintf(err, errlen, "\"%s.%s\" must be a string", field, key);
+            snprintf(err, errlen, "\"%s.%.*s\" must be a string", field,
+                     tc_utf8_clip(key, 64), key);
             return -1;
         }
         if (!*key) {
@@ -166,7 +248,8 @@ static int get_time(const json_t *obj, const char *field, int64_t *out, char *er
     if (get_string(obj, field, &s, err, errlen) < 0)
         return -1;
     if (s && *s && tc_time_parse(s, out) < 0) {
-        snprintf(err, errlen, "\"%s\" is not an RFC 3339 time: \"%.40s\"", field, s);
+        snprintf(err, errlen, "\"%s\" is not an RFC 3339 time: \"%.*s\"", field,
+                 tc_utf8_clip(s, 40), s);
         return -1;
     }
     return 0;
@@ -200,15 +283,15 @@ int tc_alert_from_json(const json_t *obj, struct tc_alert *out, char *err, size_
     } else if (strcmp(status, "resolved") == 0) {
         a->status = TOCSIN_RESOLVED;
     } else {
-        snprintf(err, errlen, "\"status\" must be \"firing\" or \"resolved\", not \"%.40s\"",
-                 status);
+        snprintf(err, errlen, "\"status\" must be \"firing\" or \"resolved\", not \"%.*s\"",
+                 tc_utf8_clip(status, 40), status);
         return -1;
     }
     a->severity = TOCSIN_SEV_MEDIUM;
     if (severity && tc_severity_parse(severity, &a->severity) < 0) {
         snprintf(err, errlen,
-                 "\"severity\" must be one of critical, high, medium, low, info; not \"%.40s\"",
-                 severity);
+                 "\"severity\" must be one of critical, high, medium, low, info; not \"%.*s\"",
+                 tc_utf8_clip(severity, 40), severity);
         return -1;
     }
     if (kv_fill(json_object_get(obj, "labels"), "labels", NULL, &nl, err, errlen) ||
@@ -242,7 +325,7 @@ void tc_alert_release(struct tc_alert *alert)
 static void set_str(json_t *o, const char *key, const char *v)
 {
     if (v)
-        json_object_set_new(o, key, json_string(v));
+        json_object_set_new(o, key, tc_json_string(v));
 }
 
 static void set_time(json_t *o, const char *key, int64_t ms)

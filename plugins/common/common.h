@@ -41,6 +41,15 @@ void tc_alert_release(struct tc_alert *alert);
  * left out). */
 json_t *tc_alert_to_json(const struct tocsin_alert *a);
 
+/* Text from any source made safe for JSON. tc_utf8_clip: the length of
+ * the longest prefix of s of at most max bytes that does not split a UTF-8
+ * sequence (for "%.*s" in messages that end up in JSON). tc_json_string: a
+ * JSON string of s with invalid UTF-8 bytes replaced by U+FFFD, where
+ * json_string() would return NULL and the field would silently vanish;
+ * NULL only when out of memory. */
+int tc_utf8_clip(const char *s, int max);
+json_t *tc_json_string(const char *s);
+
 /* A {"k": "v", ...} object from a kv array, and back. from_json stores a
  * malloc()ed array in *out whose strings borrow from obj. */
 json_t *tc_kv_to_json(const struct tocsin_kv *kv, size_t n);

@@ -63,6 +63,14 @@ int tc_time_parse(const char *s, int64_t *ms)
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
         tzh > 23 || tzm > 59)
         return -1;
+    /* timegm() would quietly turn February 31 into March 3. */
+    if (d > 28) {
+        static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+        if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+            return -1;
+    }
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
