@@ -64,7 +64,7 @@ static const char *const sql[ST_COUNT] = {
     [ST_ACK] = "UPDATE incidents SET state = 'acknowledged', acknowledged_at = ?2,"
                " acknowledged_by = ?3 WHERE id = ?1",
     [ST_RESOLVE] = "UPDATE incidents SET state = 'resolved', resolved_at = ?2,"
-                   " resolved_by = ?3, resolution_note = ?4 WHERE id = ?1",
+                   " resolved_by = ?3, resolution_note = ?4, alert = COALESCE(?5, alert) WHERE id = ?1",
     [ST_TIMELINE] = "INSERT INTO timeline (incident_id, at, kind, actor, detail)"
                     " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_OUTBOX_ADD] = "INSERT INTO outbox (incident_id, sink, action, next_at, created_at,"
@@ -223,7 +223,7 @@ int tc_incident_acknowledge(struct tc_incidents *x, int64_t id, int64_t at, cons
 }
 
 int tc_incident_resolve(struct tc_incidents *x, int64_t id, int64_t at, const char *by,
-                        const char *note)
+                        const char *note, const char *alert_json)
 {
     sqlite3_stmt *st = use(x, ST_RESOLVE);
 
@@ -231,6 +231,7 @@ int tc_incident_resolve(struct tc_incidents *x, int64_t id, int64_t at, const ch
     sqlite3_bind_int64(st, 2, at);
     bind_text(st, 3, by);
     bind_text(st, 4, note);
+    bind_text(st, 5, alert_json);
     return done(x, st);
 }
 

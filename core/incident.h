@@ -43,8 +43,10 @@ int64_t tc_incident_insert(struct tc_incidents *x, const struct tc_new_incident 
 int tc_incident_repeat(struct tc_incidents *x, int64_t id, int64_t at, int64_t expires_at,
                        const char *alert_json);
 int tc_incident_acknowledge(struct tc_incidents *x, int64_t id, int64_t at, const char *by);
+/* alert_json: the resolving alert, which replaces the latest one; NULL
+ * for a human resolve (the alert stays as it was). */
 int tc_incident_resolve(struct tc_incidents *x, int64_t id, int64_t at, const char *by,
-                        const char *note);
+                        const char *note, const char *alert_json);
 
 int tc_timeline_add(struct tc_incidents *x, int64_t incident, int64_t at, const char *kind,
                     const char *actor, const char *detail_json);

@@ -289,7 +289,7 @@ static int apply_alert(struct tc_pipeline *p, struct job *j, struct intake_alert
         break;
     case TC_CLOSE:
         rc = tc_incident_resolve(p->inc, id, ia->a.ended_at ? ia->a.ended_at : now,
-                                 ia->a.source, NULL);
+                                 ia->a.source, NULL, ia->json);
         d = detail("{s:s}", "by", "alert");
         rc |= tc_timeline_add(p->inc, id, now, "resolved", ia->a.source, d);
         free(d);
@@ -335,7 +335,7 @@ static void apply_act(struct tc_pipeline *p, struct job *j, int64_t now)
             rc = notify_followers(p, j, j->id, "acknowledge", now, j->by, NULL);
         break;
     case TC_CLOSE:
-        rc = tc_incident_resolve(p->inc, j->id, now, j->by, j->note);
+        rc = tc_incident_resolve(p->inc, j->id, now, j->by, j->note, NULL);
         d = detail("{s:s}", "note", j->note);
         rc |= tc_timeline_add(p->inc, j->id, now, "resolved", j->by, d);
         free(d);

@@ -110,7 +110,7 @@ START_TEST(test_one_open_incident_per_dedup_key)
     ck_assert_int_eq(tc_incident_acknowledge(x, id, 3000, "alice"), 0);
     ck_assert_int_eq(tc_incident_state(x, id, &state), 1);
     ck_assert_int_eq(state, TC_ACKNOWLEDGED);
-    ck_assert_int_eq(tc_incident_resolve(x, id, 4000, "alice", "fixed"), 0);
+    ck_assert_int_eq(tc_incident_resolve(x, id, 4000, "alice", "fixed", NULL), 0);
     ck_assert_int_eq(tc_incident_find_open(x, "k1", &found, &state), 0);
     /* once resolved, the key may open a new incident */
     ck_assert_int_gt(tc_incident_insert(x, &n), id);
@@ -158,8 +158,8 @@ START_TEST(test_prune_drops_old_resolved_incidents_with_their_rows)
     ib = tc_incident_insert(x, &b);
     tc_timeline_add(x, ia, 1, "triggered", NULL, NULL);
     tc_outbox_add(x, ia, "pd", "trigger", 1, NULL, NULL);
-    tc_incident_resolve(x, ia, 100, "a", "n");
-    tc_incident_resolve(x, ib, 900, "a", "n");
+    tc_incident_resolve(x, ia, 100, "a", "n", NULL);
+    tc_incident_resolve(x, ib, 900, "a", "n", "{\"status\":\"resolved\"}");
     ck_assert_int_eq(tc_incidents_prune(x, 500, &removed), 0);
     ck_assert_int_eq(removed, 1);
     ck_assert_int_eq(count(db, "SELECT count(*) FROM incidents"), 1);
