@@ -1,0 +1,65 @@
+/* peer.h: a fake webhook receiver for the integration tests. It listens on
+ * 127.0.0.1 (an ephemeral port, kept across stop/start), answers from a
+ * script, records every request and counts protocol violations. */
+#ifndef TOCSIN_TEST_PEER_H
+#define TOCSIN_TEST_PEER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct peer;
+
+/* One recorded request. Owned by the peer; valid until peer_free(). */
+struct peer_req {
+    char method[16];
+    char path[256];
+    json_t *headers;     /* {"lowercased-name": "value", ...} */
+    char *body;          /* NUL-terminated */
+    size_t body_len;
+    json_t *json;        /* the parsed body, or NULL when it is not JSON */
+    int64_t at_ms;       /* monotonic ms when the request was complete */
+    int status;          /* what the peer answered */
+    int completed;       /* 1 once the answer was queued (a delayed answer
+                          * the client gave up on still counts as 1) */
+};
+
+/* A new peer, not yet listening. Returns NULL on failure. */
+struct peer *peer_new(void);
+/* Start listening. The first start picks an ephemeral port; later starts
+ * reuse it. Returns 0 or -1. */
+int peer_start(struct peer *p);
+/* Stop listening (the port then refuses connections). */
+void peer_stop(struct peer *p);
+void peer_free(struct peer *p);
+int peer_port(const struct peer *p);
+
+/* Answers for the next requests, in order, separated by commas:
+ *   "500,500,200"           statuses
+ *   "429 ra=1"              with a Retry-After: 1 header
+ *   "200 delay=3000"        answer after 3 s (to provoke a client timeout)
+ * Once the script is used up, every request gets the default answer
+ * (200 unless peer_default says otherwise). Replaces any unused script. */
+void peer_script(struct peer *p, const char *script);
+void peer_default(struct peer *p, int status);
+
+/* Requests recorded so far. */
+size_t peer_count(struct peer *p);
+/* The i-th request (0-based), or NULL. */
+const struct peer_req *peer_get(struct peer *p, size_t i);
+/* Wait until at least n requests were recorded; returns the count seen
+ * (>= n on success, less on timeout). */
+size_t peer_wait_requests(struct peer *p, size_t n, int timeout_ms);
+
+/* Protocol violations seen (not a POST, wrong Content-Type, missing
+ * Idempotency-Key, a body that is not a JSON object). peer_violation(p, i)
+ * describes the i-th one. */
+size_t peer_violations(struct peer *p);
+const char *peer_violation(struct peer *p, size_t i);
+/* When set, a missing Idempotency-Key is not a violation (the Alertmanager
+ * format needs none). Default: required. */
+void peer_require_idempotency_key(struct peer *p, int required);
+
+int64_t peer_now_ms(void);
+
+#endif
