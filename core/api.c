@@ -29,7 +29,7 @@ static int reply_error(struct tocsin_http_response *resp, int status, const char
                        const char *detail)
 {
     resp->status = status;
-    resp->body = tc_http_error_json(error, detail);
+    resp->body = tc_error_json(error, detail);
     return TOCSIN_OK;
 }
 

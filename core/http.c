@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -44,18 +45,6 @@ struct request {
     struct tocsin_http_request pub;
     struct MHD_Connection *conn;
 };
-
-char *tc_http_error_json(const char *error, const char *detail)
-{
-    json_t *o = json_pack("{s:s}", "error", error);
-    char *s;
-
-    if (detail)
-        json_object_set_new(o, "detail", json_string(detail));
-    s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return s;
-}
 
 struct tc_http *tc_http_new(int64_t max_body)
 {
@@ -173,7 +162,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct tocsin_http_r
 static enum MHD_Result respond_error(struct MHD_Connection *conn, int status, const char *error,
                                      const char *detail)
 {
-    struct tocsin_http_response resp = { status, tc_http_error_json(error, detail), NULL, 0 };
+    struct tocsin_http_response resp = { status, tc_error_json(error, detail), NULL, 0 };
 
     return respond(conn, &resp);
 }

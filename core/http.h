@@ -21,7 +21,5 @@ int tc_http_start(struct tc_http *h, const char *listen, char *bound, size_t bou
 void tc_http_stop(struct tc_http *h);
 void tc_http_free(struct tc_http *h);
 
-/* {"error": error, "detail": detail} (detail omitted when NULL), malloc()ed. */
-char *tc_http_error_json(const char *error, const char *detail);
 
 #endif

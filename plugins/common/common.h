@@ -56,4 +56,8 @@ json_t *tc_kv_to_json(const struct tocsin_kv *kv, size_t n);
 int tc_kv_from_json(const json_t *obj, const char *field, struct tocsin_kv **out,
                     size_t *n, char *err, size_t errlen);
 
+/* The error answer of every HTTP endpoint: {"error": error, "detail":
+ * detail} (detail left out when NULL), as malloc()ed JSON text. */
+char *tc_error_json(const char *error, const char *detail);
+
 #endif

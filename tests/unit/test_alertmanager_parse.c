@@ -167,7 +167,7 @@ START_TEST(test_single_object_is_400_body_must_be_array)
     ck_assert_int_eq(parse_str("{\"labels\": {\"alertname\": \"X\"}}", &b), TOCSIN_EINVAL);
     ck_assert_str_eq(b.error, "body must be a JSON array of alerts");
     ck_assert_uint_eq(b.n_alerts, 0);
-    body = am_error_body(b.error, b.detail[0] ? b.detail : NULL);
+    body = tc_error_json(b.error, b.detail[0] ? b.detail : NULL);
     j = load_json(body);
     ck_assert_str_eq(json_string_value(json_object_get(j, "error")),
                      "body must be a JSON array of alerts");
@@ -193,7 +193,7 @@ START_TEST(test_malformed_json_says_line_and_column)
     ck_assert_int_eq(parse_str("[\n  {\"labels\": {\"a\": }}\n]", &b), TOCSIN_EINVAL);
     ck_assert_str_eq(b.error, "malformed JSON");
     ck_assert_msg(strncmp(b.detail, "line 2 column 20: ", 18) == 0, "detail: %s", b.detail);
-    body = am_error_body(b.error, b.detail);
+    body = tc_error_json(b.error, b.detail);
     j = load_json(body);
     ck_assert_str_eq(json_string_value(json_object_get(j, "error")), "malformed JSON");
     detail = json_string_value(json_object_get(j, "detail"));
@@ -217,7 +217,7 @@ START_TEST(test_malformed_json_with_bad_utf8_gives_valid_json_answer)
 
     /* jansson quotes the offending bytes in its message. */
     ck_assert_int_eq(parse_str("[{\"labels\": {\"a\": \"\xff\xfe\"}}]", &b), TOCSIN_EINVAL);
-    body = am_error_body(b.error, b.detail);
+    body = tc_error_json(b.error, b.detail);
     j = load_json(body);
     ck_assert_str_eq(json_string_value(json_object_get(j, "error")), "malformed JSON");
     ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "detail")));

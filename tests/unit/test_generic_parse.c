@@ -216,7 +216,7 @@ START_TEST(test_error_body_is_valid_json_even_for_cut_utf8)
         p += sprintf(p, "\xc3\xa9");
     sprintf(p, "\"}");
     ck_assert_int_eq(parse_str(body, &b), TOCSIN_EINVAL);
-    out = gen_error_body(b.error, b.detail);
+    out = tc_error_json(b.error, b.detail);
     j = load_json(out);
     ck_assert_str_eq(json_string_value(json_object_get(j, "error")), "invalid alert");
     ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "detail")));
@@ -225,7 +225,7 @@ START_TEST(test_error_body_is_valid_json_even_for_cut_utf8)
     free(out);
     gen_batch_free(&b);
 
-    out = gen_error_body("x", NULL);
+    out = tc_error_json("x", NULL);
     j = load_json(out);
     ck_assert_ptr_null(json_object_get(j, "detail"));
     json_decref(j);

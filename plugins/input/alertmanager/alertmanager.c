@@ -7,6 +7,7 @@
 #include <string.h>
 #include <tocsin/plugin.h>
 
+#include "common.h"
 #include "parse.h"
 
 struct am_conf {
@@ -37,11 +38,11 @@ static void answer_emit_error(struct tocsin_http_response *resp, int rc, const c
     case TOCSIN_EBUSY:
         resp->status = 503;
         resp->retry_after = 1;
-        resp->body = am_error_body("intake queue full", NULL);
+        resp->body = tc_error_json("intake queue full", NULL);
         break;
     case TOCSIN_ESHUTDOWN:
         resp->status = 503;
-        resp->body = am_error_body("shutting down", NULL);
+        resp->body = tc_error_json("shutting down", NULL);
         break;
     case TOCSIN_EINVAL:
         /* The core refused the batch: list its reason with our own. */
@@ -50,7 +51,7 @@ static void answer_emit_error(struct tocsin_http_response *resp, int rc, const c
         break;
     default:
         resp->status = 500;
-        resp->body = am_error_body("storing alerts failed", *err ? err : NULL);
+        resp->body = tc_error_json("storing alerts failed", *err ? err : NULL);
         break;
     }
 }
@@ -67,13 +68,13 @@ static int am_handle(void *self, const struct tocsin_http_request *req,
     rc = am_parse(req->body, req->body_len, host->now_ms(host), in->conf->resolve_timeout, &b);
     if (rc == TOCSIN_ENOMEM) {
         resp->status = 500;
-        resp->body = am_error_body("out of memory", NULL);
+        resp->body = tc_error_json("out of memory", NULL);
         am_batch_free(&b);
         return TOCSIN_OK;
     }
     if (rc == TOCSIN_EINVAL) {
         resp->status = 400;
-        resp->body = am_error_body(b.error, b.detail[0] ? b.detail : NULL);
+        resp->body = tc_error_json(b.error, b.detail[0] ? b.detail : NULL);
         host->log(host, TOCSIN_LOG_INFO, "refused a request from %s: %s",
                   req->remote_addr ? req->remote_addr : "?", b.error);
         am_batch_free(&b);

@@ -359,18 +359,6 @@ static char *dump(json_t *o)
     return s;
 }
 
-char *am_error_body(const char *error, const char *detail)
-{
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "error", tc_json_string(error));
-    if (detail)
-        json_object_set_new(o, "detail", tc_json_string(detail));
-    return dump(o);
-}
-
 char *am_invalid_body(const struct am_batch *b, const char *extra)
 {
     json_t *o = json_object(), *list = json_array();

@@ -56,11 +56,10 @@ void am_batch_free(struct am_batch *b);
  * "warn", ...). Unknown or NULL: medium. */
 enum tocsin_severity am_severity(const char *s);
 
-/* Answers, as malloc()ed JSON text (NULL only when out of memory):
- *   {"error": error, "detail": detail}  (detail left out when NULL)
+/* The partial-batch answer, as malloc()ed JSON text (NULL only when out
+ * of memory; single errors use tc_error_json):
  *   {"error": "invalid alerts", "detail": [ b->errors..., extra ]}
  * extra (may be NULL) is a further line, e.g. the core's refusal. */
-char *am_error_body(const char *error, const char *detail);
 char *am_invalid_body(const struct am_batch *b, const char *extra);
 
 #endif

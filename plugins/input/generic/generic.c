@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <tocsin/plugin.h>
 
+#include "common.h"
 #include "parse.h"
 
 struct gen_conf {
@@ -44,30 +45,30 @@ static int gen_handle(void *self, const struct tocsin_http_request *req,
     case TOCSIN_EINVAL:
         resp->status = 400;
         if (b.error) { /* ours */
-            resp->body = gen_error_body(b.error, b.detail[0] ? b.detail : NULL);
+            resp->body = tc_error_json(b.error, b.detail[0] ? b.detail : NULL);
             host->log(host, TOCSIN_LOG_INFO, "refused a request from %s: %s",
                       req->remote_addr ? req->remote_addr : "?",
                       b.detail[0] ? b.detail : b.error);
         } else { /* the core's */
-            resp->body = gen_error_body("invalid alert", *err ? err : NULL);
+            resp->body = tc_error_json("invalid alert", *err ? err : NULL);
         }
         break;
     case TOCSIN_EBUSY:
         resp->status = 503;
         resp->retry_after = 1;
-        resp->body = gen_error_body("intake queue full", NULL);
+        resp->body = tc_error_json("intake queue full", NULL);
         break;
     case TOCSIN_ESHUTDOWN:
         resp->status = 503;
-        resp->body = gen_error_body("shutting down", NULL);
+        resp->body = tc_error_json("shutting down", NULL);
         break;
     case TOCSIN_ENOMEM:
         resp->status = 500;
-        resp->body = gen_error_body("out of memory", NULL);
+        resp->body = tc_error_json("out of memory", NULL);
         break;
     default:
         resp->status = 500;
-        resp->body = gen_error_body("storing alerts failed", *err ? err : NULL);
+        resp->body = tc_error_json("storing alerts failed", *err ? err : NULL);
         break;
     }
     gen_batch_free(&b);

@@ -120,18 +120,6 @@ static char *dump(json_t *o)
     return s;
 }
 
-char *gen_error_body(const char *error, const char *detail)
-{
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "error", tc_json_string(error));
-    if (detail)
-        json_object_set_new(o, "detail", tc_json_string(detail));
-    return dump(o);
-}
-
 char *gen_accepted_body(size_t n)
 {
     return dump(json_pack("{s:I}", "accepted", (json_int_t)n));

@@ -33,10 +33,7 @@ struct gen_batch {
 int gen_parse(const char *body, size_t len, int64_t now_ms, struct gen_batch *out);
 void gen_batch_free(struct gen_batch *b);
 
-/* Answers as malloc()ed JSON text (NULL only when out of memory):
- * {"error": error, "detail": detail} (detail left out when NULL), and
- * {"accepted": n}. */
-char *gen_error_body(const char *error, const char *detail);
+/* {"accepted": n} as malloc()ed JSON text (errors use tc_error_json). */
 char *gen_accepted_body(size_t n);
 
 #endif
