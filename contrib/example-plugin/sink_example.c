@@ -1,0 +1,140 @@
+/* sink_example.c: an example third-party tocsin sink, built out of tree
+ * against the installed SDK only (<tocsin/plugin.h>, pkg-config
+ * tocsin-plugin). Appends one line per notification to a file.
+ *
+ * Config:
+ *   sinks = ( { id = "audit"; plugin = "example"; path = "/var/log/tocsin/audit.log";
+ *               labels = true; } );
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tocsin/plugin.h>
+
+/* Filled by the core from the option table below. */
+struct example_conf {
+    const char *path;
+    int labels;
+};
+
+static const struct tocsin_option example_options[] = {
+    { "path", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_REQUIRED, offsetof(struct example_conf, path),
+      "File to append one line per notification to (created 0640 if missing)." },
+    { "labels", TOCSIN_OPT_BOOL, "true", 0, offsetof(struct example_conf, labels),
+      "Append the alert's labels as key=value pairs." },
+    { 0 }
+};
+
+struct example {
+    const struct tocsin_host *host;
+    const struct example_conf *conf;
+    int fd;
+};
+
+static int example_create(const struct tocsin_host *host, const void *conf, void **self)
+{
+    const struct example_conf *cf = conf;
+    struct example *ex;
+
+    /* Everything used here is in ABI 1.0; a plugin needing a later host
+     * function would check host->abi_minor here and fail clearly. */
+    if (host->abi_major != TOCSIN_ABI_MAJOR)
+        return TOCSIN_ENOTSUP;
+    ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return TOCSIN_ENOMEM;
+    ex->host = host;
+    ex->conf = cf;
+    /* O_APPEND and one write() per line: deliver() may run on several
+     * workers at once (the sink's `concurrency`) without a lock. */
+    ex->fd = open(cf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (ex->fd < 0) {
+        int e = errno;
+
+        free(ex);
+        return host->fail(host, "cannot open %s: %s", cf->path, strerror(e));
+    }
+    *self = ex;
+    return TOCSIN_OK;
+}
+
+/* Append s to buf[*len..size), keeping room for the final newline; tabs
+ * and newlines become spaces so one notification stays on one line. */
+static void put(char *buf, size_t size, size_t *len, const char *s)
+{
+    for (; s && *s && *len + 2 < size; s++)
+        buf[(*len)++] = (*s == '\n' || *s == '\t' || *s == '\r') ? ' ' : *s;
+}
+
+static struct tocsin_verdict example_deliver(void *self, const struct tocsin_notification *n)
+{
+    struct example *ex = self;
+    const struct tocsin_alert *a = n->alert;
+    char line[4096], num[64];
+    size_t len = 0, i;
+    ssize_t w;
+
+    snprintf(num, sizeof num, "%lld ", (long long)n->incident_id);
+    put(line, sizeof line, &len, num);
+    put(line, sizeof line, &len, tocsin_action_name(n->action));
+    put(line, sizeof line, &len, " [");
+    put(line, sizeof line, &len, tocsin_severity_name(a->severity));
+    put(line, sizeof line, &len, "] ");
+    put(line, sizeof line, &len, a->summary ? a->summary : "(no summary)");
+    if (n->actor) {
+        put(line, sizeof line, &len, " by ");
+        put(line, sizeof line, &len, n->actor);
+    }
+    if (ex->conf->labels)
+        for (i = 0; i < a->n_labels; i++) {
+            put(line, sizeof line, &len, i ? " " : " {");
+            put(line, sizeof line, &len, a->labels[i].key);
+            put(line, sizeof line, &len, "=");
+            put(line, sizeof line, &len, a->labels[i].value);
+            if (i + 1 == a->n_labels)
+                put(line, sizeof line, &len, "}");
+        }
+    line[len++] = '\n';
+
+    w = write(ex->fd, line, len);
+    if (w < 0) {
+        int e = errno;
+
+        /* A full disk may clear up: the core retries with backoff. */
+        if (e == ENOSPC || e == EINTR || e == EAGAIN || e == EDQUOT)
+            return tocsin_retry(0, "write %s: %s", ex->conf->path, strerror(e));
+        return tocsin_failed("write %s: %s", ex->conf->path, strerror(e));
+    }
+    if ((size_t)w != len)
+        ex->host->log(ex->host, TOCSIN_LOG_WARN, "short write to %s (%zd of %zu bytes)",
+                      ex->conf->path, w, len);
+    return tocsin_done();
+}
+
+static void example_destroy(void *self)
+{
+    struct example *ex = self;
+
+    if (ex->fd >= 0)
+        close(ex->fd);
+    free(ex);
+}
+
+/* The one exported symbol. */
+const struct tocsin_plugin tocsin_plugin = {
+    TOCSIN_PLUGIN_HEADER,
+    .kind = TOCSIN_SINK,
+    .name = "example",
+    .version = "1.0.0",
+    .description = "appends one line per notification to a file (example plugin)",
+    .options = example_options,
+    .conf_size = sizeof(struct example_conf),
+    .create = example_create,
+    .deliver = example_deliver,
+    .destroy = example_destroy,
+};
