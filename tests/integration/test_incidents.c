@@ -127,6 +127,16 @@ START_TEST(test_ack_sets_state_and_notifies)
     n = h_wait_notification(&f.d, id, "hook", "acknowledge", "done", 15000);
     h_assert(&f.d, n != NULL, "acknowledge never done");
     json_decref(n);
+
+    /* The alert firing again keeps it acknowledged, counted, not notified. */
+    ck_assert_int_eq(open_incident(&f, "ack-me", "replica lag 40s"), id);
+    inc = h_incident(&f.d, id);
+    ck_assert_str_eq(h_jstr(inc, "state"), "acknowledged");
+    ck_assert_int_eq(h_jint(inc, "occurrences"), 2);
+    json_decref(inc);
+    h_sleep_ms(500);
+    h_assert(&f.d, peer_count(f.p) == 2, "%zu webhook requests, expected trigger and acknowledge",
+             peer_count(f.p));
     down(&f);
 }
 END_TEST

@@ -520,6 +520,32 @@ START_TEST(test_generic_input_202_and_400)
                      "consumer stuck");
     json_decref(inc);
 
+    /* Without a dedup_key, the key comes from the labels. */
+    {
+        const char *nokey = "{\"status\": \"firing\", \"severity\": \"medium\","
+                            " \"summary\": \"no key\", \"labels\": {\"check\": \"ping\","
+                            " \"host\": \"h1\"}}";
+        json_t *arr;
+        size_t k, hits = 0;
+
+        for (k = 0; k < 2; k++) {
+            h_req(&d, "POST", "/api/v1/alerts", nokey, &r);
+            h_assert(&d, r.status == 202, "no dedup_key: HTTP %ld: %s", r.status, r.body);
+            h_resp_free(&r);
+        }
+        arr = h_incidents(&d, NULL);
+        ck_assert_int_eq(json_array_size(arr), 4);
+        json_array_foreach(arr, k, inc) {
+            if (strcmp(h_jstr(inc, "summary"), "no key") == 0) {
+                hits++;
+                ck_assert_int_eq(h_jint(inc, "occurrences"), 2);
+                ck_assert_msg(strlen(h_jstr(inc, "dedup_key")) > 0, "empty derived dedup_key");
+            }
+        }
+        ck_assert_int_eq(hits, 1);
+        json_decref(arr);
+    }
+
     /* status "resolved" resolves the open incident. */
     h_req(&d, "POST", "/api/v1/alerts",
           "{\"dedup_key\": \"gen-1\", \"status\": \"resolved\", \"severity\": \"high\","
@@ -530,7 +556,7 @@ START_TEST(test_generic_input_202_and_400)
     inc = h_incident(&d, id);
     ck_assert_str_eq(json_string_value(json_object_get(inc, "state")), "resolved");
     json_decref(inc);
-    ck_assert_int_eq(n_incidents(&d), 3);
+    ck_assert_int_eq(n_incidents(&d), 4);
     ck_assert_int_eq(h_stop(&d, 15000), 0);
     peer_free(p);
 }

@@ -371,15 +371,13 @@ void peer_script(struct peer *p, const char *script)
     p->n_script = p->next_script = 0;
     while (s && *s && p->n_script < PEER_MAX_SCRIPT) {
         struct answer a = { 200, -1, 0 };
-        char *end;
+        char *end, *save = NULL;
         const char *stop = strchr(s, ',');
         size_t n = stop ? (size_t)(stop - s) : strlen(s);
         char item[128];
 
         snprintf(item, sizeof item, "%.*s", (int)n, s);
         a.status = (int)strtol(item, &end, 10);
-        char *save = NULL;
-
         for (char *tok = strtok_r(end, " ;", &save); tok; tok = strtok_r(NULL, " ;", &save)) {
             if (strncmp(tok, "ra=", 3) == 0)
                 a.retry_after = atoi(tok + 3);
