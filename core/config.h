@@ -1,0 +1,62 @@
+/* config.h: the daemon's configuration, loaded from one libconfig file. */
+#ifndef TC_CONFIG_H
+#define TC_CONFIG_H
+
+#include <stdint.h>
+#include <tocsin/plugin.h>
+
+#include "errors.h"
+#include "loader.h"
+#include "routes.h"
+
+/* One declared plugin instance. */
+struct tc_instance_conf {
+    char *id;
+    char *plugin;                 /* plugin name */
+    enum tocsin_kind kind;
+    int line;                     /* where it is declared */
+    const struct tc_plugin *plugin_ref;
+    void *conf;                   /* filled per the plugin's option table */
+
+    /* Core options every sink accepts (beside its plugin's own): */
+    int64_t concurrency;          /* workers delivering at once (default 4) */
+    int64_t max_attempts;         /* then the row fails permanently (default 12) */
+    int64_t retry_base_ms;        /* first backoff (default 1s) */
+    int64_t retry_max_ms;         /* backoff cap (default 5m) */
+};
+
+struct tc_daemon_conf {
+    char *listen;                 /* "127.0.0.1:9099"; port 0: ephemeral */
+    char *state_dir;              /* SQLite store and tocsind.addr */
+    char *plugin_dir;
+    int log_level;                /* enum tocsin_log_level */
+    char *external_url;           /* "" when unset */
+    int64_t max_body;             /* request body limit, bytes (1 MiB) */
+    int64_t intake_queue;         /* alerts waiting for the writer (10000) */
+    int64_t drain_timeout_ms;     /* SIGTERM: time to finish deliveries (10s) */
+    int64_t http_timeout_ms;      /* default outbound HTTP timeout (10s) */
+    int64_t retention_ms;         /* resolved incidents kept (30d) */
+};
+
+struct tc_config {
+    char *path;
+    struct tc_daemon_conf daemon;
+    struct tc_instance_conf *inputs, *policies, *sinks;
+    size_t n_inputs, n_policies, n_sinks;
+    struct tc_routes *routes;
+    struct tc_loader *loader;     /* owns the plugins */
+};
+
+/* Load and check everything: the daemon group, every instance against its
+ * plugin's option table, ids unique across kinds, routes naming known
+ * sinks, unknown top-level keys. plugin_dir overrides daemon.plugin_dir
+ * when non-NULL. Every problem goes to errs ("FILE:LINE: ..."); returns
+ * NULL when there was any. */
+struct tc_config *tc_config_load(const char *path, const char *plugin_dir,
+                                 struct tc_errors *errs);
+void tc_config_free(struct tc_config *c);
+
+/* The instance with this id among sinks, or NULL. */
+const struct tc_instance_conf *tc_config_sink(const struct tc_config *c, const char *id);
+
+#endif
