@@ -76,6 +76,7 @@ struct daemon_opts {
     const char *wrap;        /* command prefix ("valgrind --tool=..."), or NULL */
     unsigned sink_concurrency;
     int intake_only;         /* no route: measure intake without deliveries */
+    const char *daemon_conf; /* more settings for the daemon block, or NULL */
     int64_t start_timeout_ms;
 };
 

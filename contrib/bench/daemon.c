@@ -50,7 +50,10 @@ static int write_conf(struct bench_daemon *d, const struct daemon_opts *o, unsig
     conf_quote(f, o->plugin_dir);
     fputs(";\n  log_level = ", f);
     conf_quote(f, o->log_level);
-    fputs(";\n};\n"
+    fputs(";\n", f);
+    if (o->daemon_conf)
+        fprintf(f, "  %s\n", o->daemon_conf);
+    fputs("};\n"
           "inputs = ( { id = \"prom\"; plugin = \"alertmanager\"; } );\n"
           "sinks = ( { id = \"hook\"; plugin = \"webhook\"; url = ", f);
     conf_quote(f, url);

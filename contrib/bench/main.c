@@ -82,6 +82,7 @@ static void usage(FILE *f)
           "  --name NAME             scenario name printed on the RESULT line\n"
           "  --keep                  keep the temp dir (config, state, daemon log)\n"
           "  --intake-only           route nothing: measure intake alone (no deliveries)\n"
+          "  --daemon-conf TEXT      more settings for the daemon block (\"intake_queue = 500;\")\n"
           "\n"
           "Exit status: 0 when every alert was accepted and delivered and the daemon\n"
           "exited 0 on SIGTERM; 1 otherwise; 2 when the run could not be set up.\n",
@@ -122,6 +123,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "name", required_argument, NULL, 'N' },
         { "keep", no_argument, NULL, 'K' },
         { "intake-only", no_argument, NULL, 'I' },
+        { "daemon-conf", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -154,6 +156,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'N': o->name = optarg; break;
         case 'K': o->keep = 1; break;
         case 'I': o->d.intake_only = 1; break;
+        case 'D': o->d.daemon_conf = optarg; break;
         case 'h': usage(stdout); exit(0);
         case 'n':
             if (parse_num(name, optarg, 1, (double)ALERTS_MAX, &v) < 0) return -1;
