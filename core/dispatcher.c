@@ -4,10 +4,12 @@
  * start, so nothing pending is lost across a crash. */
 #define _GNU_SOURCE
 #include <jansson.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,10 +22,51 @@
 #include "metrics.h"
 #include "pipeline.h"
 
+/* Niceness of sink workers relative to intake (see worker_main). */
+#define WORKER_NICE 10
+
+/* Queued rows beyond which a new row's alert is not kept in memory. */
+#define FRESH_QUEUE_MAX 256
+
 struct item {
     int64_t due, id;
-    int attempts; /* attempts made so far */
+    int attempts;           /* attempts made so far */
+    struct tc_fresh *fresh; /* first attempt of a new trigger, else NULL */
 };
+
+struct tc_fresh {
+    atomic_int refs;
+    json_t *alert;
+    int64_t incident_id, seen_at;
+};
+
+struct tc_fresh *tc_fresh_new(json_t *alert, int64_t incident_id, int64_t seen_at)
+{
+    struct tc_fresh *f = malloc(sizeof *f);
+
+    if (!f)
+        return NULL;
+    atomic_init(&f->refs, 1);
+    f->alert = json_incref(alert);
+    f->incident_id = incident_id;
+    f->seen_at = seen_at;
+    return f;
+}
+
+struct tc_fresh *tc_fresh_ref(struct tc_fresh *f)
+{
+    if (f)
+        atomic_fetch_add(&f->refs, 1);
+    return f;
+}
+
+void tc_fresh_unref(struct tc_fresh *f)
+{
+    if (f && atomic_fetch_sub(&f->refs, 1) == 1) {
+        json_decref(f->alert);
+        free(f);
+    }
+}
 
 struct sink_queue {
     struct tc_dispatcher *d;
@@ -108,21 +151,31 @@ static struct sink_queue *find_queue(struct tc_dispatcher *d, const char *sink)
 static void push(struct sink_queue *q, struct item it)
 {
     pthread_mutex_lock(&q->lock);
-    if (heap_push(q, it) < 0)
+    /* Behind a long queue the alert would wait in memory; read it back
+     * when its turn comes instead, so a backlog stays small. */
+    if (it.fresh && q->n >= FRESH_QUEUE_MAX) {
+        tc_fresh_unref(it.fresh);
+        it.fresh = NULL;
+    }
+    if (heap_push(q, it) < 0) {
         tc_error("[sink %s] out of memory queueing notification %lld; it stays pending "
                  "in the store until the next start",
                  q->ref->conf->id, (long long)it.id);
+        tc_fresh_unref(it.fresh);
+    }
     pthread_cond_signal(&q->cond);
     pthread_mutex_unlock(&q->lock);
 }
 
 void tc_dispatcher_enqueue(struct tc_dispatcher *d, const char *sink, int64_t outbox_id,
-                           int64_t due_ms)
+                           int64_t due_ms, struct tc_fresh *fresh)
 {
     struct sink_queue *q = find_queue(d, sink);
 
     if (q)
-        push(q, (struct item){ due_ms, outbox_id, 0 });
+        push(q, (struct item){ due_ms, outbox_id, 0, fresh });
+    else
+        tc_fresh_unref(fresh);
 }
 
 /* The row and its incident, as a notification. */
@@ -130,7 +183,8 @@ struct loaded {
     struct tocsin_notification n;
     struct tc_alert alert;
     json_t *json;
-    char *action, *actor, *note;
+    const char *action;
+    char *actor, *note;
     int pending;
 };
 
@@ -146,9 +200,44 @@ static char *col_dup(sqlite3_stmt *st, int i)
     return s ? strdup((const char *)s) : NULL;
 }
 
-static int load(sqlite3 *db, sqlite3_stmt **st, int64_t id, struct loaded *l)
+static int col_is(sqlite3_stmt *st, int i, const char *value)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s && strcmp((const char *)s, value) == 0;
+}
+
+/* The alert and the action, once l->json and l->n are filled in. */
+static int finish_load(struct loaded *l, int64_t id)
 {
     char err[200];
+
+    if (!l->json || tc_alert_from_json(l->json, &l->alert, err, sizeof err) < 0)
+        return -1;
+    l->n.outbox_id = id;
+    l->n.alert = &l->alert.a;
+    l->n.actor = l->actor;
+    l->n.note = l->note;
+    l->action = tocsin_action_name(l->n.action);
+    return 1;
+}
+
+/* A new trigger from what the writer handed over: no store read. */
+static int load_fresh(const struct tc_fresh *f, int64_t id, struct loaded *l)
+{
+    memset(l, 0, sizeof *l);
+    l->pending = 1;
+    l->json = json_incref(f->alert);
+    l->n.incident_id = f->incident_id;
+    l->n.action = TOCSIN_ACT_TRIGGER;
+    l->n.occurrences = 1;
+    l->n.first_seen = l->n.last_seen = f->seen_at;
+    return finish_load(l, id);
+}
+
+/* The row as stored (retries, rows resumed at start, follow-ups). */
+static int load(sqlite3 *db, sqlite3_stmt **st, int64_t id, struct loaded *l)
+{
     int rc;
 
     memset(l, 0, sizeof *l);
@@ -162,8 +251,10 @@ static int load(sqlite3 *db, sqlite3_stmt **st, int64_t id, struct loaded *l)
         return rc == SQLITE_DONE ? 0 : -1;
     }
     l->n.incident_id = sqlite3_column_int64(*st, 0);
-    l->action = col_dup(*st, 1);
-    l->pending = strcmp((const char *)sqlite3_column_text(*st, 2), "pending") == 0;
+    l->n.action = col_is(*st, 1, "resolve")       ? TOCSIN_ACT_RESOLVE
+                  : col_is(*st, 1, "acknowledge") ? TOCSIN_ACT_ACKNOWLEDGE
+                                                  : TOCSIN_ACT_TRIGGER;
+    l->pending = col_is(*st, 2, "pending");
     l->actor = col_dup(*st, 3);
     l->note = col_dup(*st, 4);
     l->json = json_loads((const char *)sqlite3_column_text(*st, 5), 0, NULL);
@@ -171,36 +262,45 @@ static int load(sqlite3 *db, sqlite3_stmt **st, int64_t id, struct loaded *l)
     l->n.first_seen = sqlite3_column_int64(*st, 7);
     l->n.last_seen = sqlite3_column_int64(*st, 8);
     sqlite3_reset(*st);
-    if (!l->action || !l->json || tc_alert_from_json(l->json, &l->alert, err, sizeof err) < 0)
-        return -1;
-    l->n.outbox_id = id;
-    l->n.alert = &l->alert.a;
-    l->n.actor = l->actor;
-    l->n.note = l->note;
-    l->n.action = strcmp(l->action, "resolve") == 0       ? TOCSIN_ACT_RESOLVE
-                  : strcmp(l->action, "acknowledge") == 0 ? TOCSIN_ACT_ACKNOWLEDGE
-                                                          : TOCSIN_ACT_TRIGGER;
-    return 1;
+    return finish_load(l, id);
 }
 
 static void unload(struct loaded *l)
 {
     tc_alert_release(&l->alert);
     json_decref(l->json);
-    free(l->action);
     free(l->actor);
     free(l->note);
 }
 
-static void deliver_one(struct sink_queue *q, sqlite3 *db, sqlite3_stmt **st, struct item it,
-                        unsigned *seed)
+/* A worker's own store connection, opened when first needed: with rows
+ * handed over fresh, a worker may never read the store at all. */
+struct worker_db {
+    struct tc_store *store;
+    sqlite3 *db;
+    sqlite3_stmt *load;
+};
+
+static int load_stored(struct worker_db *w, int64_t id, struct loaded *l)
+{
+    memset(l, 0, sizeof *l);
+    if (!w->db && !(w->db = tc_store_connect(w->store)))
+        return -1;
+    return load(w->db, &w->load, id, l);
+}
+
+static void deliver_one(struct sink_queue *q, struct worker_db *w, struct item it, unsigned *seed)
 {
     const struct tc_instance_conf *conf = q->ref->conf;
     struct tc_pipeline *p = q->d->pipeline;
     struct tocsin_verdict v;
     struct loaded l;
-    int found = load(db, st, it.id, &l);
+    int found = it.fresh ? load_fresh(it.fresh, it.id, &l) : load_stored(w, it.id, &l);
     int attempts = it.attempts + 1;
+
+    /* A retry reads the row back: a queue of rows waiting for a peer that
+     * is down then costs memory per row, not per alert. */
+    tc_fresh_unref(it.fresh);
 
     if (found <= 0 || !l.pending) {
         if (found < 0)
@@ -230,7 +330,7 @@ static void deliver_one(struct sink_queue *q, sqlite3 *db, sqlite3_stmt **st, st
         tc_metric_add(TC_M_NOTIFY_RETRY, 1);
         tc_pipeline_delivery(p, it.id, l.n.incident_id, conf->id, l.action, "pending", attempts,
                              due, v.reason);
-        push(q, (struct item){ due, it.id, attempts });
+        push(q, (struct item){ due, it.id, attempts, NULL });
     } else {
         char reason[300];
 
@@ -250,9 +350,18 @@ static void deliver_one(struct sink_queue *q, sqlite3 *db, sqlite3_stmt **st, st
 static void *worker_main(void *arg)
 {
     struct sink_queue *q = arg;
-    sqlite3 *db = tc_store_connect(q->d->store);
-    sqlite3_stmt *st = NULL;
+    struct worker_db w = { q->d->store, NULL, NULL };
     unsigned seed = (unsigned)tc_now_ms() ^ (unsigned)(uintptr_t)&seed;
+    char name[16];
+
+    snprintf(name, sizeof name, "tc-sink-%s", q->ref->conf->id); /* clipped to 15 */
+    pthread_setname_np(pthread_self(), name);
+    /* Intake first: when the CPU is short (an alert storm), accepting
+     * alerts durably matters more than sending them a moment sooner. An
+     * idle machine runs these threads as fast as any other. */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) < 0)
+        tc_debug("[sink %s] cannot lower the workers' priority: %s", q->ref->conf->id,
+                 strerror(errno));
 
     pthread_mutex_lock(&q->lock);
     while (!q->stopping) {
@@ -270,16 +379,15 @@ static void *worker_main(void *arg)
 
             q->busy++;
             pthread_mutex_unlock(&q->lock);
-            if (db)
-                deliver_one(q, db, &st, it, &seed);
+            deliver_one(q, &w, it, &seed);
             pthread_mutex_lock(&q->lock);
             q->busy--;
             pthread_cond_broadcast(&q->cond);
         }
     }
     pthread_mutex_unlock(&q->lock);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    sqlite3_finalize(w.load);
+    sqlite3_close(w.db);
     tc_httpclient_thread_done();
     return NULL;
 }
@@ -322,7 +430,7 @@ static int load_pending(struct tc_dispatcher *d)
         const char *sink = (const char *)sqlite3_column_text(st, 1);
         struct sink_queue *q = find_queue(d, sink);
         struct item it = { sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 0),
-                           sqlite3_column_int(st, 3) };
+                           sqlite3_column_int(st, 3), NULL };
 
         if (!q) {
             tc_warn("outbox: notification %lld is for sink \"%s\", which is not configured; "
@@ -419,6 +527,8 @@ void tc_dispatcher_free(struct tc_dispatcher *d)
     for (i = 0; i < d->n; i++) {
         for (k = 0; k < d->q[i].n_threads; k++)
             pthread_join(d->q[i].threads[k], NULL);
+        while (d->q[i].n) /* still pending in the store */
+            tc_fresh_unref(heap_pop(&d->q[i]).fresh);
         free(d->q[i].threads);
         free(d->q[i].heap);
         pthread_mutex_destroy(&d->q[i].lock);

@@ -18,6 +18,12 @@
 
 #define MAX_ROUTED 64
 #define PRUNE_EVERY_MS (3600 * 1000)
+/* Delivery outcomes wait this long, or for this many, to share a commit:
+ * under load they ride along with intake instead of costing an fsync
+ * each. A crash in between means a notification is sent again, which the
+ * outbox already allows (at least once, with an idempotency key). */
+#define OUTCOME_DELAY_MS 50
+#define OUTCOME_BATCH 256
 
 /* An alert ready for the writer: the emitter's struct with the core's
  * defaults filled in (the emitter's strings live until we answer it). */
@@ -31,14 +37,25 @@ struct intake_alert {
 struct new_row {
     const char *sink; /* points into the config */
     int64_t id, due;
+    struct tc_fresh *fresh; /* a reference, or NULL */
 };
 
 enum job_kind { JOB_INTAKE, JOB_ACT, JOB_DELIVERY };
+
+/* Transaction control, prepared once: the writer runs these per job. */
+enum tx { TX_BEGIN, TX_COMMIT, TX_ROLLBACK, TX_SAVEPOINT, TX_ROLLBACK_TO, TX_RELEASE, TX_COUNT };
+
+static const char *const tx_sql[TX_COUNT] = {
+    [TX_BEGIN] = "BEGIN IMMEDIATE",       [TX_COMMIT] = "COMMIT",
+    [TX_ROLLBACK] = "ROLLBACK",           [TX_SAVEPOINT] = "SAVEPOINT job",
+    [TX_ROLLBACK_TO] = "ROLLBACK TO job", [TX_RELEASE] = "RELEASE job",
+};
 
 struct job {
     enum job_kind kind;
     struct job *next;
     int done;
+    pthread_cond_t answered; /* signalled when done (waited-for jobs) */
     int result;        /* TOCSIN_OK / TOCSIN_EIO, or an HTTP status for JOB_ACT */
     char err[256];
     /* JOB_INTAKE */
@@ -68,11 +85,15 @@ struct tc_pipeline {
     struct tc_incidents *inc;
     sqlite3 *db;
 
+    sqlite3_stmt *tx[TX_COUNT];
+
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;      /* jobs arrived */
-    pthread_cond_t answered;  /* a batch committed */
-    struct job *head, **tail;
+    struct job *head, **tail; /* intake and human actions: written at once */
+    struct job *outcomes, **outcomes_tail; /* delivery outcomes: may wait */
+    size_t n_outcomes;
+    int64_t outcomes_since;   /* when the oldest waiting outcome arrived */
     size_t in_flight;         /* alerts queued or being written */
     int intake_closed, stopping;
     int64_t next_prune;
@@ -99,7 +120,25 @@ static int exec(sqlite3 *db, const char *sql)
     return 0;
 }
 
-static int add_row(struct job *j, const char *sink, int64_t id, int64_t due)
+static int run_tx(struct tc_pipeline *p, enum tx which)
+{
+    sqlite3_stmt *st = p->tx[which];
+    int rc;
+
+    if (!st)
+        return exec(p->db, tx_sql[which]);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        tc_error("store: %s: %s", tx_sql[which], sqlite3_errmsg(p->db));
+        tc_metric_add(TC_M_STORE_ERRORS, 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_row(struct job *j, const char *sink, int64_t id, int64_t due,
+                   struct tc_fresh *fresh)
 {
     if (j->n_rows == j->cap_rows) {
         size_t cap = j->cap_rows ? j->cap_rows * 2 : 4;
@@ -110,8 +149,18 @@ static int add_row(struct job *j, const char *sink, int64_t id, int64_t due)
         j->rows = grown;
         j->cap_rows = cap;
     }
-    j->rows[j->n_rows++] = (struct new_row){ sink, id, due };
+    j->rows[j->n_rows++] = (struct new_row){ sink, id, due, tc_fresh_ref(fresh) };
     return 0;
+}
+
+/* Forget the rows of a job whose changes were rolled back. */
+static void drop_rows(struct job *j)
+{
+    size_t i;
+
+    for (i = 0; i < j->n_rows; i++)
+        tc_fresh_unref(j->rows[i].fresh);
+    j->n_rows = 0;
 }
 
 static const char *config_sink_id(const struct tc_config *cfg, const char *name)
@@ -143,7 +192,7 @@ static void notify_one(void *arg, const char *sink)
     row = tc_outbox_add(c->p->inc, c->incident, id, c->action, c->at, c->actor, c->note);
     if (row < 0)
         c->failed = 1;
-    else if (row > 0 && add_row(c->job, id, row, c->at) < 0)
+    else if (row > 0 && add_row(c->job, id, row, c->at, NULL) < 0)
         c->failed = 1;
 }
 
@@ -235,6 +284,7 @@ static int open_incident(struct tc_pipeline *p, struct job *j, struct intake_ale
     };
     size_t routed[MAX_ROUTED], k, count;
     int64_t id = tc_incident_insert(p->inc, &n);
+    struct tc_fresh *fresh = NULL;
     char *d;
     int rc = 0;
 
@@ -254,13 +304,16 @@ static int open_incident(struct tc_pipeline *p, struct job *j, struct intake_ale
     count = tc_routes_match(p->cfg->routes, a, routed, MAX_ROUTED);
     if (count == 0)
         rc |= tc_timeline_add(p->inc, id, now, "unrouted", NULL, NULL);
+    else
+        fresh = tc_fresh_new(ia->obj, id, a->received_at);
     for (k = 0; k < count && rc == 0; k++) {
         const char *sink = p->cfg->sinks[routed[k]].id;
         int64_t row = tc_outbox_add(p->inc, id, sink, "trigger", now, NULL, NULL);
 
-        if (row < 0 || (row > 0 && add_row(j, sink, row, now) < 0))
+        if (row < 0 || (row > 0 && add_row(j, sink, row, now, fresh) < 0))
             rc = -1;
     }
+    tc_fresh_unref(fresh);
     return rc;
 }
 
@@ -357,12 +410,14 @@ static void apply_act(struct tc_pipeline *p, struct job *j, int64_t now)
 static int apply_delivery(struct tc_pipeline *p, struct job *j, int64_t now)
 {
     int rc = tc_outbox_update(p->inc, j->id, j->state, j->attempts, j->next_at, j->reason, now);
-    char *d = NULL;
+    char *d = NULL, done[200];
 
     if (rc == 0 && strcmp(j->state, "done") == 0) {
-        d = detail("{s:s, s:s, s:i}", "sink", j->sink, "action", j->action, "attempts",
-                   j->attempts);
-        rc = tc_timeline_add(p->inc, j->incident_id, now, "notified", NULL, d);
+        /* Sink ids are [A-Za-z0-9_.-] (config.c) and actions are fixed
+         * words: nothing to escape, so no JSON library on this hot path. */
+        snprintf(done, sizeof done, "{\"sink\":\"%s\",\"action\":\"%s\",\"attempts\":%d}",
+                 j->sink, j->action, j->attempts);
+        rc = tc_timeline_add(p->inc, j->incident_id, now, "notified", NULL, done);
     } else if (rc == 0 && strcmp(j->state, "failed") == 0) {
         d = detail("{s:s, s:s, s:i, s:s}", "sink", j->sink, "action", j->action, "attempts",
                    j->attempts, "reason", j->reason ? j->reason : "");
@@ -377,33 +432,35 @@ static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
     size_t i;
     int rc = 0;
 
-    if (exec(p->db, "SAVEPOINT job") < 0) {
+    if (j->kind == JOB_DELIVERY) {
+        /* No savepoint: a failed outcome leaves its row pending, and the
+         * row is sent again after a restart (at least once). */
+        if (apply_delivery(p, j, now) < 0)
+            tc_error("store: cannot record the outcome of notification %lld; it stays "
+                     "pending and is sent again after a restart", (long long)j->id);
+        return;
+    }
+    if (run_tx(p, TX_SAVEPOINT) < 0) {
         j->result = j->kind == JOB_ACT ? 500 : TOCSIN_EIO;
         return;
     }
-    switch (j->kind) {
-    case JOB_INTAKE:
+    if (j->kind == JOB_INTAKE) {
         for (i = 0; i < j->n && rc == 0; i++)
             rc = apply_alert(p, j, &j->alerts[i], now);
         j->result = rc == 0 ? TOCSIN_OK : TOCSIN_EIO;
-        break;
-    case JOB_ACT:
+    } else {
         apply_act(p, j, now);
         rc = j->result == 500 ? -1 : 0;
-        break;
-    case JOB_DELIVERY:
-        rc = apply_delivery(p, j, now);
-        break;
     }
     if (rc != 0) {
         /* Only this job is lost; the rest of the group still commits. */
-        exec(p->db, "ROLLBACK TO job");
-        j->n_rows = 0;
+        run_tx(p, TX_ROLLBACK_TO);
+        drop_rows(j);
         if (j->kind == JOB_INTAKE)
             snprintf(j->err, sizeof j->err, "the store could not record the alerts");
         tc_metric_add(TC_M_STORE_ERRORS, 1);
     }
-    exec(p->db, "RELEASE job");
+    run_tx(p, TX_RELEASE);
 }
 
 static void finish(struct tc_pipeline *p, struct job *j, int committed)
@@ -411,7 +468,7 @@ static void finish(struct tc_pipeline *p, struct job *j, int committed)
     size_t i;
 
     if (!committed) {
-        j->n_rows = 0;
+        drop_rows(j);
         if (j->kind == JOB_ACT)
             j->result = 500;
         else
@@ -419,7 +476,8 @@ static void finish(struct tc_pipeline *p, struct job *j, int committed)
         snprintf(j->err, sizeof j->err, "the store could not commit");
     }
     for (i = 0; i < j->n_rows; i++)
-        tc_dispatcher_enqueue(p->dispatcher, j->rows[i].sink, j->rows[i].id, j->rows[i].due);
+        tc_dispatcher_enqueue(p->dispatcher, j->rows[i].sink, j->rows[i].id, j->rows[i].due,
+                              j->rows[i].fresh);
     free(j->rows);
     j->rows = NULL;
     if (j->kind == JOB_INTAKE && committed && j->result == TOCSIN_OK)
@@ -438,44 +496,74 @@ static void prune(struct tc_pipeline *p, int64_t now)
     int64_t removed = 0;
 
     p->next_prune = now + PRUNE_EVERY_MS;
-    if (exec(p->db, "BEGIN IMMEDIATE") < 0)
+    if (run_tx(p, TX_BEGIN) < 0)
         return;
     if (tc_incidents_prune(p->inc, now - p->cfg->daemon.retention_ms, &removed) < 0) {
-        exec(p->db, "ROLLBACK");
+        run_tx(p, TX_ROLLBACK);
         return;
     }
-    exec(p->db, "COMMIT");
+    run_tx(p, TX_COMMIT);
     if (removed)
         tc_info("store: pruned %lld resolved incidents past retention", (long long)removed);
+}
+
+/* Whether the writer has something to do now; if not, *until is the
+ * wall-clock ms at which it will (waiting outcomes fall due, pruning). */
+static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
+{
+    int64_t due = now + 60000;
+
+    if (p->head || p->stopping || now >= p->next_prune)
+        return 1;
+    if (p->outcomes) {
+        due = p->outcomes_since + OUTCOME_DELAY_MS;
+        if (p->n_outcomes >= OUTCOME_BATCH || now >= due)
+            return 1;
+    }
+    *until = due < p->next_prune ? due : p->next_prune;
+    return 0;
+}
+
+/* Take everything queued: outcomes first (they happened before anything
+ * still waiting, so the timeline stays in order), then the rest. */
+static struct job *take_batch(struct tc_pipeline *p)
+{
+    struct job *batch = p->outcomes;
+
+    if (batch)
+        *p->outcomes_tail = p->head;
+    else
+        batch = p->head;
+    p->outcomes = NULL;
+    p->outcomes_tail = &p->outcomes;
+    p->n_outcomes = 0;
+    p->head = NULL;
+    p->tail = &p->head;
+    return batch;
 }
 
 static void *writer_main(void *arg)
 {
     struct tc_pipeline *p = arg;
 
+    pthread_setname_np(pthread_self(), "tc-writer"); /* for top -H and perf */
     for (;;) {
         struct job *batch, *j, *next;
         size_t alerts = 0;
-        int64_t now;
+        int64_t now, until;
         int committed;
 
         pthread_mutex_lock(&p->lock);
-        while (!p->head && !p->stopping) {
-            struct timespec ts;
+        while (!has_work(p, tc_now_ms(), &until)) {
+            struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000 };
 
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 60;
             pthread_cond_timedwait(&p->wake, &p->lock, &ts);
-            if (!p->head && tc_now_ms() >= p->next_prune)
-                break;
         }
-        if (!p->head && p->stopping) {
+        batch = take_batch(p);
+        if (!batch && p->stopping) {
             pthread_mutex_unlock(&p->lock);
             break;
         }
-        batch = p->head;
-        p->head = NULL;
-        p->tail = &p->head;
         pthread_mutex_unlock(&p->lock);
 
         now = tc_now_ms();
@@ -483,29 +571,30 @@ static void *writer_main(void *arg)
             prune(p, now);
             continue;
         }
-        committed = exec(p->db, "BEGIN IMMEDIATE") == 0;
+        committed = run_tx(p, TX_BEGIN) == 0;
         if (committed) {
             for (j = batch; j; j = j->next)
                 apply(p, j, now);
-            committed = exec(p->db, "COMMIT") == 0;
+            committed = run_tx(p, TX_COMMIT) == 0;
             if (!committed)
-                exec(p->db, "ROLLBACK");
+                run_tx(p, TX_ROLLBACK);
             else
                 tc_metric_add(TC_M_COMMITS, 1);
         }
         pthread_mutex_lock(&p->lock);
         for (j = batch; j; j = next) {
-            enum job_kind kind = j->kind;
-
             next = j->next;
-            if (kind == JOB_INTAKE)
+            if (j->kind == JOB_INTAKE)
                 alerts += j->n;
-            finish(p, j, committed); /* frees delivery jobs */
-            if (kind != JOB_DELIVERY)
-                j->done = 1;
+            if (j->kind == JOB_DELIVERY) {
+                finish(p, j, committed); /* and frees it */
+                continue;
+            }
+            finish(p, j, committed);
+            j->done = 1;
+            pthread_cond_signal(&j->answered); /* its caller, and only it */
         }
         p->in_flight -= alerts;
-        pthread_cond_broadcast(&p->answered);
         pthread_mutex_unlock(&p->lock);
         if (now >= p->next_prune)
             prune(p, now);
@@ -513,15 +602,17 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Queue a job; wait for its answer unless it is a delivery outcome. */
-static void submit(struct tc_pipeline *p, struct job *j, int wait)
+/* Queue a job and wait for its answer (under p->lock). */
+static void submit(struct tc_pipeline *p, struct job *j)
 {
     j->next = NULL;
+    pthread_cond_init(&j->answered, NULL);
     *p->tail = j;
     p->tail = &j->next;
     pthread_cond_signal(&p->wake);
-    while (wait && !j->done)
-        pthread_cond_wait(&p->answered, &p->lock);
+    while (!j->done)
+        pthread_cond_wait(&j->answered, &p->lock);
+    pthread_cond_destroy(&j->answered);
 }
 
 /* ------------------------------------------------------------------ */
@@ -617,7 +708,7 @@ int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
         return TOCSIN_EBUSY;
     }
     p->in_flight += n;
-    submit(p, &j, 1);
+    submit(p, &j);
     pthread_mutex_unlock(&p->lock);
     release_alerts(j.alerts, n);
     if (j.result != TOCSIN_OK)
@@ -636,7 +727,7 @@ int tc_pipeline_act(struct tc_pipeline *p, int64_t id, enum tc_event ev, const c
         snprintf(err, errlen, "tocsind is shutting down");
         return 503;
     }
-    submit(p, &j, 1);
+    submit(p, &j);
     pthread_mutex_unlock(&p->lock);
     snprintf(err, errlen, "%s", j.err);
     return j.result;
@@ -661,8 +752,16 @@ void tc_pipeline_delivery(struct tc_pipeline *p, int64_t outbox_id, int64_t inci
     j->reason = reason ? strdup(reason) : NULL;
     j->attempts = attempts;
     j->next_at = next_at;
+    j->next = NULL;
     pthread_mutex_lock(&p->lock);
-    submit(p, j, 0);
+    if (!p->outcomes)
+        p->outcomes_since = tc_now_ms();
+    *p->outcomes_tail = j;
+    p->outcomes_tail = &j->next;
+    /* The first outcome wakes the writer to set its deadline; a full
+     * batch wakes it to write now. */
+    if (++p->n_outcomes == 1 || p->n_outcomes >= OUTCOME_BATCH)
+        pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -676,11 +775,24 @@ size_t tc_pipeline_queue_depth(struct tc_pipeline *p)
     return n;
 }
 
+static void free_pipeline(struct tc_pipeline *p)
+{
+    int i;
+
+    for (i = 0; i < TX_COUNT; i++)
+        sqlite3_finalize(p->tx[i]);
+    tc_incidents_free(p->inc);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->wake);
+    free(p);
+}
+
 struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_config *cfg,
                                       const struct tc_policy_ref *policies, size_t n_policies,
                                       struct tc_dispatcher *dispatcher)
 {
     struct tc_pipeline *p = calloc(1, sizeof *p);
+    int i;
 
     if (!p)
         return NULL;
@@ -691,14 +803,15 @@ struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_co
     p->dispatcher = dispatcher;
     p->db = tc_store_writer(store);
     p->inc = tc_incidents_new(p->db);
+    for (i = 0; i < TX_COUNT; i++) /* a failure here falls back to sqlite3_exec() */
+        sqlite3_prepare_v3(p->db, tx_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &p->tx[i], NULL);
     p->tail = &p->head;
+    p->outcomes_tail = &p->outcomes;
     p->next_prune = tc_now_ms() + 60000;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->answered, NULL);
     if (!p->inc || pthread_create(&p->thread, NULL, writer_main, p) != 0) {
-        tc_incidents_free(p->inc);
-        free(p);
+        free_pipeline(p);
         return NULL;
     }
     return p;
@@ -721,9 +834,5 @@ void tc_pipeline_stop(struct tc_pipeline *p)
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     pthread_join(p->thread, NULL);
-    tc_incidents_free(p->inc);
-    pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->answered);
-    free(p);
+    free_pipeline(p);
 }

@@ -32,6 +32,8 @@ static void *timer_main(void *arg)
 {
     struct tc_timers *t = arg;
 
+    pthread_setname_np(pthread_self(), "tc-timers");
+
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
         int64_t now = tc_now_ms(), soonest = now + 60000;
