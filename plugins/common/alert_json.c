@@ -359,18 +359,3 @@ json_t *tc_alert_to_json(const struct tocsin_alert *a)
     set_time(o, "expires_at", a->expires_at);
     return o;
 }
-
-char *tc_error_json(const char *error, const char *detail)
-{
-    json_t *o = json_object();
-    char *s;
-
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "error", tc_json_string(error));
-    if (detail)
-        json_object_set_new(o, "detail", tc_json_string(detail));
-    s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return s;
-}

@@ -59,5 +59,10 @@ int tc_kv_from_json(const json_t *obj, const char *field, struct tocsin_kv **out
 /* The error answer of every HTTP endpoint: {"error": error, "detail":
  * detail} (detail left out when NULL), as malloc()ed JSON text. */
 char *tc_error_json(const char *error, const char *detail);
+/* The answer to a failed host->emit() (rc not TOCSIN_OK), the same from
+ * every input: EBUSY 503 with Retry-After: 1, ESHUTDOWN 503, ENOMEM 500,
+ * anything else 500 with err as the detail. Returns 0 when it filled in
+ * resp; -1 for TOCSIN_EINVAL, which each input explains in its own 400. */
+int tc_emit_answer(struct tocsin_http_response *resp, int rc, const char *err);
 
 #endif

@@ -2,6 +2,7 @@
  * HTTP verdicts and Retry-After, the store's migrations, shared helpers. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -334,6 +335,55 @@ START_TEST(test_fingerprint_ignores_label_order)
 }
 END_TEST
 
+/* Check an error answer's JSON body, then free it. */
+static void check_error_body(char *body, const char *error, const char *detail)
+{
+    json_t *o = json_loads(body ? body : "", 0, NULL);
+
+    ck_assert_msg(o != NULL, "not JSON: %s", body ? body : "(null)");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "error")), error);
+    if (detail)
+        ck_assert_str_eq(json_string_value(json_object_get(o, "detail")), detail);
+    else
+        ck_assert_ptr_null(json_object_get(o, "detail"));
+    json_decref(o);
+    free(body);
+}
+
+START_TEST(test_emit_errors_answer_alike_for_every_input)
+{
+    struct tocsin_http_response r;
+
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(tc_emit_answer(&r, TOCSIN_EBUSY, ""), 0);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_int_eq(r.retry_after, 1);
+    check_error_body(r.body, "intake queue full", NULL);
+
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(tc_emit_answer(&r, TOCSIN_ESHUTDOWN, "tocsind is shutting down"), 0);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_int_eq(r.retry_after, 0);
+    check_error_body(r.body, "shutting down", NULL);
+
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(tc_emit_answer(&r, TOCSIN_ENOMEM, ""), 0);
+    ck_assert_int_eq(r.status, 500);
+    check_error_body(r.body, "out of memory", NULL);
+
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(tc_emit_answer(&r, TOCSIN_EIO, "the store could not commit"), 0);
+    ck_assert_int_eq(r.status, 500);
+    check_error_body(r.body, "storing alerts failed", "the store could not commit");
+
+    /* A 400 is each input's own: untouched. */
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(tc_emit_answer(&r, TOCSIN_EINVAL, "alert 0: bad"), -1);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_null(r.body);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -358,6 +408,7 @@ static Suite *core_suite(void)
     tcase_add_test(retry, test_http_verdicts_follow_status_classes);
     tcase_add_test(common, test_rfc3339_parse_and_format);
     tcase_add_test(common, test_fingerprint_ignores_label_order);
+    tcase_add_test(common, test_emit_errors_answer_alike_for_every_input);
     suite_add_tcase(s, sm);
     suite_add_tcase(s, rows);
     suite_add_tcase(s, store);

@@ -34,25 +34,10 @@ struct am_input {
 static void answer_emit_error(struct tocsin_http_response *resp, int rc, const char *err,
                               const struct am_batch *b)
 {
-    switch (rc) {
-    case TOCSIN_EBUSY:
-        resp->status = 503;
-        resp->retry_after = 1;
-        resp->body = tc_error_json("intake queue full", NULL);
-        break;
-    case TOCSIN_ESHUTDOWN:
-        resp->status = 503;
-        resp->body = tc_error_json("shutting down", NULL);
-        break;
-    case TOCSIN_EINVAL:
+    if (tc_emit_answer(resp, rc, err) < 0) {
         /* The core refused the batch: list its reason with our own. */
         resp->status = 400;
         resp->body = am_invalid_body(b, *err ? err : "alerts refused by the core");
-        break;
-    default:
-        resp->status = 500;
-        resp->body = tc_error_json("storing alerts failed", *err ? err : NULL);
-        break;
     }
 }
 

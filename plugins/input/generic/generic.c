@@ -37,12 +37,10 @@ static int gen_handle(void *self, const struct tocsin_http_request *req,
     if (rc == TOCSIN_OK && b.n_alerts > 0)
         rc = host->emit(host, b.alerts, b.n_alerts, err, sizeof err);
 
-    switch (rc) {
-    case TOCSIN_OK:
+    if (rc == TOCSIN_OK) {
         resp->status = 202;
         resp->body = gen_accepted_body(b.n_alerts);
-        break;
-    case TOCSIN_EINVAL:
+    } else if (tc_emit_answer(resp, rc, err) < 0) {
         resp->status = 400;
         if (b.error) { /* ours */
             resp->body = tc_error_json(b.error, b.detail[0] ? b.detail : NULL);
@@ -52,24 +50,6 @@ static int gen_handle(void *self, const struct tocsin_http_request *req,
         } else { /* the core's */
             resp->body = tc_error_json("invalid alert", *err ? err : NULL);
         }
-        break;
-    case TOCSIN_EBUSY:
-        resp->status = 503;
-        resp->retry_after = 1;
-        resp->body = tc_error_json("intake queue full", NULL);
-        break;
-    case TOCSIN_ESHUTDOWN:
-        resp->status = 503;
-        resp->body = tc_error_json("shutting down", NULL);
-        break;
-    case TOCSIN_ENOMEM:
-        resp->status = 500;
-        resp->body = tc_error_json("out of memory", NULL);
-        break;
-    default:
-        resp->status = 500;
-        resp->body = tc_error_json("storing alerts failed", *err ? err : NULL);
-        break;
     }
     gen_batch_free(&b);
     return TOCSIN_OK;
