@@ -50,7 +50,8 @@ enum tc_state tc_state_parse(const char *name)
 
 enum {
     ST_FIND_OPEN, ST_STATE, ST_INSERT, ST_REPEAT, ST_ACK, ST_RESOLVE, ST_TIMELINE,
-    ST_OUTBOX_ADD, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_COUNT
+    ST_OUTBOX_ADD, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_EXPIRED, ST_NEXT_EXPIRY,
+    ST_COUNT
 };
 
 static const char *const sql[ST_COUNT] = {
@@ -75,6 +76,12 @@ static const char *const sql[ST_COUNT] = {
     [ST_OUTBOX_UPDATE] = "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4,"
                          " last_error = ?5, updated_at = ?6 WHERE id = ?1",
     [ST_PRUNE] = "DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < ?1",
+    /* Both match the partial index incidents_expiry word for word. */
+    [ST_EXPIRED] = "SELECT id, expires_at FROM incidents"
+                   " WHERE state != 'resolved' AND expires_at IS NOT NULL AND expires_at <= ?1"
+                   " ORDER BY expires_at LIMIT ?2",
+    [ST_NEXT_EXPIRY] = "SELECT MIN(expires_at) FROM incidents"
+                       " WHERE state != 'resolved' AND expires_at IS NOT NULL",
 };
 
 struct tc_incidents {
@@ -307,4 +314,41 @@ int tc_incidents_prune(struct tc_incidents *x, int64_t before, int64_t *removed)
         return -1;
     *removed = sqlite3_changes(x->db);
     return 0;
+}
+
+int tc_incidents_expired(struct tc_incidents *x, int64_t now, int64_t *ids, int64_t *at,
+                         int max)
+{
+    sqlite3_stmt *st = use(x, ST_EXPIRED);
+    int rc = SQLITE_DONE, n = 0;
+
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, max);
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ids[n] = sqlite3_column_int64(st, 0);
+        at[n] = sqlite3_column_int64(st, 1);
+        n++;
+    }
+    if (n < max && rc != SQLITE_DONE) {
+        tc_error("store: %s", sqlite3_errmsg(x->db));
+        n = -1;
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
+int tc_incidents_next_expiry(struct tc_incidents *x, int64_t *at)
+{
+    sqlite3_stmt *st = use(x, ST_NEXT_EXPIRY);
+    int rc = sqlite3_step(st), found = 0;
+
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *at = sqlite3_column_int64(st, 0);
+        found = 1;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        tc_error("store: %s", sqlite3_errmsg(x->db));
+        found = -1;
+    }
+    sqlite3_reset(st);
+    return found;
 }

@@ -63,5 +63,11 @@ int tc_outbox_update(struct tc_incidents *x, int64_t id, const char *state, int 
                      int64_t next_at, const char *last_error, int64_t at);
 /* Drop resolved incidents older than `before` (with their rows). */
 int tc_incidents_prune(struct tc_incidents *x, int64_t before, int64_t *removed);
+/* Open incidents whose alert expired at or before now, earliest first:
+ * up to max of them into ids[] and at[] (their expiry). Count, or -1. */
+int tc_incidents_expired(struct tc_incidents *x, int64_t now, int64_t *ids, int64_t *at,
+                         int max);
+/* The earliest expiry among open incidents: 1 and *at, 0 when none, -1. */
+int tc_incidents_next_expiry(struct tc_incidents *x, int64_t *at);
 
 #endif

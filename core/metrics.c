@@ -19,6 +19,7 @@ static const struct {
     [TC_M_REPEATS] = { "tocsin_alert_repeats_total", "Firing alerts coalesced into an open incident." },
     [TC_M_SUPPRESSED] = { "tocsin_alerts_suppressed_total", "Alerts suppressed by a policy." },
     [TC_M_STALE_RESOLVED] = { "tocsin_alerts_stale_resolved_total", "Resolved alerts with no open incident." },
+    [TC_M_EXPIRED] = { "tocsin_incidents_expired_total", "Incidents resolved because their alert was not refreshed before it expired." },
     [TC_M_COMMITS] = { "tocsin_store_commits_total", "Group commits of the writer." },
     [TC_M_STORE_ERRORS] = { "tocsin_store_errors_total", "Failed store operations." },
     [TC_M_NOTIFY_DONE] = { "tocsin_notifications_delivered_total", "Notifications delivered." },

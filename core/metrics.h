@@ -13,6 +13,7 @@ enum tc_counter {
     TC_M_REPEATS,            /* coalesced into an open incident */
     TC_M_SUPPRESSED,         /* by a policy */
     TC_M_STALE_RESOLVED,     /* resolved alerts with nothing open */
+    TC_M_EXPIRED,            /* incidents resolved because their alert expired */
     TC_M_COMMITS,            /* group commits */
     TC_M_STORE_ERRORS,
     TC_M_NOTIFY_DONE,

@@ -24,6 +24,8 @@
  * outbox already allows (at least once, with an idempotency key). */
 #define OUTCOME_DELAY_MS 50
 #define OUTCOME_BATCH 256
+/* Expired incidents resolved per transaction (more follow at once). */
+#define EXPIRE_BATCH 256
 
 /* An alert ready for the writer: the emitter's struct with the core's
  * defaults filled in (the emitter's strings live until we answer it). */
@@ -97,6 +99,7 @@ struct tc_pipeline {
     size_t in_flight;         /* alerts queued or being written */
     int intake_closed, stopping;
     int64_t next_prune;
+    int64_t next_expiry;      /* writer only: earliest expires_at it knows of */
 };
 
 /* Annotations a policy adds while judging one alert. */
@@ -317,6 +320,13 @@ static int open_incident(struct tc_pipeline *p, struct job *j, struct intake_ale
     return rc;
 }
 
+/* An open incident now expires at `at` (0: never): wake up for it. */
+static void note_expiry(struct tc_pipeline *p, int64_t at)
+{
+    if (at && at < p->next_expiry)
+        p->next_expiry = at;
+}
+
 static int apply_alert(struct tc_pipeline *p, struct job *j, struct intake_alert *ia,
                        int64_t now)
 {
@@ -334,10 +344,12 @@ static int apply_alert(struct tc_pipeline *p, struct job *j, struct intake_alert
                                                                           : TC_EV_FIRING)) {
     case TC_OPEN:
         rc = open_incident(p, j, ia, suppressed, now);
+        note_expiry(p, ia->a.expires_at);
         break;
     case TC_REPEAT:
         /* Coalesced: no timeline row per re-send keeps storage bounded. */
         rc = tc_incident_repeat(p->inc, id, ia->a.received_at, ia->a.expires_at, ia->json);
+        note_expiry(p, ia->a.expires_at);
         tc_metric_add(TC_M_REPEATS, 1);
         break;
     case TC_CLOSE:
@@ -513,14 +525,16 @@ static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
 {
     int64_t due = now + 60000;
 
-    if (p->head || p->stopping || now >= p->next_prune)
+    if (p->head || p->stopping || now >= p->next_prune || now >= p->next_expiry)
         return 1;
     if (p->outcomes) {
         due = p->outcomes_since + OUTCOME_DELAY_MS;
         if (p->n_outcomes >= OUTCOME_BATCH || now >= due)
             return 1;
     }
-    *until = due < p->next_prune ? due : p->next_prune;
+    if (p->next_prune < due)
+        due = p->next_prune;
+    *until = p->next_expiry < due ? p->next_expiry : due;
     return 0;
 }
 
@@ -540,6 +554,58 @@ static struct job *take_batch(struct tc_pipeline *p)
     p->head = NULL;
     p->tail = &p->head;
     return batch;
+}
+
+/* Resolve one incident whose alert was not refreshed before expired_at. */
+static int expire_one(struct tc_pipeline *p, struct job *j, int64_t id, int64_t expired_at,
+                      int64_t now)
+{
+    char when[40], d[96], note[160];
+    int rc;
+
+    tc_time_format(expired_at, when, sizeof when);
+    snprintf(d, sizeof d, "{\"by\":\"expired\",\"expires_at\":\"%s\"}", when);
+    snprintf(note, sizeof note, "expired: the alert was not refreshed before %s", when);
+    rc = tc_incident_resolve(p->inc, id, expired_at, "expired", NULL, NULL);
+    rc |= tc_timeline_add(p->inc, id, now, "resolved", NULL, d);
+    if (rc == 0)
+        rc = notify_followers(p, j, id, "resolve", now, NULL, note);
+    return rc;
+}
+
+/* Alertmanager's semantics: an alert that stops being refreshed past its
+ * endsAt (or resolve_timeout) is over. Resolves what expired, recorded as
+ * "expired", and notes when to look again. */
+static void expire(struct tc_pipeline *p, int64_t now)
+{
+    struct job j = { .kind = JOB_ACT };
+    int64_t ids[EXPIRE_BATCH], at[EXPIRE_BATCH], next = 0;
+    int n, i, rc = 0, found = -1;
+
+    if (run_tx(p, TX_BEGIN) < 0) {
+        p->next_expiry = now + 1000; /* the store is busy or failing: retry soon */
+        return;
+    }
+    n = tc_incidents_expired(p->inc, now, ids, at, EXPIRE_BATCH);
+    for (i = 0; i < n && rc == 0; i++)
+        rc = expire_one(p, &j, ids[i], at[i], now);
+    if (n >= 0 && rc == 0)
+        found = tc_incidents_next_expiry(p->inc, &next);
+    if (n < 0 || rc != 0 || found < 0 || run_tx(p, TX_COMMIT) < 0) {
+        run_tx(p, TX_ROLLBACK);
+        drop_rows(&j);
+        free(j.rows);
+        p->next_expiry = now + 1000;
+        return;
+    }
+    tc_metric_add(TC_M_COMMITS, 1);
+    tc_metric_add(TC_M_EXPIRED, n);
+    tc_metric_add(TC_M_INCIDENTS_RESOLVED, n);
+    if (n > 0)
+        tc_info("resolved %d incidents whose alerts expired", n);
+    /* A full batch means more are due now; else sleep until the next. */
+    p->next_expiry = n == EXPIRE_BATCH ? now : found ? next : INT64_MAX;
+    finish(p, &j, 1); /* hands the resolve notifications to the sinks */
 }
 
 static void *writer_main(void *arg)
@@ -568,7 +634,10 @@ static void *writer_main(void *arg)
 
         now = tc_now_ms();
         if (!batch) {
-            prune(p, now);
+            if (now >= p->next_prune)
+                prune(p, now);
+            if (now >= p->next_expiry)
+                expire(p, now);
             continue;
         }
         committed = run_tx(p, TX_BEGIN) == 0;
@@ -598,6 +667,8 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (now >= p->next_prune)
             prune(p, now);
+        if (now >= p->next_expiry)
+            expire(p, now);
     }
     return NULL;
 }

@@ -64,6 +64,9 @@ static const char *const migrations[] = {
     "CREATE TABLE plugin_state ("
     "  instance TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
     "  PRIMARY KEY (instance, key));",
+    /* 1 -> 2: open incidents by when their alert expires */
+    "CREATE INDEX incidents_expiry ON incidents(expires_at)"
+    " WHERE state != 'resolved' AND expires_at IS NOT NULL;",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)

@@ -1,6 +1,6 @@
 /* test_incidents.c: the incident API against the real tocsind: ack,
- * resolve (a note is required), 409 and 404, the timeline and the
- * ?status= filter. */
+ * resolve (a note is required), 409 and 404, the timeline, the ?status=
+ * filter, and incidents resolved because their alert expired. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +346,70 @@ START_TEST(test_status_filter)
 }
 END_TEST
 
+/* Posts one Alertmanager alert (endsAt = now + ends_in_s); 200 or fail. */
+static void post_am(struct fixture *f, const char *name, const char *instance, int ends_in_s)
+{
+    char *body = h_am_alert(name, instance, "critical", "expiry test", ends_in_s);
+    struct h_resp r;
+
+    h_req(&f->d, "POST", "/api/v2/alerts", body, &r);
+    h_assert(&f->d, r.status == 200, "POST /api/v2/alerts: HTTP %ld: %s", r.status, r.body);
+    h_resp_free(&r);
+    free(body);
+}
+
+static const char *state_of(struct fixture *f, int64_t id, json_t **inc)
+{
+    json_decref(*inc);
+    *inc = h_incident(&f->d, id);
+    return h_jstr(*inc, "state");
+}
+
+START_TEST(test_alert_not_refreshed_past_ends_at_expires)
+{
+    struct fixture f;
+    char gone_key[17], kept_key[17];
+    int64_t gone, kept, end;
+    json_t *inc = NULL, *n;
+    const char *state = "";
+
+    up(&f);
+    h_am_fingerprint("Gone", "db1", "critical", gone_key);
+    h_am_fingerprint("Kept", "db2", "critical", kept_key);
+    post_am(&f, "Gone", "db1", 2);
+    post_am(&f, "Kept", "db2", 2);
+    gone = h_incident_by_key(&f.d, gone_key);
+    kept = h_incident_by_key(&f.d, kept_key);
+    h_assert(&f.d, gone > 0 && kept > 0, "incidents not opened (%lld, %lld)", (long long)gone,
+             (long long)kept);
+    /* Prometheus re-sends a firing alert with a later endsAt. */
+    h_sleep_ms(1000);
+    post_am(&f, "Kept", "db2", 4);
+
+    end = h_now_ms() + 8000;
+    while (h_now_ms() < end && strcmp(state = state_of(&f, gone, &inc), "resolved") != 0)
+        h_sleep_ms(100);
+    h_assert(&f.d, strcmp(state, "resolved") == 0, "not refreshed past endsAt, still %s", state);
+    ck_assert_str_eq(h_jstr(inc, "resolved_by"), "expired");
+    h_assert(&f.d, h_timeline_index(inc, "resolved", "expired") >= 0,
+             "the timeline does not say the incident expired");
+    /* Followers hear of it like any resolve. */
+    n = h_wait_notification(&f.d, gone, "hook", "resolve", "done", 15000);
+    h_assert(&f.d, n != NULL, "the expiry was not notified");
+    json_decref(n);
+    /* The refreshed one is still open, until its own later endsAt. */
+    h_assert(&f.d, strcmp(state_of(&f, kept, &inc), "triggered") == 0,
+             "a refreshed alert expired at its first endsAt (%s)", h_jstr(inc, "state"));
+    end = h_now_ms() + 8000;
+    while (h_now_ms() < end && strcmp(state = state_of(&f, kept, &inc), "resolved") != 0)
+        h_sleep_ms(100);
+    h_assert(&f.d, strcmp(state, "resolved") == 0, "the refreshed alert never expired (%s)",
+             state);
+    json_decref(inc);
+    down(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: incidents");
@@ -357,6 +421,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_unknown_incident_is_404);
     tcase_add_test(tc, test_timeline_is_complete_and_ordered);
     tcase_add_test(tc, test_status_filter);
+    tcase_add_test(tc, test_alert_not_refreshed_past_ends_at_expires);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -171,6 +171,42 @@ START_TEST(test_prune_drops_old_resolved_incidents_with_their_rows)
 }
 END_TEST
 
+START_TEST(test_expiry_finds_open_incidents_past_their_expiry_earliest_first)
+{
+    sqlite3 *db = memory_store();
+    struct tc_incidents *x = tc_incidents_new(db);
+    struct tc_new_incident a = { "a", "info", "s", "src", NULL, "{}", 1, 3000, NULL };
+    struct tc_new_incident b = { "b", "info", "s", "src", NULL, "{}", 1, 2000, NULL };
+    struct tc_new_incident c = { "c", "info", "s", "src", NULL, "{}", 1, 0, NULL };
+    struct tc_new_incident d = { "d", "info", "s", "src", NULL, "{}", 1, 1000, NULL };
+    int64_t ia, ib, id, ids[4], at[4], next = 0;
+
+    ck_assert_int_eq(tc_incidents_next_expiry(x, &next), 0); /* nothing open */
+    ia = tc_incident_insert(x, &a);
+    ib = tc_incident_insert(x, &b);
+    tc_incident_insert(x, &c); /* never expires */
+    id = tc_incident_insert(x, &d);
+    tc_incident_resolve(x, id, 500, "alice", "done", NULL); /* resolved: not a candidate */
+    ck_assert_int_eq(tc_incidents_next_expiry(x, &next), 1);
+    ck_assert_int_eq(next, 2000);
+    ck_assert_int_eq(tc_incidents_expired(x, 1999, ids, at, 4), 0);
+    ck_assert_int_eq(tc_incidents_expired(x, 5000, ids, at, 4), 2);
+    ck_assert_int_eq(ids[0], ib);
+    ck_assert_int_eq(at[0], 2000);
+    ck_assert_int_eq(ids[1], ia);
+    ck_assert_int_eq(at[1], 3000);
+    ck_assert_int_eq(tc_incidents_expired(x, 5000, ids, at, 1), 1); /* at most max */
+    /* A refresh moves the expiry on. */
+    ck_assert_int_eq(tc_incident_repeat(x, ib, 2500, 9000, "{}"), 0);
+    ck_assert_int_eq(tc_incidents_expired(x, 5000, ids, at, 4), 1);
+    ck_assert_int_eq(ids[0], ia);
+    ck_assert_int_eq(tc_incidents_next_expiry(x, &next), 1);
+    ck_assert_int_eq(next, 3000);
+    tc_incidents_free(x);
+    sqlite3_close(db);
+}
+END_TEST
+
 /* --- store ---------------------------------------------------------------- */
 
 START_TEST(test_store_refuses_a_newer_schema)
@@ -399,6 +435,7 @@ static Suite *core_suite(void)
     tcase_add_test(rows, test_one_open_incident_per_dedup_key);
     tcase_add_test(rows, test_outbox_row_is_unique_per_incident_action_sink);
     tcase_add_test(rows, test_prune_drops_old_resolved_incidents_with_their_rows);
+    tcase_add_test(rows, test_expiry_finds_open_incidents_past_their_expiry_earliest_first);
     tcase_add_test(store, test_store_refuses_a_newer_schema);
     tcase_add_test(store, test_store_migration_is_idempotent);
     tcase_add_test(store, test_store_opens_in_wal_and_keeps_plugin_state);
