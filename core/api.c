@@ -314,11 +314,15 @@ static int metrics(void *self, const struct tocsin_http_request *req,
                    struct tocsin_http_response *resp)
 {
     struct tc_daemon *d = self;
+    size_t n;
+    struct tc_sink_stats *sinks = tc_dispatcher_stats(d->dispatcher, &n);
 
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4";
     resp->body = tc_metrics_render((int64_t)tc_pipeline_queue_depth(d->pipeline),
-                                   tc_dispatcher_pending(d->dispatcher), atomic_load(&d->ready));
+                                   tc_dispatcher_pending(d->dispatcher), atomic_load(&d->ready),
+                                   sinks, n);
+    free(sinks);
     return TOCSIN_OK;
 }
 

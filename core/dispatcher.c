@@ -79,6 +79,7 @@ struct sink_queue {
     size_t n, cap;
     int busy;               /* deliveries in flight */
     int stopping;
+    _Atomic int64_t delivered, retried, failed; /* attempts by outcome, for /metrics */
     pthread_t *threads;
     int n_threads;
 };
@@ -320,6 +321,7 @@ static void deliver_one(struct sink_queue *q, struct worker_db *w, struct item i
         tc_debug("[sink %s] %s of incident %lld delivered (attempt %d)", conf->id, l.action,
                  (long long)l.n.incident_id, attempts);
         tc_metric_add(TC_M_NOTIFY_DONE, 1);
+        atomic_fetch_add(&q->delivered, 1);
         tc_pipeline_delivery(p, it.id, l.n.incident_id, conf->id, l.action, "done", attempts, 0,
                              NULL);
     } else if (v.kind == TOCSIN_RETRY && attempts < conf->max_attempts) {
@@ -330,6 +332,7 @@ static void deliver_one(struct sink_queue *q, struct worker_db *w, struct item i
         tc_warn("[sink %s] %s of incident %lld: %s; retry %d in %lld ms", conf->id, l.action,
                 (long long)l.n.incident_id, v.reason, attempts + 1, (long long)delay);
         tc_metric_add(TC_M_NOTIFY_RETRY, 1);
+        atomic_fetch_add(&q->retried, 1);
         tc_pipeline_delivery(p, it.id, l.n.incident_id, conf->id, l.action, "pending", attempts,
                              due, v.reason);
         push(q, (struct item){ due, it.id, attempts, NULL });
@@ -343,6 +346,7 @@ static void deliver_one(struct sink_queue *q, struct worker_db *w, struct item i
         tc_error("[sink %s] %s of incident %lld failed permanently: %s", conf->id, l.action,
                  (long long)l.n.incident_id, reason);
         tc_metric_add(TC_M_NOTIFY_FAILED, 1);
+        atomic_fetch_add(&q->failed, 1);
         tc_pipeline_delivery(p, it.id, l.n.incident_id, conf->id, l.action, "failed", attempts,
                              0, reason);
     }
@@ -513,6 +517,29 @@ int64_t tc_dispatcher_pending(struct tc_dispatcher *d)
         pthread_mutex_unlock(&d->q[i].lock);
     }
     return total;
+}
+
+struct tc_sink_stats *tc_dispatcher_stats(struct tc_dispatcher *d, size_t *n)
+{
+    struct tc_sink_stats *out = calloc(d->n ? d->n : 1, sizeof *out);
+    size_t i;
+
+    *n = 0;
+    if (!out)
+        return NULL;
+    for (i = 0; i < d->n; i++) {
+        struct sink_queue *q = &d->q[i];
+
+        pthread_mutex_lock(&q->lock);
+        out[i].pending = (int64_t)q->n + q->busy;
+        pthread_mutex_unlock(&q->lock);
+        out[i].id = q->ref->conf->id;
+        out[i].delivered = atomic_load(&q->delivered);
+        out[i].retried = atomic_load(&q->retried);
+        out[i].failed = atomic_load(&q->failed);
+    }
+    *n = d->n;
+    return out;
 }
 
 void tc_dispatcher_free(struct tc_dispatcher *d)

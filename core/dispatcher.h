@@ -7,6 +7,7 @@
 #include <tocsin/plugin.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "store.h"
 
 struct tc_pipeline;
@@ -44,5 +45,8 @@ void tc_dispatcher_drain(struct tc_dispatcher *d, int64_t deadline_ms);
  * pending stay in the store for the next start. */
 void tc_dispatcher_free(struct tc_dispatcher *d);
 int64_t tc_dispatcher_pending(struct tc_dispatcher *d);
+/* Each sink's figures in configured order, as a malloc()ed array of *n
+ * (NULL when out of memory). The ids point into the config. */
+struct tc_sink_stats *tc_dispatcher_stats(struct tc_dispatcher *d, size_t *n);
 
 #endif

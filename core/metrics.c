@@ -38,10 +38,11 @@ int64_t tc_metric_get(enum tc_counter c)
     return atomic_load_explicit(&counters[c], memory_order_relaxed);
 }
 
-char *tc_metrics_render(int64_t queue_depth, int64_t outbox_pending, int ready)
+char *tc_metrics_render(int64_t queue_depth, int64_t outbox_pending, int ready,
+                        const struct tc_sink_stats *sinks, size_t n_sinks)
 {
     char *buf = NULL;
-    size_t len = 0;
+    size_t len = 0, k;
     FILE *f = open_memstream(&buf, &len);
     int i;
 
@@ -56,6 +57,21 @@ char *tc_metrics_render(int64_t queue_depth, int64_t outbox_pending, int ready)
     fprintf(f, "# HELP tocsin_outbox_pending Notifications waiting for delivery.\n"
                "# TYPE tocsin_outbox_pending gauge\ntocsin_outbox_pending %lld\n",
             (long long)outbox_pending);
+    /* Per sink: which provider is failing, which one is backed up. */
+    fputs("# HELP tocsin_sink_notifications_total Delivery attempts by sink and outcome.\n"
+          "# TYPE tocsin_sink_notifications_total counter\n", f);
+    for (k = 0; k < n_sinks; k++)
+        fprintf(f,
+                "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"delivered\"} %lld\n"
+                "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"retried\"} %lld\n"
+                "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"failed\"} %lld\n",
+                sinks[k].id, (long long)sinks[k].delivered, sinks[k].id,
+                (long long)sinks[k].retried, sinks[k].id, (long long)sinks[k].failed);
+    fputs("# HELP tocsin_sink_pending Notifications queued or in flight, by sink.\n"
+          "# TYPE tocsin_sink_pending gauge\n", f);
+    for (k = 0; k < n_sinks; k++)
+        fprintf(f, "tocsin_sink_pending{sink=\"%s\"} %lld\n", sinks[k].id,
+                (long long)sinks[k].pending);
     fprintf(f, "# HELP tocsin_ready Whether the daemon is ready.\n"
                "# TYPE tocsin_ready gauge\ntocsin_ready %d\n", ready);
     fclose(f);

@@ -25,7 +25,16 @@ enum tc_counter {
 
 void tc_metric_add(enum tc_counter c, int64_t n);
 int64_t tc_metric_get(enum tc_counter c);
-/* Append every counter as Prometheus text to a malloc()ed buffer. */
-char *tc_metrics_render(int64_t queue_depth, int64_t outbox_pending, int ready);
+/* One sink's figures since start (see tc_dispatcher_stats()). */
+struct tc_sink_stats {
+    const char *id;                       /* [A-Za-z0-9_.-]: no escaping needed */
+    int64_t pending;                      /* queued or in flight */
+    int64_t delivered, retried, failed;   /* attempts by outcome */
+};
+
+/* Every counter, the gauges and the per-sink series as Prometheus text,
+ * in a malloc()ed buffer. */
+char *tc_metrics_render(int64_t queue_depth, int64_t outbox_pending, int ready,
+                        const struct tc_sink_stats *sinks, size_t n_sinks);
 
 #endif

@@ -603,6 +603,29 @@ json_t *h_get_json(const struct h_daemon *d, const char *path)
     return j;
 }
 
+long long h_metric(const struct h_daemon *d, const char *series)
+{
+    struct h_resp r;
+    size_t n = strlen(series);
+    long long v = -1;
+    const char *line;
+
+    h_req(d, "GET", "/metrics", NULL, &r);
+    h_assert(d, r.status == 200, "GET /metrics: HTTP %ld", r.status);
+    h_assert(d, strncmp(r.content_type, "text/plain", 10) == 0, "/metrics is %s",
+             r.content_type);
+    for (line = r.body; line && *line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        if (strncmp(line, series, n) == 0 && line[n] == ' ') {
+            v = strtoll(line + n + 1, NULL, 10);
+            break;
+        }
+    }
+    h_resp_free(&r);
+    return v;
+}
+
 json_t *h_incidents(const struct h_daemon *d, const char *status)
 {
     char path[128];

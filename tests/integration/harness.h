@@ -98,6 +98,9 @@ long h_req(const struct h_daemon *d, const char *method, const char *path,
 json_t *h_json(const struct h_resp *resp);
 /* GET path and parse: fails the test unless the status is 200. */
 json_t *h_get_json(const struct h_daemon *d, const char *path);
+/* The value of one series of GET /metrics (e.g. "tocsin_ready" or
+ * "tocsin_sink_pending{sink=\"hook\"}"); -1 when it is not there. */
+long long h_metric(const struct h_daemon *d, const char *series);
 
 /* Incidents. */
 json_t *h_incidents(const struct h_daemon *d, const char *status); /* the array (owned) */

@@ -39,6 +39,16 @@ static int64_t post_am(struct h_daemon *d, const char *name, int ends_in_s)
     return id;
 }
 
+/* The hook sink's attempts with this outcome, from /metrics. */
+static long long hook_attempts(const struct h_daemon *d, const char *outcome)
+{
+    char series[128];
+
+    snprintf(series, sizeof series,
+             "tocsin_sink_notifications_total{sink=\"hook\",outcome=\"%s\"}", outcome);
+    return h_metric(d, series);
+}
+
 START_TEST(test_500_then_200_is_delivered_once_recovered)
 {
     struct peer *p;
@@ -72,6 +82,14 @@ START_TEST(test_500_then_200_is_delivered_once_recovered)
     ck_assert_str_eq(h_jsub(r0->json, "alert", "dedup_key"), h_jsub(r1->json, "alert", "dedup_key"));
     ck_assert_str_eq(json_string_value(json_object_get(r0->headers, "idempotency-key")),
                      json_string_value(json_object_get(r1->headers, "idempotency-key")));
+    /* /metrics tells which sink had trouble. */
+    ck_assert_int_eq(hook_attempts(&d, "delivered"), 1);
+    ck_assert_int_eq(hook_attempts(&d, "retried"), 1);
+    ck_assert_int_eq(hook_attempts(&d, "failed"), 0);
+    ck_assert_int_eq(h_metric(&d, "tocsin_sink_pending{sink=\"hook\"}"), 0);
+    ck_assert_int_eq(h_metric(&d, "tocsin_notifications_delivered_total"), 1);
+    ck_assert_int_eq(h_metric(&d, "tocsin_alerts_accepted_total"), 1);
+    ck_assert_int_eq(h_metric(&d, "tocsin_ready"), 1);
     h_assert_no_violations(&d, p);
     ck_assert_int_eq(h_stop(&d, 15000), 0);
     peer_free(p);
@@ -134,6 +152,8 @@ START_TEST(test_400_is_a_permanent_failure)
     json_decref(inc);
     h_sleep_ms(1000);
     h_assert(&d, peer_count(p) == 1, "%zu attempts after a permanent 400", peer_count(p));
+    ck_assert_int_eq(hook_attempts(&d, "failed"), 1);
+    ck_assert_int_eq(h_metric(&d, "tocsin_notifications_failed_total"), 1);
     h_assert_no_violations(&d, p);
     ck_assert_int_eq(h_stop(&d, 15000), 0);
     peer_free(p);
