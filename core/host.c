@@ -139,7 +139,7 @@ static int host_state_delete(const struct tocsin_host *host, const char *key)
 static int host_annotate(const struct tocsin_host *host, struct tocsin_policy_result *res,
                          const char *key, const char *value)
 {
-    return tc_pipeline_annotate(res, key, value);
+    return tc_apply_annotate(res, key, value);
 }
 
 void tc_host_init(struct tc_instance *inst)

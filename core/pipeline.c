@@ -16,7 +16,6 @@
 #include "metrics.h"
 #include "pipeline.h"
 
-#define MAX_ROUTED 64
 #define PRUNE_EVERY_MS (3600 * 1000)
 /* Delivery outcomes wait this long, or for this many, to share a commit:
  * under load they ride along with intake instead of costing an fsync
@@ -26,21 +25,6 @@
 #define OUTCOME_BATCH 256
 /* Expired incidents resolved per transaction (more follow at once). */
 #define EXPIRE_BATCH 256
-
-/* An alert ready for the writer: the emitter's struct with the core's
- * defaults filled in (the emitter's strings live until we answer it). */
-struct intake_alert {
-    struct tocsin_alert a;
-    char fingerprint[17];
-    json_t *obj;      /* native JSON, what the store keeps */
-    char *json;
-};
-
-struct new_row {
-    const char *sink; /* points into the config */
-    int64_t id, due;
-    struct tc_fresh *fresh; /* a reference, or NULL */
-};
 
 enum job_kind { JOB_INTAKE, JOB_ACT, JOB_DELIVERY };
 
@@ -62,7 +46,7 @@ struct job {
     char err[256];
     /* JOB_INTAKE */
     const char *source;
-    struct intake_alert *alerts;
+    struct tc_intake_alert *alerts;
     size_t n;
     /* JOB_ACT */
     int64_t id;
@@ -73,18 +57,14 @@ struct job {
     char *sink, *action, *state, *reason;
     int attempts;
     int64_t next_at;
-    /* outbox rows this job created, enqueued after the commit */
-    struct new_row *rows;
-    size_t n_rows, cap_rows;
+    struct tc_rows rows; /* outbox rows it created, enqueued after the commit */
 };
 
 struct tc_pipeline {
     struct tc_store *store;
     const struct tc_config *cfg;
-    const struct tc_policy_ref *policies;
-    size_t n_policies;
     struct tc_dispatcher *dispatcher;
-    struct tc_incidents *inc;
+    struct tc_applier ap; /* the effects (apply.c); its next_expiry is the writer's */
     sqlite3 *db;
 
     sqlite3_stmt *tx[TX_COUNT];
@@ -99,12 +79,6 @@ struct tc_pipeline {
     size_t in_flight;         /* alerts queued or being written */
     int intake_closed, stopping;
     int64_t next_prune;
-    int64_t next_expiry;      /* writer only: earliest expires_at it knows of */
-};
-
-/* Annotations a policy adds while judging one alert. */
-struct annotations {
-    json_t *obj;
 };
 
 /* ------------------------------------------------------------------ */
@@ -140,305 +114,6 @@ static int run_tx(struct tc_pipeline *p, enum tx which)
     return 0;
 }
 
-static int add_row(struct job *j, const char *sink, int64_t id, int64_t due,
-                   struct tc_fresh *fresh)
-{
-    if (j->n_rows == j->cap_rows) {
-        size_t cap = j->cap_rows ? j->cap_rows * 2 : 4;
-        struct new_row *grown = realloc(j->rows, cap * sizeof *grown);
-
-        if (!grown)
-            return -1;
-        j->rows = grown;
-        j->cap_rows = cap;
-    }
-    j->rows[j->n_rows++] = (struct new_row){ sink, id, due, tc_fresh_ref(fresh) };
-    return 0;
-}
-
-/* Forget the rows of a job whose changes were rolled back. */
-static void drop_rows(struct job *j)
-{
-    size_t i;
-
-    for (i = 0; i < j->n_rows; i++)
-        tc_fresh_unref(j->rows[i].fresh);
-    j->n_rows = 0;
-}
-
-static const char *config_sink_id(const struct tc_config *cfg, const char *name)
-{
-    const struct tc_instance_conf *s = tc_config_sink(cfg, name);
-
-    return s ? s->id : NULL;
-}
-
-struct notify_ctx {
-    struct tc_pipeline *p;
-    struct job *job;
-    int64_t incident, at;
-    const char *action, *actor, *note;
-    int failed;
-};
-
-static void notify_one(void *arg, const char *sink)
-{
-    struct notify_ctx *c = arg;
-    const char *id = config_sink_id(c->p->cfg, sink);
-    int64_t row;
-
-    if (!id) {
-        tc_warn("incident %lld: sink \"%s\" is no longer configured; not notifying it",
-                (long long)c->incident, sink);
-        return;
-    }
-    row = tc_outbox_add(c->p->inc, c->incident, id, c->action, c->at, c->actor, c->note);
-    if (row < 0)
-        c->failed = 1;
-    else if (row > 0 && add_row(c->job, id, row, c->at, NULL) < 0)
-        c->failed = 1;
-}
-
-/* Notify the sinks that were sent this incident's trigger. */
-static int notify_followers(struct tc_pipeline *p, struct job *j, int64_t incident,
-                            const char *action, int64_t at, const char *actor,
-                            const char *note)
-{
-    struct notify_ctx c = { p, j, incident, at, action, actor, note, 0 };
-
-    if (tc_outbox_trigger_sinks(p->inc, incident, notify_one, &c) < 0 || c.failed)
-        return -1;
-    return 0;
-}
-
-static char *detail(const char *fmt, ...)
-{
-    va_list ap;
-    json_t *o;
-    char *s;
-
-    va_start(ap, fmt);
-    o = json_vpack_ex(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (!o)
-        return NULL;
-    s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return s;
-}
-
-/* Run the policies in order; a suppression stops the chain. Returns the
- * reason (malloc()ed, "policy: reason") or NULL to notify. Annotations
- * are merged into the alert's JSON. */
-static char *judge(struct tc_pipeline *p, struct intake_alert *ia)
-{
-    struct annotations ann = { NULL };
-    char *reason = NULL;
-    size_t i;
-
-    for (i = 0; i < p->n_policies; i++) {
-        const struct tc_policy_ref *pol = &p->policies[i];
-        struct tocsin_policy_result res = { TOCSIN_PASS, "", &ann };
-
-        if (pol->plugin->evaluate(pol->self, &ia->a, &res) != TOCSIN_OK) {
-            tc_warn("[policy %s] evaluation failed; passing the alert on", pol->id);
-            continue;
-        }
-        if (res.decision == TOCSIN_SUPPRESS) {
-            if (asprintf(&reason, "%s: %s", pol->id, res.reason) < 0)
-                reason = NULL;
-            break;
-        }
-    }
-    if (ann.obj) {
-        json_t *a = json_object_get(ia->obj, "annotations");
-
-        if (!json_is_object(a)) {
-            a = json_object();
-            json_object_set_new(ia->obj, "annotations", a);
-        }
-        json_object_update(a, ann.obj);
-        json_decref(ann.obj);
-        free(ia->json);
-        ia->json = json_dumps(ia->obj, JSON_COMPACT);
-    }
-    return reason;
-}
-
-int tc_pipeline_annotate(struct tocsin_policy_result *res, const char *key, const char *value)
-{
-    struct annotations *ann = res->core;
-
-    if (!ann || !key || !value)
-        return TOCSIN_EINVAL;
-    if (!ann->obj && !(ann->obj = json_object()))
-        return TOCSIN_ENOMEM;
-    return json_object_set_new(ann->obj, key, json_string(value)) == 0 ? TOCSIN_OK
-                                                                       : TOCSIN_EINVAL;
-}
-
-static int open_incident(struct tc_pipeline *p, struct job *j, struct intake_alert *ia,
-                         const char *suppressed, int64_t now)
-{
-    const struct tocsin_alert *a = &ia->a;
-    struct tc_new_incident n = {
-        a->dedup_key, tocsin_severity_name(a->severity), a->summary, a->source, a->service,
-        ia->json, a->received_at, a->expires_at, suppressed,
-    };
-    size_t routed[MAX_ROUTED], k, count;
-    int64_t id = tc_incident_insert(p->inc, &n);
-    struct tc_fresh *fresh = NULL;
-    char *d;
-    int rc = 0;
-
-    if (id < 0)
-        return -1;
-    d = detail("{s:s, s:s}", "severity", n.severity, "summary", a->summary);
-    rc |= tc_timeline_add(p->inc, id, now, "triggered", a->source, d);
-    free(d);
-    tc_metric_add(TC_M_INCIDENTS_OPENED, 1);
-    if (suppressed) {
-        d = detail("{s:s}", "reason", suppressed);
-        rc |= tc_timeline_add(p->inc, id, now, "suppressed", NULL, d);
-        free(d);
-        tc_metric_add(TC_M_SUPPRESSED, 1);
-        return rc;
-    }
-    count = tc_routes_match(p->cfg->routes, a, routed, MAX_ROUTED);
-    if (count == 0)
-        rc |= tc_timeline_add(p->inc, id, now, "unrouted", NULL, NULL);
-    else
-        fresh = tc_fresh_new(ia->obj, id, a->received_at);
-    for (k = 0; k < count && rc == 0; k++) {
-        const char *sink = p->cfg->sinks[routed[k]].id;
-        int64_t row = tc_outbox_add(p->inc, id, sink, "trigger", now, NULL, NULL);
-
-        if (row < 0 || (row > 0 && add_row(j, sink, row, now, fresh) < 0))
-            rc = -1;
-    }
-    tc_fresh_unref(fresh);
-    return rc;
-}
-
-/* An open incident now expires at `at` (0: never): wake up for it. */
-static void note_expiry(struct tc_pipeline *p, int64_t at)
-{
-    if (at && at < p->next_expiry)
-        p->next_expiry = at;
-}
-
-static int apply_alert(struct tc_pipeline *p, struct job *j, struct intake_alert *ia,
-                       int64_t now)
-{
-    enum tc_state state = TC_NONE;
-    int64_t id = 0;
-    char *suppressed = NULL, *d;
-    int found, rc = 0;
-
-    found = tc_incident_find_open(p->inc, ia->a.dedup_key, &id, &state);
-    if (found < 0)
-        return -1;
-    if (p->n_policies)
-        suppressed = judge(p, ia);
-    switch (tc_incident_transition(state, ia->a.status == TOCSIN_RESOLVED ? TC_EV_RESOLVED
-                                                                          : TC_EV_FIRING)) {
-    case TC_OPEN:
-        rc = open_incident(p, j, ia, suppressed, now);
-        note_expiry(p, ia->a.expires_at);
-        break;
-    case TC_REPEAT:
-        /* Coalesced: no timeline row per re-send keeps storage bounded. */
-        rc = tc_incident_repeat(p->inc, id, ia->a.received_at, ia->a.expires_at, ia->json);
-        note_expiry(p, ia->a.expires_at);
-        tc_metric_add(TC_M_REPEATS, 1);
-        break;
-    case TC_CLOSE:
-        rc = tc_incident_resolve(p->inc, id, ia->a.ended_at ? ia->a.ended_at : now,
-                                 ia->a.source, NULL, ia->json);
-        d = detail("{s:s}", "by", "alert");
-        rc |= tc_timeline_add(p->inc, id, now, "resolved", ia->a.source, d);
-        free(d);
-        if (rc == 0 && suppressed) {
-            d = detail("{s:s}", "reason", suppressed);
-            rc = tc_timeline_add(p->inc, id, now, "suppressed", NULL, d);
-            free(d);
-        } else if (rc == 0) {
-            rc = notify_followers(p, j, id, "resolve", now, ia->a.source, NULL);
-        }
-        tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
-        break;
-    default:
-        tc_metric_add(TC_M_STALE_RESOLVED, 1);
-        break;
-    }
-    free(suppressed);
-    return rc;
-}
-
-static void apply_act(struct tc_pipeline *p, struct job *j, int64_t now)
-{
-    enum tc_state state = TC_NONE;
-    int found = tc_incident_state(p->inc, j->id, &state);
-    int rc = 0;
-    char *d;
-
-    if (found < 0) {
-        j->result = 500;
-        snprintf(j->err, sizeof j->err, "store error");
-        return;
-    }
-    if (found == 0) {
-        j->result = 404;
-        snprintf(j->err, sizeof j->err, "no incident %lld", (long long)j->id);
-        return;
-    }
-    switch (tc_incident_transition(state, j->ev)) {
-    case TC_TAKE:
-        rc = tc_incident_acknowledge(p->inc, j->id, now, j->by);
-        rc |= tc_timeline_add(p->inc, j->id, now, "acknowledged", j->by, NULL);
-        if (rc == 0)
-            rc = notify_followers(p, j, j->id, "acknowledge", now, j->by, NULL);
-        break;
-    case TC_CLOSE:
-        rc = tc_incident_resolve(p->inc, j->id, now, j->by, j->note, NULL);
-        d = detail("{s:s}", "note", j->note);
-        rc |= tc_timeline_add(p->inc, j->id, now, "resolved", j->by, d);
-        free(d);
-        if (rc == 0)
-            rc = notify_followers(p, j, j->id, "resolve", now, j->by, j->note);
-        tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
-        break;
-    default:
-        j->result = 409;
-        snprintf(j->err, sizeof j->err, "incident %lld is %s already", (long long)j->id,
-                 tc_state_name(state));
-        return;
-    }
-    j->result = rc == 0 ? 200 : 500;
-    if (rc)
-        snprintf(j->err, sizeof j->err, "store error");
-}
-
-static int apply_delivery(struct tc_pipeline *p, struct job *j, int64_t now)
-{
-    int rc = tc_outbox_update(p->inc, j->id, j->state, j->attempts, j->next_at, j->reason, now);
-    char *d = NULL, done[200];
-
-    if (rc == 0 && strcmp(j->state, "done") == 0) {
-        /* Sink ids are [A-Za-z0-9_.-] (config.c) and actions are fixed
-         * words: nothing to escape, so no JSON library on this hot path. */
-        snprintf(done, sizeof done, "{\"sink\":\"%s\",\"action\":\"%s\",\"attempts\":%d}",
-                 j->sink, j->action, j->attempts);
-        rc = tc_timeline_add(p->inc, j->incident_id, now, "notified", NULL, done);
-    } else if (rc == 0 && strcmp(j->state, "failed") == 0) {
-        d = detail("{s:s, s:s, s:i, s:s}", "sink", j->sink, "action", j->action, "attempts",
-                   j->attempts, "reason", j->reason ? j->reason : "");
-        rc = tc_timeline_add(p->inc, j->incident_id, now, "notify_failed", NULL, d);
-    }
-    free(d);
-    return rc;
-}
-
 static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
 {
     size_t i;
@@ -447,7 +122,10 @@ static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
     if (j->kind == JOB_DELIVERY) {
         /* No savepoint: a failed outcome leaves its row pending, and the
          * row is sent again after a restart (at least once). */
-        if (apply_delivery(p, j, now) < 0)
+        struct tc_outcome o = { j->id,    j->incident_id, j->sink,    j->action,
+                                j->state, j->reason,      j->attempts, j->next_at };
+
+        if (tc_apply_delivery(&p->ap, &o, now) < 0)
             tc_error("store: cannot record the outcome of notification %lld; it stays "
                      "pending and is sent again after a restart", (long long)j->id);
         return;
@@ -458,16 +136,17 @@ static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
     }
     if (j->kind == JOB_INTAKE) {
         for (i = 0; i < j->n && rc == 0; i++)
-            rc = apply_alert(p, j, &j->alerts[i], now);
+            rc = tc_apply_alert(&p->ap, &j->rows, &j->alerts[i], now);
         j->result = rc == 0 ? TOCSIN_OK : TOCSIN_EIO;
     } else {
-        apply_act(p, j, now);
+        j->result = tc_apply_act(&p->ap, &j->rows, j->id, j->ev, j->by, j->note, now, j->err,
+                                 sizeof j->err);
         rc = j->result == 500 ? -1 : 0;
     }
     if (rc != 0) {
         /* Only this job is lost; the rest of the group still commits. */
         run_tx(p, TX_ROLLBACK_TO);
-        drop_rows(j);
+        tc_rows_drop(&j->rows);
         if (j->kind == JOB_INTAKE)
             snprintf(j->err, sizeof j->err, "the store could not record the alerts");
         tc_metric_add(TC_M_STORE_ERRORS, 1);
@@ -475,23 +154,30 @@ static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
     run_tx(p, TX_RELEASE);
 }
 
-static void finish(struct tc_pipeline *p, struct job *j, int committed)
+/* Committed: the new rows go to their sinks' queues (with their
+ * references), and the array is freed. */
+static void hand_over(struct tc_pipeline *p, struct tc_rows *rows)
 {
     size_t i;
 
+    for (i = 0; i < rows->n; i++)
+        tc_dispatcher_enqueue(p->dispatcher, rows->v[i].sink, rows->v[i].id, rows->v[i].due,
+                              rows->v[i].fresh);
+    free(rows->v);
+    *rows = (struct tc_rows){ NULL, 0, 0 };
+}
+
+static void finish(struct tc_pipeline *p, struct job *j, int committed)
+{
     if (!committed) {
-        drop_rows(j);
+        tc_rows_drop(&j->rows);
         if (j->kind == JOB_ACT)
             j->result = 500;
         else
             j->result = TOCSIN_EIO;
         snprintf(j->err, sizeof j->err, "the store could not commit");
     }
-    for (i = 0; i < j->n_rows; i++)
-        tc_dispatcher_enqueue(p->dispatcher, j->rows[i].sink, j->rows[i].id, j->rows[i].due,
-                              j->rows[i].fresh);
-    free(j->rows);
-    j->rows = NULL;
+    hand_over(p, &j->rows);
     if (j->kind == JOB_INTAKE && committed && j->result == TOCSIN_OK)
         tc_metric_add(TC_M_ALERTS_ACCEPTED, (int64_t)j->n);
     if (j->kind == JOB_DELIVERY) {
@@ -510,7 +196,7 @@ static void prune(struct tc_pipeline *p, int64_t now)
     p->next_prune = now + PRUNE_EVERY_MS;
     if (run_tx(p, TX_BEGIN) < 0)
         return;
-    if (tc_incidents_prune(p->inc, now - p->cfg->daemon.retention_ms, &removed) < 0) {
+    if (tc_incidents_prune(p->ap.inc, now - p->cfg->daemon.retention_ms, &removed) < 0) {
         run_tx(p, TX_ROLLBACK);
         return;
     }
@@ -525,7 +211,7 @@ static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
 {
     int64_t due = now + 60000;
 
-    if (p->head || p->stopping || now >= p->next_prune || now >= p->next_expiry)
+    if (p->head || p->stopping || now >= p->next_prune || now >= p->ap.next_expiry)
         return 1;
     if (p->outcomes) {
         due = p->outcomes_since + OUTCOME_DELAY_MS;
@@ -534,7 +220,7 @@ static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
     }
     if (p->next_prune < due)
         due = p->next_prune;
-    *until = p->next_expiry < due ? p->next_expiry : due;
+    *until = p->ap.next_expiry < due ? p->ap.next_expiry : due;
     return 0;
 }
 
@@ -556,56 +242,36 @@ static struct job *take_batch(struct tc_pipeline *p)
     return batch;
 }
 
-/* Resolve one incident whose alert was not refreshed before expired_at. */
-static int expire_one(struct tc_pipeline *p, struct job *j, int64_t id, int64_t expired_at,
-                      int64_t now)
-{
-    char when[40], d[96], note[160];
-    int rc;
-
-    tc_time_format(expired_at, when, sizeof when);
-    snprintf(d, sizeof d, "{\"by\":\"expired\",\"expires_at\":\"%s\"}", when);
-    snprintf(note, sizeof note, "expired: the alert was not refreshed before %s", when);
-    rc = tc_incident_resolve(p->inc, id, expired_at, "expired", NULL, NULL);
-    rc |= tc_timeline_add(p->inc, id, now, "resolved", NULL, d);
-    if (rc == 0)
-        rc = notify_followers(p, j, id, "resolve", now, NULL, note);
-    return rc;
-}
-
 /* Alertmanager's semantics: an alert that stops being refreshed past its
  * endsAt (or resolve_timeout) is over. Resolves what expired, recorded as
  * "expired", and notes when to look again. */
 static void expire(struct tc_pipeline *p, int64_t now)
 {
-    struct job j = { .kind = JOB_ACT };
+    struct tc_rows rows = { NULL, 0, 0 };
     int64_t ids[EXPIRE_BATCH], at[EXPIRE_BATCH], next = 0;
     int n, i, rc = 0, found = -1;
 
     if (run_tx(p, TX_BEGIN) < 0) {
-        p->next_expiry = now + 1000; /* the store is busy or failing: retry soon */
+        p->ap.next_expiry = now + 1000; /* the store is busy or failing: retry soon */
         return;
     }
-    n = tc_incidents_expired(p->inc, now, ids, at, EXPIRE_BATCH);
+    n = tc_incidents_expired(p->ap.inc, now, ids, at, EXPIRE_BATCH);
     for (i = 0; i < n && rc == 0; i++)
-        rc = expire_one(p, &j, ids[i], at[i], now);
+        rc = tc_apply_expiry(&p->ap, &rows, ids[i], at[i], now);
     if (n >= 0 && rc == 0)
-        found = tc_incidents_next_expiry(p->inc, &next);
+        found = tc_incidents_next_expiry(p->ap.inc, &next);
     if (n < 0 || rc != 0 || found < 0 || run_tx(p, TX_COMMIT) < 0) {
         run_tx(p, TX_ROLLBACK);
-        drop_rows(&j);
-        free(j.rows);
-        p->next_expiry = now + 1000;
+        tc_rows_free(&rows);
+        p->ap.next_expiry = now + 1000;
         return;
     }
     tc_metric_add(TC_M_COMMITS, 1);
-    tc_metric_add(TC_M_EXPIRED, n);
-    tc_metric_add(TC_M_INCIDENTS_RESOLVED, n);
     if (n > 0)
         tc_info("resolved %d incidents whose alerts expired", n);
     /* A full batch means more are due now; else sleep until the next. */
-    p->next_expiry = n == EXPIRE_BATCH ? now : found ? next : INT64_MAX;
-    finish(p, &j, 1); /* hands the resolve notifications to the sinks */
+    p->ap.next_expiry = n == EXPIRE_BATCH ? now : found ? next : INT64_MAX;
+    hand_over(p, &rows); /* the resolve notifications */
 }
 
 static void *writer_main(void *arg)
@@ -636,7 +302,7 @@ static void *writer_main(void *arg)
         if (!batch) {
             if (now >= p->next_prune)
                 prune(p, now);
-            if (now >= p->next_expiry)
+            if (now >= p->ap.next_expiry)
                 expire(p, now);
             continue;
         }
@@ -667,7 +333,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (now >= p->next_prune)
             prune(p, now);
-        if (now >= p->next_expiry)
+        if (now >= p->ap.next_expiry)
             expire(p, now);
     }
     return NULL;
@@ -690,7 +356,7 @@ static void submit(struct tc_pipeline *p, struct job *j)
 
 /* Fill the core's defaults and validate. The summary, service and dedup
  * key may point into the alert's own labels or into ia. */
-static int prepare(const char *source, const struct tocsin_alert *in, struct intake_alert *ia,
+static int prepare(const char *source, const struct tocsin_alert *in, struct tc_intake_alert *ia,
                    size_t index, int64_t now, char *err, size_t errlen)
 {
     struct tocsin_alert *a = &ia->a;
@@ -731,7 +397,7 @@ static int prepare(const char *source, const struct tocsin_alert *in, struct int
     return 0;
 }
 
-static void release_alerts(struct intake_alert *v, size_t n)
+static void release_alerts(struct tc_intake_alert *v, size_t n)
 {
     size_t i;
 
@@ -852,7 +518,7 @@ static void free_pipeline(struct tc_pipeline *p)
 
     for (i = 0; i < TX_COUNT; i++)
         sqlite3_finalize(p->tx[i]);
-    tc_incidents_free(p->inc);
+    tc_incidents_free(p->ap.inc);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake);
     free(p);
@@ -869,11 +535,12 @@ struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_co
         return NULL;
     p->store = store;
     p->cfg = cfg;
-    p->policies = policies;
-    p->n_policies = n_policies;
+    p->ap.cfg = cfg;
+    p->ap.policies = policies;
+    p->ap.n_policies = n_policies;
     p->dispatcher = dispatcher;
     p->db = tc_store_writer(store);
-    p->inc = tc_incidents_new(p->db);
+    p->ap.inc = tc_incidents_new(p->db);
     for (i = 0; i < TX_COUNT; i++) /* a failure here falls back to sqlite3_exec() */
         sqlite3_prepare_v3(p->db, tx_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &p->tx[i], NULL);
     p->tail = &p->head;
@@ -881,7 +548,7 @@ struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_co
     p->next_prune = tc_now_ms() + 60000;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    if (!p->inc || pthread_create(&p->thread, NULL, writer_main, p) != 0) {
+    if (!p->ap.inc || pthread_create(&p->thread, NULL, writer_main, p) != 0) {
         free_pipeline(p);
         return NULL;
     }

@@ -8,19 +8,13 @@
 #include <stdint.h>
 #include <tocsin/plugin.h>
 
+#include "apply.h"
 #include "config.h"
 #include "incident.h"
 #include "store.h"
 
 struct tc_dispatcher;
 struct tc_pipeline;
-
-/* A policy instance, in configured order. */
-struct tc_policy_ref {
-    const char *id;
-    const struct tocsin_plugin *plugin;
-    void *self;
-};
 
 struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_config *cfg,
                                       const struct tc_policy_ref *policies, size_t n_policies,
@@ -46,8 +40,6 @@ void tc_pipeline_delivery(struct tc_pipeline *p, int64_t outbox_id, int64_t inci
                           const char *sink, const char *action, const char *state,
                           int attempts, int64_t next_at, const char *reason);
 
-/* For policies' host->annotate(): add key=value to the alert being judged. */
-int tc_pipeline_annotate(struct tocsin_policy_result *res, const char *key, const char *value);
 
 size_t tc_pipeline_queue_depth(struct tc_pipeline *p);
 

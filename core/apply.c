@@ -1,0 +1,347 @@
+/* apply.c: what each job does to incidents, on the writer thread inside
+ * its transaction: an alert (policies, then open, repeat or resolve), a
+ * human action, a delivery outcome, an expiry. Each records its timeline
+ * rows and collects the outbox rows it creates; pipeline.c owns the
+ * thread, the queue and the transactions around these. */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "common.h"
+#include "log.h"
+#include "metrics.h"
+
+#define MAX_ROUTED 64
+
+/* Annotations a policy adds while judging one alert. */
+struct annotations {
+    json_t *obj;
+};
+
+static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t due,
+                   struct tc_fresh *fresh)
+{
+    if (rows->n == rows->cap) {
+        size_t cap = rows->cap ? rows->cap * 2 : 4;
+        struct tc_new_row *grown = realloc(rows->v, cap * sizeof *grown);
+
+        if (!grown)
+            return -1;
+        rows->v = grown;
+        rows->cap = cap;
+    }
+    rows->v[rows->n++] = (struct tc_new_row){ sink, id, due, tc_fresh_ref(fresh) };
+    return 0;
+}
+
+void tc_rows_drop(struct tc_rows *rows)
+{
+    size_t i;
+
+    for (i = 0; i < rows->n; i++)
+        tc_fresh_unref(rows->v[i].fresh);
+    rows->n = 0;
+}
+
+void tc_rows_free(struct tc_rows *rows)
+{
+    tc_rows_drop(rows);
+    free(rows->v);
+    rows->v = NULL;
+    rows->cap = 0;
+}
+
+static const char *config_sink_id(const struct tc_config *cfg, const char *name)
+{
+    const struct tc_instance_conf *s = tc_config_sink(cfg, name);
+
+    return s ? s->id : NULL;
+}
+
+struct notify_ctx {
+    struct tc_applier *ap;
+    struct tc_rows *rows;
+    int64_t incident, at;
+    const char *action, *actor, *note;
+    int failed;
+};
+
+static void notify_one(void *arg, const char *sink)
+{
+    struct notify_ctx *c = arg;
+    const char *id = config_sink_id(c->ap->cfg, sink);
+    int64_t row;
+
+    if (!id) {
+        tc_warn("incident %lld: sink \"%s\" is no longer configured; not notifying it",
+                (long long)c->incident, sink);
+        return;
+    }
+    row = tc_outbox_add(c->ap->inc, c->incident, id, c->action, c->at, c->actor, c->note);
+    if (row < 0)
+        c->failed = 1;
+    else if (row > 0 && add_row(c->rows, id, row, c->at, NULL) < 0)
+        c->failed = 1;
+}
+
+/* Notify the sinks that were sent this incident's trigger. */
+static int notify_followers(struct tc_applier *ap, struct tc_rows *rows, int64_t incident,
+                            const char *action, int64_t at, const char *actor,
+                            const char *note)
+{
+    struct notify_ctx c = { ap, rows, incident, at, action, actor, note, 0 };
+
+    if (tc_outbox_trigger_sinks(ap->inc, incident, notify_one, &c) < 0 || c.failed)
+        return -1;
+    return 0;
+}
+
+static char *detail(const char *fmt, ...)
+{
+    va_list ap;
+    json_t *o;
+    char *s;
+
+    va_start(ap, fmt);
+    o = json_vpack_ex(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (!o)
+        return NULL;
+    s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+/* Run the policies in order; a suppression stops the chain. Returns the
+ * reason (malloc()ed, "policy: reason") or NULL to notify. Annotations
+ * are merged into the alert's JSON. */
+static char *judge(struct tc_applier *ap, struct tc_intake_alert *ia)
+{
+    struct annotations ann = { NULL };
+    char *reason = NULL;
+    size_t i;
+
+    for (i = 0; i < ap->n_policies; i++) {
+        const struct tc_policy_ref *pol = &ap->policies[i];
+        struct tocsin_policy_result res = { TOCSIN_PASS, "", &ann };
+
+        if (pol->plugin->evaluate(pol->self, &ia->a, &res) != TOCSIN_OK) {
+            tc_warn("[policy %s] evaluation failed; passing the alert on", pol->id);
+            continue;
+        }
+        if (res.decision == TOCSIN_SUPPRESS) {
+            if (asprintf(&reason, "%s: %s", pol->id, res.reason) < 0)
+                reason = NULL;
+            break;
+        }
+    }
+    if (ann.obj) {
+        json_t *a = json_object_get(ia->obj, "annotations");
+
+        if (!json_is_object(a)) {
+            a = json_object();
+            json_object_set_new(ia->obj, "annotations", a);
+        }
+        json_object_update(a, ann.obj);
+        json_decref(ann.obj);
+        free(ia->json);
+        ia->json = json_dumps(ia->obj, JSON_COMPACT);
+    }
+    return reason;
+}
+
+int tc_apply_annotate(struct tocsin_policy_result *res, const char *key, const char *value)
+{
+    struct annotations *ann = res->core;
+
+    if (!ann || !key || !value)
+        return TOCSIN_EINVAL;
+    if (!ann->obj && !(ann->obj = json_object()))
+        return TOCSIN_ENOMEM;
+    return json_object_set_new(ann->obj, key, json_string(value)) == 0 ? TOCSIN_OK
+                                                                       : TOCSIN_EINVAL;
+}
+
+static int open_incident(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
+                         const char *suppressed, int64_t now)
+{
+    const struct tocsin_alert *a = &ia->a;
+    struct tc_new_incident n = {
+        a->dedup_key, tocsin_severity_name(a->severity), a->summary, a->source, a->service,
+        ia->json, a->received_at, a->expires_at, suppressed,
+    };
+    size_t routed[MAX_ROUTED], k, count;
+    int64_t id = tc_incident_insert(ap->inc, &n);
+    struct tc_fresh *fresh = NULL;
+    char *d;
+    int rc = 0;
+
+    if (id < 0)
+        return -1;
+    d = detail("{s:s, s:s}", "severity", n.severity, "summary", a->summary);
+    rc |= tc_timeline_add(ap->inc, id, now, "triggered", a->source, d);
+    free(d);
+    tc_metric_add(TC_M_INCIDENTS_OPENED, 1);
+    if (suppressed) {
+        d = detail("{s:s}", "reason", suppressed);
+        rc |= tc_timeline_add(ap->inc, id, now, "suppressed", NULL, d);
+        free(d);
+        tc_metric_add(TC_M_SUPPRESSED, 1);
+        return rc;
+    }
+    count = tc_routes_match(ap->cfg->routes, a, routed, MAX_ROUTED);
+    if (count == 0)
+        rc |= tc_timeline_add(ap->inc, id, now, "unrouted", NULL, NULL);
+    else
+        fresh = tc_fresh_new(ia->obj, id, a->received_at);
+    for (k = 0; k < count && rc == 0; k++) {
+        const char *sink = ap->cfg->sinks[routed[k]].id;
+        int64_t row = tc_outbox_add(ap->inc, id, sink, "trigger", now, NULL, NULL);
+
+        if (row < 0 || (row > 0 && add_row(rows, sink, row, now, fresh) < 0))
+            rc = -1;
+    }
+    tc_fresh_unref(fresh);
+    return rc;
+}
+
+/* An open incident now expires at `at` (0: never): wake up for it. */
+static void note_expiry(struct tc_applier *ap, int64_t at)
+{
+    if (at && at < ap->next_expiry)
+        ap->next_expiry = at;
+}
+
+int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
+                   int64_t now)
+{
+    enum tc_state state = TC_NONE;
+    int64_t id = 0;
+    char *suppressed = NULL, *d;
+    int found, rc = 0;
+
+    found = tc_incident_find_open(ap->inc, ia->a.dedup_key, &id, &state);
+    if (found < 0)
+        return -1;
+    if (ap->n_policies)
+        suppressed = judge(ap, ia);
+    switch (tc_incident_transition(state, ia->a.status == TOCSIN_RESOLVED ? TC_EV_RESOLVED
+                                                                          : TC_EV_FIRING)) {
+    case TC_OPEN:
+        rc = open_incident(ap, rows, ia, suppressed, now);
+        note_expiry(ap, ia->a.expires_at);
+        break;
+    case TC_REPEAT:
+        /* Coalesced: no timeline row per re-send keeps storage bounded. */
+        rc = tc_incident_repeat(ap->inc, id, ia->a.received_at, ia->a.expires_at, ia->json);
+        note_expiry(ap, ia->a.expires_at);
+        tc_metric_add(TC_M_REPEATS, 1);
+        break;
+    case TC_CLOSE:
+        rc = tc_incident_resolve(ap->inc, id, ia->a.ended_at ? ia->a.ended_at : now,
+                                 ia->a.source, NULL, ia->json);
+        d = detail("{s:s}", "by", "alert");
+        rc |= tc_timeline_add(ap->inc, id, now, "resolved", ia->a.source, d);
+        free(d);
+        if (rc == 0 && suppressed) {
+            d = detail("{s:s}", "reason", suppressed);
+            rc = tc_timeline_add(ap->inc, id, now, "suppressed", NULL, d);
+            free(d);
+        } else if (rc == 0) {
+            rc = notify_followers(ap, rows, id, "resolve", now, ia->a.source, NULL);
+        }
+        tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
+        break;
+    default:
+        tc_metric_add(TC_M_STALE_RESOLVED, 1);
+        break;
+    }
+    free(suppressed);
+    return rc;
+}
+
+int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum tc_event ev,
+                 const char *by, const char *note, int64_t now, char *err, size_t errlen)
+{
+    enum tc_state state = TC_NONE;
+    int found = tc_incident_state(ap->inc, id, &state);
+    int rc = 0;
+    char *d;
+
+    if (found < 0) {
+        snprintf(err, errlen, "store error");
+        return 500;
+    }
+    if (found == 0) {
+        snprintf(err, errlen, "no incident %lld", (long long)id);
+        return 404;
+    }
+    switch (tc_incident_transition(state, ev)) {
+    case TC_TAKE:
+        rc = tc_incident_acknowledge(ap->inc, id, now, by);
+        rc |= tc_timeline_add(ap->inc, id, now, "acknowledged", by, NULL);
+        if (rc == 0)
+            rc = notify_followers(ap, rows, id, "acknowledge", now, by, NULL);
+        break;
+    case TC_CLOSE:
+        rc = tc_incident_resolve(ap->inc, id, now, by, note, NULL);
+        d = detail("{s:s}", "note", note);
+        rc |= tc_timeline_add(ap->inc, id, now, "resolved", by, d);
+        free(d);
+        if (rc == 0)
+            rc = notify_followers(ap, rows, id, "resolve", now, by, note);
+        tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
+        break;
+    default:
+        snprintf(err, errlen, "incident %lld is %s already", (long long)id, tc_state_name(state));
+        return 409;
+    }
+    if (rc) {
+        snprintf(err, errlen, "store error");
+        return 500;
+    }
+    return 200;
+}
+
+int tc_apply_delivery(struct tc_applier *ap, const struct tc_outcome *o, int64_t now)
+{
+    int rc = tc_outbox_update(ap->inc, o->outbox_id, o->state, o->attempts, o->next_at,
+                              o->reason, now);
+    char *d = NULL, done[200];
+
+    if (rc == 0 && strcmp(o->state, "done") == 0) {
+        /* Sink ids are [A-Za-z0-9_.-] (config.c) and actions are fixed
+         * words: nothing to escape, so no JSON library on this hot path. */
+        snprintf(done, sizeof done, "{\"sink\":\"%s\",\"action\":\"%s\",\"attempts\":%d}",
+                 o->sink, o->action, o->attempts);
+        rc = tc_timeline_add(ap->inc, o->incident_id, now, "notified", NULL, done);
+    } else if (rc == 0 && strcmp(o->state, "failed") == 0) {
+        d = detail("{s:s, s:s, s:i, s:s}", "sink", o->sink, "action", o->action, "attempts",
+                   o->attempts, "reason", o->reason ? o->reason : "");
+        rc = tc_timeline_add(ap->inc, o->incident_id, now, "notify_failed", NULL, d);
+    }
+    free(d);
+    return rc;
+}
+
+int tc_apply_expiry(struct tc_applier *ap, struct tc_rows *rows, int64_t id, int64_t expired_at,
+                    int64_t now)
+{
+    char when[40], d[96], note[160];
+    int rc;
+
+    tc_time_format(expired_at, when, sizeof when);
+    snprintf(d, sizeof d, "{\"by\":\"expired\",\"expires_at\":\"%s\"}", when);
+    snprintf(note, sizeof note, "expired: the alert was not refreshed before %s", when);
+    rc = tc_incident_resolve(ap->inc, id, expired_at, "expired", NULL, NULL);
+    rc |= tc_timeline_add(ap->inc, id, now, "resolved", NULL, d);
+    if (rc == 0)
+        rc = notify_followers(ap, rows, id, "resolve", now, NULL, note);
+    tc_metric_add(TC_M_EXPIRED, 1);
+    tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
+    return rc;
+}
