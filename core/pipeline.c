@@ -1,7 +1,9 @@
 /* pipeline.c: the writer thread. Alerts, human actions and delivery
  * outcomes queue here; the thread applies whatever is waiting in one
  * transaction (group commit: many intakes, one fsync), answers the waiting
- * callers, then hands new outbox rows to the dispatcher. */
+ * callers, then hands new outbox rows to the dispatcher. It also resolves
+ * expired incidents and prunes old ones. What each job does to incidents
+ * is apply.c's. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <pthread.h>
