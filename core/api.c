@@ -317,11 +317,12 @@ static int metrics(void *self, const struct tocsin_http_request *req,
     size_t n;
     struct tc_sink_stats *sinks = tc_dispatcher_stats(d->dispatcher, &n);
 
+    if (!sinks)
+        return reply_error(resp, 500, "out of memory", NULL);
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4";
     resp->body = tc_metrics_render((int64_t)tc_pipeline_queue_depth(d->pipeline),
-                                   tc_dispatcher_pending(d->dispatcher), atomic_load(&d->ready),
-                                   sinks, n);
+                                   atomic_load(&d->ready), sinks, n);
     free(sinks);
     return TOCSIN_OK;
 }

@@ -180,10 +180,12 @@ void tc_daemon_stop(struct tc_daemon *d)
     tc_http_stop(d->http);
     stop_all(d, d->inputs, cfg->n_inputs);
     if (d->dispatcher && d->pipeline) {
+        int64_t left;
+
         tc_dispatcher_drain(d->dispatcher, tc_now_ms() + cfg->daemon.drain_timeout_ms);
-        if (tc_dispatcher_pending(d->dispatcher) > 0)
-            tc_info("%lld notifications stay pending for the next start",
-                    (long long)tc_dispatcher_pending(d->dispatcher));
+        left = tc_dispatcher_pending(d->dispatcher);
+        if (left > 0)
+            tc_info("%lld notifications stay pending for the next start", (long long)left);
     }
     tc_dispatcher_free(d->dispatcher);
     tc_pipeline_stop(d->pipeline);

@@ -238,36 +238,6 @@ static int load_fresh(const struct tc_fresh *f, int64_t id, struct loaded *l)
     return finish_load(l, id);
 }
 
-/* The row as stored (retries, rows resumed at start, follow-ups). */
-static int load(sqlite3 *db, sqlite3_stmt **st, int64_t id, struct loaded *l)
-{
-    int rc;
-
-    memset(l, 0, sizeof *l);
-    if (!*st && sqlite3_prepare_v2(db, load_sql, -1, st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_reset(*st);
-    sqlite3_bind_int64(*st, 1, id);
-    rc = sqlite3_step(*st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(*st);
-        return rc == SQLITE_DONE ? 0 : -1;
-    }
-    l->n.incident_id = sqlite3_column_int64(*st, 0);
-    l->n.action = col_is(*st, 1, "resolve")       ? TOCSIN_ACT_RESOLVE
-                  : col_is(*st, 1, "acknowledge") ? TOCSIN_ACT_ACKNOWLEDGE
-                                                  : TOCSIN_ACT_TRIGGER;
-    l->pending = col_is(*st, 2, "pending");
-    l->actor = col_dup(*st, 3);
-    l->note = col_dup(*st, 4);
-    l->json = json_loads((const char *)sqlite3_column_text(*st, 5), 0, NULL);
-    l->n.occurrences = sqlite3_column_int64(*st, 6);
-    l->n.first_seen = sqlite3_column_int64(*st, 7);
-    l->n.last_seen = sqlite3_column_int64(*st, 8);
-    sqlite3_reset(*st);
-    return finish_load(l, id);
-}
-
 static void unload(struct loaded *l)
 {
     tc_alert_release(&l->alert);
@@ -284,12 +254,38 @@ struct worker_db {
     sqlite3_stmt *load;
 };
 
-static int load_stored(struct worker_db *w, int64_t id, struct loaded *l)
+/* The row as stored (retries, rows resumed at start, follow-ups). */
+static int load(struct worker_db *w, int64_t id, struct loaded *l)
 {
+    sqlite3_stmt *st;
+    int rc;
+
     memset(l, 0, sizeof *l);
     if (!w->db && !(w->db = tc_store_connect(w->store)))
         return -1;
-    return load(w->db, &w->load, id, l);
+    if (!w->load && sqlite3_prepare_v2(w->db, load_sql, -1, &w->load, NULL) != SQLITE_OK)
+        return -1;
+    st = w->load;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : -1;
+    }
+    l->n.incident_id = sqlite3_column_int64(st, 0);
+    l->n.action = col_is(st, 1, "resolve")       ? TOCSIN_ACT_RESOLVE
+                  : col_is(st, 1, "acknowledge") ? TOCSIN_ACT_ACKNOWLEDGE
+                                                 : TOCSIN_ACT_TRIGGER;
+    l->pending = col_is(st, 2, "pending");
+    l->actor = col_dup(st, 3);
+    l->note = col_dup(st, 4);
+    l->json = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
+    l->n.occurrences = sqlite3_column_int64(st, 6);
+    l->n.first_seen = sqlite3_column_int64(st, 7);
+    l->n.last_seen = sqlite3_column_int64(st, 8);
+    sqlite3_reset(st);
+    return finish_load(l, id);
 }
 
 static void deliver_one(struct sink_queue *q, struct worker_db *w, struct item it, unsigned *seed)
@@ -298,7 +294,7 @@ static void deliver_one(struct sink_queue *q, struct worker_db *w, struct item i
     struct tc_pipeline *p = q->d->pipeline;
     struct tocsin_verdict v;
     struct loaded l;
-    int found = it.fresh ? load_fresh(it.fresh, it.id, &l) : load_stored(w, it.id, &l);
+    int found = it.fresh ? load_fresh(it.fresh, it.id, &l) : load(w, it.id, &l);
     int attempts = it.attempts + 1;
 
     /* A retry reads the row back: a queue of rows waiting for a peer that

@@ -38,16 +38,19 @@ int64_t tc_metric_get(enum tc_counter c)
     return atomic_load_explicit(&counters[c], memory_order_relaxed);
 }
 
-char *tc_metrics_render(int64_t queue_depth, int64_t outbox_pending, int ready,
-                        const struct tc_sink_stats *sinks, size_t n_sinks)
+char *tc_metrics_render(int64_t queue_depth, int ready, const struct tc_sink_stats *sinks,
+                        size_t n_sinks)
 {
     char *buf = NULL;
     size_t len = 0, k;
     FILE *f = open_memstream(&buf, &len);
+    int64_t outbox_pending = 0;
     int i;
 
     if (!f)
         return NULL;
+    for (k = 0; k < n_sinks; k++)
+        outbox_pending += sinks[k].pending;
     for (i = 0; i < TC_M_COUNT; i++)
         fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n", meta[i].name, meta[i].help,
                 meta[i].name, meta[i].name, (long long)tc_metric_get((enum tc_counter)i));

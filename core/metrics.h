@@ -34,7 +34,7 @@ struct tc_sink_stats {
 
 /* Every counter, the gauges and the per-sink series as Prometheus text,
  * in a malloc()ed buffer. */
-char *tc_metrics_render(int64_t queue_depth, int64_t outbox_pending, int ready,
-                        const struct tc_sink_stats *sinks, size_t n_sinks);
+char *tc_metrics_render(int64_t queue_depth, int ready, const struct tc_sink_stats *sinks,
+                        size_t n_sinks);
 
 #endif
