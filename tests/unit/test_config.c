@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "plugin_fixture.h"
 
 /* Mirrors tests/plugins/sink_good.c. */
 struct good_conf {
@@ -33,33 +34,9 @@ static char dir[4096], path[4200];
 static struct tc_errors errs;
 static struct tc_config *c;
 
-static void chmod_plugins(const char *d)
-{
-    DIR *dh = opendir(d);
-    struct dirent *e;
-    char p[4400];
-
-    if (!dh)
-        return;
-    while ((e = readdir(dh))) {
-        size_t len = strlen(e->d_name);
-        if (len > 3 && strcmp(e->d_name + len - 3, ".so") == 0) {
-            snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-            chmod(p, 0755);
-        }
-    }
-    closedir(dh);
-}
-
 static void setup(void)
 {
-    const char *base = getenv("TOCSIN_TMPDIR");
-
-    if (!base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(dir, sizeof dir, "%s/config.XXXXXX", base);
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    tu_mkdtemp(dir, sizeof dir, "config");
     snprintf(path, sizeof path, "%s/tocsin.conf", dir);
     memset(&errs, 0, sizeof errs);
     c = NULL;
@@ -543,12 +520,7 @@ int main(void)
     SRunner *sr;
     int failed;
 
-    plugin_dir = getenv("TOCSIN_TEST_PLUGIN_DIR");
-    if (!plugin_dir) {
-        fprintf(stderr, "TOCSIN_TEST_PLUGIN_DIR is not set (run through make check)\n");
-        return 99;
-    }
-    chmod_plugins(plugin_dir);
+    plugin_dir = tu_plugin_dir();
     sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

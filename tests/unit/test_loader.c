@@ -12,40 +12,15 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "plugin_fixture.h"
 
 static const char *plugin_dir;
 static char tmp[4096];
 static char err[1024];
 
-/* Libtool leaves the modules writable per the umask; the loader refuses
- * group-writable files, so the fixtures are made 0755 first. */
-static void chmod_plugins(const char *d)
-{
-    DIR *dh = opendir(d);
-    struct dirent *e;
-    char p[4400];
-
-    if (!dh)
-        return;
-    while ((e = readdir(dh))) {
-        size_t len = strlen(e->d_name);
-        if (len > 3 && strcmp(e->d_name + len - 3, ".so") == 0) {
-            snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-            chmod(p, 0755);
-        }
-    }
-    closedir(dh);
-}
-
 static void setup(void)
 {
-    const char *base = getenv("TOCSIN_TMPDIR");
-
-    if (!base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(tmp, sizeof tmp, "%s/loader.XXXXXX", base);
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    tu_mkdtemp(tmp, sizeof tmp, "loader");
     err[0] = '\0';
 }
 
@@ -459,12 +434,7 @@ int main(void)
     SRunner *sr;
     int failed;
 
-    plugin_dir = getenv("TOCSIN_TEST_PLUGIN_DIR");
-    if (!plugin_dir) {
-        fprintf(stderr, "TOCSIN_TEST_PLUGIN_DIR is not set (run through make check)\n");
-        return 99;
-    }
-    chmod_plugins(plugin_dir);
+    plugin_dir = tu_plugin_dir();
     sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
