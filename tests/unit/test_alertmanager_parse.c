@@ -10,6 +10,7 @@
 #include <tocsin/plugin.h>
 
 #include "common.h"
+#include "fake_host.h"
 #include "parse.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
@@ -578,91 +579,6 @@ END_TEST
 
 /* ---- alertmanager.c through a fake host ---------------------------------- */
 
-struct fake {
-    struct tocsin_host host;   /* first: the plugin hands it back to us */
-    tocsin_route_fn route_fn;
-    void *route_self;
-    char method[16], path[128];
-    int routes;
-    int emit_rc;
-    const char *emit_err;
-    int emits;
-    size_t emitted;
-    char first_dedup[17], first_summary[64];
-    char failed[256];
-};
-
-static struct fake *fake_of(const struct tocsin_host *h)
-{
-    return (struct fake *)(void *)h;
-}
-
-static void fake_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
-                     ...)
-{
-    (void)h;
-    (void)level;
-    (void)fmt;
-}
-
-static int fake_fail(const struct tocsin_host *h, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(fake_of(h)->failed, sizeof fake_of(h)->failed, fmt, ap);
-    va_end(ap);
-    return TOCSIN_ERROR;
-}
-
-static int64_t fake_now(const struct tocsin_host *h)
-{
-    (void)h;
-    return NOW;
-}
-
-static int fake_emit(const struct tocsin_host *h, const struct tocsin_alert *alerts, size_t n,
-                     char *err, size_t errlen)
-{
-    struct fake *f = fake_of(h);
-
-    f->emits++;
-    f->emitted = n;
-    snprintf(f->first_dedup, sizeof f->first_dedup, "%s", alerts[0].dedup_key);
-    snprintf(f->first_summary, sizeof f->first_summary, "%s", alerts[0].summary);
-    if (f->emit_err)
-        snprintf(err, errlen, "%s", f->emit_err);
-    return f->emit_rc;
-}
-
-static int fake_route(const struct tocsin_host *h, const char *method, const char *path,
-                      tocsin_route_fn fn, void *self)
-{
-    struct fake *f = fake_of(h);
-
-    f->routes++;
-    snprintf(f->method, sizeof f->method, "%s", method);
-    snprintf(f->path, sizeof f->path, "%s", path);
-    f->route_fn = fn;
-    f->route_self = self;
-    return TOCSIN_OK;
-}
-
-static void fake_init(struct fake *f)
-{
-    memset(f, 0, sizeof *f);
-    f->host.size = sizeof f->host;
-    f->host.abi_major = TOCSIN_ABI_MAJOR;
-    f->host.abi_minor = TOCSIN_ABI_MINOR;
-    f->host.instance_id = "prom";
-    f->host.external_url = "";
-    f->host.log = fake_log;
-    f->host.fail = fake_fail;
-    f->host.now_ms = fake_now;
-    f->host.emit = fake_emit;
-    f->host.route = fake_route;
-}
-
 /* A conf struct filled the way the core fills it: defaults from the
  * option table (string and duration defaults used here). */
 static void *conf_new(void)
@@ -694,29 +610,20 @@ static void conf_set_str(void *conf, const char *name, const char *value)
 }
 
 struct served {
-    struct fake f;
+    struct fake_host f;
     void *conf, *self;
     struct tocsin_http_response resp;
 };
 
 static void serve(struct served *s, const char *body)
 {
-    struct tocsin_http_request req;
-
-    memset(&req, 0, sizeof req);
-    req.method = "POST";
-    req.path = s->f.path;
-    req.body = body;
-    req.body_len = strlen(body);
-    req.remote_addr = "127.0.0.1";
-    memset(&s->resp, 0, sizeof s->resp);
-    ck_assert_int_eq(s->f.route_fn(s->f.route_self, &req, &s->resp), TOCSIN_OK);
+    fake_host_post(&s->f, body, &s->resp);
 }
 
 static void served_start(struct served *s)
 {
     memset(s, 0, sizeof *s);
-    fake_init(&s->f);
+    fake_host_init(&s->f, "prom", NOW);
     s->conf = conf_new();
     ck_assert_int_eq(tocsin_plugin.create(&s->f.host, s->conf, &s->self), TOCSIN_OK);
 }
@@ -760,7 +667,7 @@ START_TEST(test_registers_post_on_path)
     ck_assert_str_eq(s.f.path, "/api/v2/alerts");
     served_end(&s);
 
-    fake_init(&s.f);
+    fake_host_init(&s.f, "prom", NOW);
     s.conf = conf_new();
     conf_set_str(s.conf, "path", "/prom/alerts");
     ck_assert_int_eq(tocsin_plugin.create(&s.f.host, s.conf, &s.self), TOCSIN_OK);
@@ -768,7 +675,7 @@ START_TEST(test_registers_post_on_path)
     memset(&s.resp, 0, sizeof s.resp);
     served_end(&s);
 
-    fake_init(&s.f);
+    fake_host_init(&s.f, "prom", NOW);
     s.conf = conf_new();
     conf_set_str(s.conf, "path", "alerts");
     ck_assert_int_eq(tocsin_plugin.create(&s.f.host, s.conf, &s.self), TOCSIN_ERROR);

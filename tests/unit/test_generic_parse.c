@@ -9,6 +9,7 @@
 #include <tocsin/plugin.h>
 
 #include "common.h"
+#include "fake_host.h"
 #include "parse.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
@@ -236,84 +237,18 @@ END_TEST
 /* ---- generic.c through a fake host --------------------------------------- */
 
 struct fake {
-    struct tocsin_host host; /* first: the plugin hands it back to us */
-    tocsin_route_fn route_fn;
-    void *route_self;
-    char method[16], path[128];
-    int emit_rc, emits;
-    size_t emitted;
-    char failed[256];
+    struct fake_host h;
     void *conf, *self;
     struct tocsin_http_response resp;
 };
-
-static struct fake *fake_of(const struct tocsin_host *h)
-{
-    return (struct fake *)(void *)h;
-}
-
-static void fake_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
-                     ...)
-{
-    (void)h;
-    (void)level;
-    (void)fmt;
-}
-
-static int fake_fail(const struct tocsin_host *h, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(fake_of(h)->failed, sizeof fake_of(h)->failed, fmt, ap);
-    va_end(ap);
-    return TOCSIN_ERROR;
-}
-
-static int64_t fake_now(const struct tocsin_host *h)
-{
-    (void)h;
-    return NOW;
-}
-
-static int fake_emit(const struct tocsin_host *h, const struct tocsin_alert *alerts, size_t n,
-                     char *err, size_t errlen)
-{
-    struct fake *f = fake_of(h);
-
-    (void)alerts;
-    f->emits++;
-    f->emitted = n;
-    snprintf(err, errlen, "core says no");
-    return f->emit_rc;
-}
-
-static int fake_route(const struct tocsin_host *h, const char *method, const char *path,
-                      tocsin_route_fn fn, void *self)
-{
-    struct fake *f = fake_of(h);
-
-    snprintf(f->method, sizeof f->method, "%s", method);
-    snprintf(f->path, sizeof f->path, "%s", path);
-    f->route_fn = fn;
-    f->route_self = self;
-    return TOCSIN_OK;
-}
 
 static void start(struct fake *f, const char *path)
 {
     const struct tocsin_option *o = tocsin_plugin.options;
 
     memset(f, 0, sizeof *f);
-    f->host.size = sizeof f->host;
-    f->host.abi_major = TOCSIN_ABI_MAJOR;
-    f->host.abi_minor = TOCSIN_ABI_MINOR;
-    f->host.instance_id = "native";
-    f->host.log = fake_log;
-    f->host.fail = fake_fail;
-    f->host.now_ms = fake_now;
-    f->host.emit = fake_emit;
-    f->host.route = fake_route;
+    fake_host_init(&f->h, "native", NOW);
+    f->h.emit_err = "core says no";
     f->conf = calloc(1, tocsin_plugin.conf_size);
     ck_assert_str_eq(o[0].name, "path");
     *(const char **)(void *)((char *)f->conf + o[0].offset) = path ? path : o[0].def;
@@ -321,16 +256,8 @@ static void start(struct fake *f, const char *path)
 
 static void serve(struct fake *f, const char *body)
 {
-    struct tocsin_http_request req;
-
-    memset(&req, 0, sizeof req);
-    req.method = "POST";
-    req.path = f->path;
-    req.body = body;
-    req.body_len = strlen(body);
     free(f->resp.body);
-    memset(&f->resp, 0, sizeof f->resp);
-    ck_assert_int_eq(f->route_fn(f->route_self, &req, &f->resp), TOCSIN_OK);
+    fake_host_post(&f->h, body, &f->resp);
 }
 
 static void stop(struct fake *f)
@@ -350,14 +277,14 @@ START_TEST(test_descriptor_and_route)
     ck_assert_str_eq(tocsin_plugin.options[0].def, "/api/v1/alerts");
     ck_assert_ptr_null(tocsin_plugin.options[1].name);
     start(&f, NULL);
-    ck_assert_int_eq(tocsin_plugin.create(&f.host, f.conf, &f.self), TOCSIN_OK);
-    ck_assert_str_eq(f.method, "POST");
-    ck_assert_str_eq(f.path, "/api/v1/alerts");
+    ck_assert_int_eq(tocsin_plugin.create(&f.h.host, f.conf, &f.self), TOCSIN_OK);
+    ck_assert_str_eq(f.h.method, "POST");
+    ck_assert_str_eq(f.h.path, "/api/v1/alerts");
     stop(&f);
 
     start(&f, "api/alerts");
-    ck_assert_int_eq(tocsin_plugin.create(&f.host, f.conf, &f.self), TOCSIN_ERROR);
-    ck_assert_msg(strstr(f.failed, "path must start with '/'") != NULL, "%s", f.failed);
+    ck_assert_int_eq(tocsin_plugin.create(&f.h.host, f.conf, &f.self), TOCSIN_ERROR);
+    ck_assert_msg(strstr(f.h.failed, "path must start with '/'") != NULL, "%s", f.h.failed);
     f.self = NULL;
     stop(&f);
 }
@@ -369,10 +296,10 @@ START_TEST(test_valid_is_202_with_count)
     json_t *j;
 
     start(&f, NULL);
-    ck_assert_int_eq(tocsin_plugin.create(&f.host, f.conf, &f.self), TOCSIN_OK);
+    ck_assert_int_eq(tocsin_plugin.create(&f.h.host, f.conf, &f.self), TOCSIN_OK);
     serve(&f, "[{\"summary\": \"a\", \"dedup_key\": \"1\"}, {\"summary\": \"b\", \"dedup_key\": \"2\"}]");
     ck_assert_int_eq(f.resp.status, 202);
-    ck_assert_uint_eq(f.emitted, 2);
+    ck_assert_uint_eq(f.h.emitted, 2);
     j = load_json(f.resp.body);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "accepted")), 2);
     json_decref(j);
@@ -386,10 +313,10 @@ START_TEST(test_invalid_is_400_and_stores_nothing)
     json_t *j;
 
     start(&f, NULL);
-    ck_assert_int_eq(tocsin_plugin.create(&f.host, f.conf, &f.self), TOCSIN_OK);
+    ck_assert_int_eq(tocsin_plugin.create(&f.h.host, f.conf, &f.self), TOCSIN_OK);
     serve(&f, "[{\"summary\": \"a\", \"dedup_key\": \"1\"}, {\"dedup_key\": \"2\"}]");
     ck_assert_int_eq(f.resp.status, 400);
-    ck_assert_int_eq(f.emits, 0);
+    ck_assert_int_eq(f.h.emits, 0);
     j = load_json(f.resp.body);
     ck_assert_str_eq(json_string_value(json_object_get(j, "error")), "invalid alert");
     ck_assert_str_eq(json_string_value(json_object_get(j, "detail")),
@@ -417,8 +344,8 @@ START_TEST(test_emit_errors_map_to_status)
         json_t *j;
 
         start(&f, NULL);
-        ck_assert_int_eq(tocsin_plugin.create(&f.host, f.conf, &f.self), TOCSIN_OK);
-        f.emit_rc = cases[i].rc;
+        ck_assert_int_eq(tocsin_plugin.create(&f.h.host, f.conf, &f.self), TOCSIN_OK);
+        f.h.emit_rc = cases[i].rc;
         serve(&f, "{\"summary\": \"a\", \"dedup_key\": \"1\"}");
         ck_assert_int_eq(f.resp.status, cases[i].status);
         ck_assert_int_eq(f.resp.retry_after, cases[i].retry_after);
