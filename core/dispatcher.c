@@ -386,8 +386,7 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&q->lock);
             deliver_one(q, &w, it, &seed);
             pthread_mutex_lock(&q->lock);
-            q->busy--;
-            pthread_cond_broadcast(&q->cond);
+            q->busy--; /* nobody waits on this: push() wakes a worker per row */
         }
     }
     pthread_mutex_unlock(&q->lock);
