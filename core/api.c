@@ -307,6 +307,8 @@ static int readyz(void *self, const struct tocsin_http_request *req,
 
     if (!atomic_load(&d->ready))
         return reply_error(resp, 503, "not ready", NULL);
+    if (!tc_pipeline_store_ok(d->pipeline))
+        return reply_error(resp, 503, "not ready", "the store cannot commit (disk full?)");
     return reply(resp, 200, json_pack("{s:s}", "status", "ready"));
 }
 

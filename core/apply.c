@@ -22,8 +22,8 @@ struct annotations {
     json_t *obj;
 };
 
-static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t due,
-                   struct tc_fresh *fresh)
+static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t incident,
+                   enum tocsin_action action, int64_t at, struct tc_fresh *fresh)
 {
     if (rows->n == rows->cap) {
         size_t cap = rows->cap ? rows->cap * 2 : 4;
@@ -34,7 +34,7 @@ static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t d
         rows->v = grown;
         rows->cap = cap;
     }
-    rows->v[rows->n++] = (struct tc_new_row){ sink, id, due, tc_fresh_ref(fresh) };
+    rows->v[rows->n++] = (struct tc_new_row){ sink, id, incident, at, action, tc_fresh_ref(fresh) };
     return 0;
 }
 
@@ -66,7 +66,8 @@ struct notify_ctx {
     struct tc_applier *ap;
     struct tc_rows *rows;
     int64_t incident, at;
-    const char *action, *actor, *note;
+    enum tocsin_action action;
+    const char *actor, *note;
     int failed;
 };
 
@@ -81,16 +82,15 @@ static void notify_one(void *arg, const char *sink)
                 (long long)c->incident, sink);
         return;
     }
-    row = tc_outbox_add(c->ap->inc, c->incident, id, c->action, c->at, c->actor, c->note);
-    if (row < 0)
-        c->failed = 1;
-    else if (row > 0 && add_row(c->rows, id, row, c->at, NULL) < 0)
+    row = tc_outbox_add(c->ap->inc, c->incident, id, tocsin_action_name(c->action), c->at,
+                        c->actor, c->note);
+    if (row < 0 || add_row(c->rows, id, row, c->incident, c->action, c->at, NULL) < 0)
         c->failed = 1;
 }
 
 /* Notify the sinks that were sent this incident's trigger. */
 static int notify_followers(struct tc_applier *ap, struct tc_rows *rows, int64_t incident,
-                            const char *action, int64_t at, const char *actor,
+                            enum tocsin_action action, int64_t at, const char *actor,
                             const char *note)
 {
     struct notify_ctx c = { ap, rows, incident, at, action, actor, note, 0 };
@@ -172,7 +172,7 @@ static int open_incident(struct tc_applier *ap, struct tc_rows *rows, struct tc_
     const struct tocsin_alert *a = &ia->a;
     struct tc_new_incident n = {
         a->dedup_key, tocsin_severity_name(a->severity), a->summary, a->source, a->service,
-        ia->json, a->received_at, a->expires_at, suppressed,
+        ia->json, a->received_at, a->expires_at, suppressed, a->started_at,
     };
     size_t routed[MAX_ROUTED], k, count;
     int64_t id = tc_incident_insert(ap->inc, &n);
@@ -197,12 +197,12 @@ static int open_incident(struct tc_applier *ap, struct tc_rows *rows, struct tc_
     if (count == 0)
         rc |= tc_timeline_add(ap->inc, id, now, "unrouted", NULL, NULL);
     else
-        fresh = tc_fresh_new(ia->obj, id, a->received_at);
+        fresh = tc_fresh_new(ia->json, id, a->received_at);
     for (k = 0; k < count && rc == 0; k++) {
         const char *sink = ap->cfg->sinks[routed[k]].id;
         int64_t row = tc_outbox_add(ap->inc, id, sink, "trigger", now, NULL, NULL);
 
-        if (row < 0 || (row > 0 && add_row(rows, sink, row, now, fresh) < 0))
+        if (row < 0 || add_row(rows, sink, row, id, TOCSIN_ACT_TRIGGER, now, fresh) < 0)
             rc = -1;
     }
     tc_fresh_unref(fresh);
@@ -216,17 +216,50 @@ static void note_expiry(struct tc_applier *ap, int64_t at)
         ap->next_expiry = at;
 }
 
+/* No incident of this key is open: one a person resolved while the
+ * alert still fired may absorb it. 1 when it did (nothing more to do), 0
+ * when the alert goes on as usual, -1 on a store error. */
+static int absorb_latched(struct tc_applier *ap, struct tc_intake_alert *ia, int64_t now)
+{
+    int64_t id, expires_at;
+    int found = tc_incident_find_latched(ap->inc, ia->a.dedup_key, &id, &expires_at);
+
+    if (found <= 0)
+        return found;
+    if (ia->a.status == TOCSIN_FIRING && (!expires_at || expires_at > now)) {
+        tc_metric_add(TC_M_REPEATS, 1);
+        return tc_incident_latched_repeat(ap->inc, id, ia->a.received_at, ia->a.expires_at) < 0
+                   ? -1
+                   : 1;
+    }
+    /* The source resolved it, or stopped sending it: the next firing is a
+     * new problem. */
+    return tc_incident_latch(ap->inc, id, 0) < 0 ? -1 : 0;
+}
+
 int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
                    int64_t now)
 {
     enum tc_state state = TC_NONE;
-    int64_t id = 0;
+    int64_t id = 0, started_at = 0;
     char *suppressed = NULL, *d;
-    int found, rc = 0;
+    int found, absorbed, rc = 0;
 
-    found = tc_incident_find_open(ap->inc, ia->a.dedup_key, &id, &state);
+    found = tc_incident_find_open(ap->inc, ia->a.dedup_key, &id, &state, &started_at);
     if (found < 0)
         return -1;
+    if (found == 0 && (absorbed = absorb_latched(ap, ia, now)) != 0)
+        return absorbed < 0 ? -1 : 0;
+    if (found > 0 && ia->a.status == TOCSIN_RESOLVED && ia->a.ended_at &&
+        ia->a.ended_at < started_at) {
+        /* A resolve that ended before this incident's problem began (HA
+         * Prometheus pairs send them): it is about an earlier one. Both
+         * times are the source's, so no clock skew between us. */
+        tc_debug("incident %lld: ignoring a resolve that ended before it opened",
+                 (long long)id);
+        tc_metric_add(TC_M_STALE_RESOLVED, 1);
+        return 0;
+    }
     if (ap->n_policies)
         suppressed = judge(ap, ia);
     switch (tc_incident_transition(state, ia->a.status == TOCSIN_RESOLVED ? TC_EV_RESOLVED
@@ -252,7 +285,7 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
             rc = tc_timeline_add(ap->inc, id, now, "suppressed", NULL, d);
             free(d);
         } else if (rc == 0) {
-            rc = notify_followers(ap, rows, id, "resolve", now, ia->a.source, NULL);
+            rc = notify_followers(ap, rows, id, TOCSIN_ACT_RESOLVE, now, ia->a.source, NULL);
         }
         tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
         break;
@@ -285,15 +318,17 @@ int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum t
         rc = tc_incident_acknowledge(ap->inc, id, now, by);
         rc |= tc_timeline_add(ap->inc, id, now, "acknowledged", by, NULL);
         if (rc == 0)
-            rc = notify_followers(ap, rows, id, "acknowledge", now, by, NULL);
+            rc = notify_followers(ap, rows, id, TOCSIN_ACT_ACKNOWLEDGE, now, by, NULL);
         break;
     case TC_CLOSE:
+        /* Latched: while the alert keeps firing it does not page again. */
         rc = tc_incident_resolve(ap->inc, id, now, by, note, NULL);
+        rc |= tc_incident_latch(ap->inc, id, 1);
         d = detail("{s:s}", "note", note);
         rc |= tc_timeline_add(ap->inc, id, now, "resolved", by, d);
         free(d);
         if (rc == 0)
-            rc = notify_followers(ap, rows, id, "resolve", now, by, note);
+            rc = notify_followers(ap, rows, id, TOCSIN_ACT_RESOLVE, now, by, note);
         tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
         break;
     default:
@@ -307,10 +342,32 @@ int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum t
     return 200;
 }
 
-int tc_apply_delivery(struct tc_applier *ap, const struct tc_outcome *o, int64_t now)
+/* What a sink gave up on goes to its fallback, as a new row. */
+static int hand_to_fallback(struct tc_applier *ap, struct tc_rows *rows,
+                            const struct tc_outcome *o, const char *fallback, int64_t now)
 {
-    int rc = tc_outbox_update(ap->inc, o->outbox_id, o->state, o->attempts, o->next_at,
-                              o->reason, now);
+    const struct tc_instance_conf *fb = tc_config_sink(ap->cfg, fallback);
+    enum tocsin_action action = strcmp(o->action, "resolve") == 0       ? TOCSIN_ACT_RESOLVE
+                                : strcmp(o->action, "acknowledge") == 0 ? TOCSIN_ACT_ACKNOWLEDGE
+                                                                        : TOCSIN_ACT_TRIGGER;
+    int64_t row;
+
+    if (!fb)
+        return 0; /* config.c checked it; a reload may have dropped it */
+    row = tc_outbox_copy(ap->inc, o->outbox_id, fb->id, now);
+    if (row <= 0)
+        return row < 0 ? -1 : 0;
+    return add_row(rows, fb->id, row, o->incident_id, action, now, NULL);
+}
+
+int tc_apply_delivery(struct tc_applier *ap, struct tc_rows *rows, const struct tc_outcome *o,
+                      int64_t now)
+{
+    int rc = tc_outbox_update(ap->inc, o->outbox_id, o->state, o->attempts, o->throttled,
+                              o->next_at, o->reason, now);
+    int failed = strcmp(o->state, "failed") == 0, skipped = strcmp(o->state, "skipped") == 0;
+    const struct tc_instance_conf *sink = tc_config_sink(ap->cfg, o->sink);
+    const char *fallback = (failed || skipped) && sink ? sink->fallback : NULL;
     char *d = NULL, done[200];
 
     if (rc == 0 && strcmp(o->state, "done") == 0) {
@@ -319,10 +376,14 @@ int tc_apply_delivery(struct tc_applier *ap, const struct tc_outcome *o, int64_t
         snprintf(done, sizeof done, "{\"sink\":\"%s\",\"action\":\"%s\",\"attempts\":%d}",
                  o->sink, o->action, o->attempts);
         rc = tc_timeline_add(ap->inc, o->incident_id, now, "notified", NULL, done);
-    } else if (rc == 0 && strcmp(o->state, "failed") == 0) {
-        d = detail("{s:s, s:s, s:i, s:s}", "sink", o->sink, "action", o->action, "attempts",
-                   o->attempts, "reason", o->reason ? o->reason : "");
-        rc = tc_timeline_add(ap->inc, o->incident_id, now, "notify_failed", NULL, d);
+    } else if (rc == 0 && (failed || skipped)) {
+        d = detail("{s:s, s:s, s:i, s:s, s:s*}", "sink", o->sink, "action", o->action,
+                   "attempts", o->attempts, "reason", o->reason ? o->reason : "", "fallback",
+                   fallback);
+        rc = tc_timeline_add(ap->inc, o->incident_id, now,
+                             failed ? "notify_failed" : "notify_skipped", NULL, d);
+        if (rc == 0 && fallback)
+            rc = hand_to_fallback(ap, rows, o, fallback, now);
     }
     free(d);
     return rc;
@@ -340,7 +401,7 @@ int tc_apply_expiry(struct tc_applier *ap, struct tc_rows *rows, int64_t id, int
     rc = tc_incident_resolve(ap->inc, id, expired_at, "expired", NULL, NULL);
     rc |= tc_timeline_add(ap->inc, id, now, "resolved", NULL, d);
     if (rc == 0)
-        rc = notify_followers(ap, rows, id, "resolve", now, NULL, note);
+        rc = notify_followers(ap, rows, id, TOCSIN_ACT_RESOLVE, now, NULL, note);
     tc_metric_add(TC_M_EXPIRED, 1);
     tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
     return rc;

@@ -33,7 +33,8 @@ struct tc_intake_alert {
  * transaction commits, forgotten if it rolls back. */
 struct tc_new_row {
     const char *sink;       /* points into the config */
-    int64_t id, due;
+    int64_t id, incident, at; /* at: created and due */
+    enum tocsin_action action;
     struct tc_fresh *fresh; /* a reference, or NULL */
 };
 
@@ -56,15 +57,6 @@ struct tc_applier {
     int64_t next_expiry; /* lowered by tc_apply_alert(), reset by the writer */
 };
 
-/* A delivery outcome from a sink worker ("pending" means a retry at
- * next_at). */
-struct tc_outcome {
-    int64_t outbox_id, incident_id;
-    const char *sink, *action, *state, *reason;
-    int attempts;
-    int64_t next_at;
-};
-
 /* Policies, then open, repeat or resolve. 0, or -1 on a store error. */
 int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
                    int64_t now);
@@ -72,8 +64,10 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
  * (200, 404, 409, 500) with err set for anything but 200. */
 int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum tc_event ev,
                  const char *by, const char *note, int64_t now, char *err, size_t errlen);
-/* Record a delivery outcome and its timeline entry. 0 or -1. */
-int tc_apply_delivery(struct tc_applier *ap, const struct tc_outcome *o, int64_t now);
+/* Record a delivery outcome and its timeline entry; what a sink gave up
+ * on (failed, skipped) goes to its fallback sink as a new row. 0 or -1. */
+int tc_apply_delivery(struct tc_applier *ap, struct tc_rows *rows, const struct tc_outcome *o,
+                      int64_t now);
 /* Resolve incident id, whose alert was not refreshed before expired_at,
  * as "expired", and notify the trigger's sinks. 0 or -1. */
 int tc_apply_expiry(struct tc_applier *ap, struct tc_rows *rows, int64_t id, int64_t expired_at,

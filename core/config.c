@@ -36,6 +36,13 @@ static const struct tocsin_option daemon_options[] = {
       offsetof(struct tc_daemon_conf, http_timeout_ms), "Default outbound HTTP timeout." },
     { "retention", TOCSIN_OPT_DURATION, "30d", 0,
       offsetof(struct tc_daemon_conf, retention_ms), "How long resolved incidents stay." },
+    { "intake_wait", TOCSIN_OPT_DURATION, "5s", 0,
+      offsetof(struct tc_daemon_conf, intake_wait_ms),
+      "Longest an intake request waits for the store to take it (then 503)." },
+    { "expiry_grace", TOCSIN_OPT_DURATION, "5m", 0,
+      offsetof(struct tc_daemon_conf, expiry_grace_ms),
+      "After start, nothing expires for this long, so senders can re-send what still "
+      "fires after a downtime (set it to the longest resolve_timeout)." },
     { 0 }
 };
 
@@ -43,8 +50,15 @@ static const struct tocsin_option daemon_options[] = {
 static const struct tocsin_option sink_core_options[] = {
     { "concurrency", TOCSIN_OPT_INT, "4", 0,
       offsetof(struct tc_instance_conf, concurrency), "Deliveries at once (1..64)." },
-    { "max_attempts", TOCSIN_OPT_INT, "12", 0,
-      offsetof(struct tc_instance_conf, max_attempts), "Attempts before giving up." },
+    { "retry_for", TOCSIN_OPT_DURATION, "24h", 0,
+      offsetof(struct tc_instance_conf, retry_for_ms),
+      "How long a notification is retried before it is given up." },
+    { "max_attempts", TOCSIN_OPT_INT, "0", 0,
+      offsetof(struct tc_instance_conf, max_attempts),
+      "Attempts before giving up (0: no limit but retry_for). Retries the provider "
+      "asked to wait for (Retry-After) do not count." },
+    { "fallback", TOCSIN_OPT_STRING, NULL, 0, offsetof(struct tc_instance_conf, fallback),
+      "A sink that receives what this one finally gives up on." },
     { "retry_base", TOCSIN_OPT_DURATION, "1s", 0,
       offsetof(struct tc_instance_conf, retry_base_ms), "First retry delay." },
     { "retry_max", TOCSIN_OPT_DURATION, "5m", 0,
@@ -54,7 +68,8 @@ static const struct tocsin_option sink_core_options[] = {
 
 static const char *const reserved_plain[] = { "id", "plugin", NULL };
 static const char *const reserved_sink[] = { "id", "plugin", "concurrency", "max_attempts",
-                                             "retry_base", "retry_max", NULL };
+                                             "retry_base", "retry_max", "retry_for",
+                                             "fallback", NULL };
 static const char *const top_level[] = { "daemon", "inputs", "policies", "sinks", "routes",
                                          NULL };
 
@@ -200,6 +215,8 @@ static void load_daemon(struct loading *ld, const config_setting_t *block)
         fail(ld, at_key(block, "http_timeout"), "daemon: http_timeout must be more than 0");
     if (d->retention_ms < 1 && well_typed(block, "retention", TOCSIN_OPT_DURATION))
         fail(ld, at_key(block, "retention"), "daemon: retention must be more than 0");
+    if (d->intake_wait_ms < 1 && well_typed(block, "intake_wait", TOCSIN_OPT_DURATION))
+        fail(ld, at_key(block, "intake_wait"), "daemon: intake_wait must be more than 0");
 }
 
 static int valid_id(const char *id)
@@ -272,9 +289,14 @@ static void load_sink_core(struct loading *ld, const config_setting_t *g,
         well_typed(g, "concurrency", TOCSIN_OPT_INT))
         fail(ld, at_key(g, "concurrency"), "%s: concurrency must be between 1 and 64, not %lld",
              context, (long long)inst->concurrency);
-    if (inst->max_attempts < 1 && well_typed(g, "max_attempts", TOCSIN_OPT_INT))
-        fail(ld, at_key(g, "max_attempts"), "%s: max_attempts must be at least 1, not %lld",
-             context, (long long)inst->max_attempts);
+    if (inst->max_attempts < 0 && well_typed(g, "max_attempts", TOCSIN_OPT_INT))
+        fail(ld, at_key(g, "max_attempts"),
+             "%s: max_attempts must be 0 (no limit) or more, not %lld", context,
+             (long long)inst->max_attempts);
+    if (inst->retry_for_ms < 1 && well_typed(g, "retry_for", TOCSIN_OPT_DURATION))
+        fail(ld, at_key(g, "retry_for"), "%s: retry_for must be more than 0", context);
+    if (at_key(g, "fallback"))
+        inst->fallback_line = (int)config_setting_source_line(at_key(g, "fallback"));
     if (!well_typed(g, "retry_base", TOCSIN_OPT_DURATION) ||
         !well_typed(g, "retry_max", TOCSIN_OPT_DURATION))
         return;
@@ -390,6 +412,34 @@ static void load_routes(struct loading *ld, const config_setting_t *root)
     free(ids);
 }
 
+/* Each fallback names another configured sink, and following fallbacks
+ * never comes back to where it started. */
+static void check_fallbacks(struct loading *ld)
+{
+    const struct tc_config *c = ld->c;
+    size_t i, steps;
+
+    for (i = 0; i < c->n_sinks; i++) {
+        const struct tc_instance_conf *s = &c->sinks[i], *at = s;
+
+        if (!s->fallback || !s->id)
+            continue;
+        if (!tc_config_sink(c, s->fallback)) {
+            tc_errors_add(ld->errs, "%s:%d: sink \"%s\": fallback \"%s\" is not a configured sink",
+                          c->path, s->fallback_line, s->id, s->fallback);
+            continue;
+        }
+        for (steps = 0; at && at->fallback && steps <= c->n_sinks; steps++) {
+            at = tc_config_sink(c, at->fallback);
+            if (at == s) {
+                tc_errors_add(ld->errs, "%s:%d: sink \"%s\": its fallbacks lead back to it",
+                              c->path, s->fallback_line, s->id);
+                break;
+            }
+        }
+    }
+}
+
 static void check_top_level(struct loading *ld, const config_setting_t *root)
 {
     int n = config_setting_length(root), i, k;
@@ -476,6 +526,7 @@ struct tc_config *tc_config_load(const char *path, const char *plugin_dir,
     load_section(&ld, root, "policies", TOCSIN_POLICY, &ld.c->policies, &ld.c->n_policies);
     load_section(&ld, root, "sinks", TOCSIN_SINK, &ld.c->sinks, &ld.c->n_sinks);
     load_routes(&ld, root);
+    check_fallbacks(&ld);
 out:
     config_destroy(&cfg);
     if (errs->n > before) {
@@ -493,6 +544,7 @@ static void free_instances(struct tc_instance_conf *list, size_t n)
         if (list[i].conf && list[i].plugin_ref)
             tc_options_free(list[i].plugin_ref->desc->options, list[i].conf);
         free(list[i].conf);
+        tc_options_free(sink_core_options, &list[i]); /* NULL strings of other kinds */
         free(list[i].id);
         free(list[i].plugin);
     }

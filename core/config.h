@@ -20,9 +20,12 @@ struct tc_instance_conf {
 
     /* Core options every sink accepts (beside its plugin's own): */
     int64_t concurrency;          /* workers delivering at once (default 4) */
-    int64_t max_attempts;         /* then the row fails permanently (default 12) */
+    int64_t retry_for_ms;         /* then the row fails permanently (default 24h) */
+    int64_t max_attempts;         /* or after so many counted attempts (0: no limit) */
     int64_t retry_base_ms;        /* first backoff (default 1s) */
     int64_t retry_max_ms;         /* backoff cap (default 5m) */
+    char *fallback;               /* sink that gets what this one gives up, or NULL */
+    int fallback_line;
 };
 
 struct tc_daemon_conf {
@@ -36,6 +39,8 @@ struct tc_daemon_conf {
     int64_t drain_timeout_ms;     /* SIGTERM: time to finish deliveries (10s) */
     int64_t http_timeout_ms;      /* default outbound HTTP timeout (10s) */
     int64_t retention_ms;         /* resolved incidents kept (30d) */
+    int64_t intake_wait_ms;       /* then intake answers 503 (5s) */
+    int64_t expiry_grace_ms;      /* nothing expires this soon after start (5m) */
 };
 
 struct tc_config {

@@ -141,7 +141,7 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
         goto fail;
     d->pipeline = tc_pipeline_start(d->store, cfg, d->policy_refs, cfg->n_policies,
                                     d->dispatcher);
-    if (!d->pipeline || tc_dispatcher_start(d->dispatcher, d->pipeline) < 0) {
+    if (!d->pipeline || tc_dispatcher_start(d->dispatcher, tc_pipeline_outcome, d->pipeline) < 0) {
         tc_error("cannot start the pipeline");
         goto fail;
     }

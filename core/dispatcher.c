@@ -1,7 +1,9 @@
 /* dispatcher.c: per-sink queues of due outbox rows and the workers that
- * deliver them. Outcomes go back to the writer thread (pipeline.c), so the
- * store keeps one writer; the queue itself is rebuilt from the store at
- * start, so nothing pending is lost across a crash. */
+ * deliver them, one row of an incident at a time and in order (order.c).
+ * Retries run on a time budget (retry_for). Outcomes go to the writer
+ * through a callback, so the store keeps one writer; the queue itself is
+ * rebuilt from the store at start, so nothing pending is lost across a
+ * crash. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <errno.h>
@@ -20,7 +22,7 @@
 #include "httpclient.h"
 #include "log.h"
 #include "metrics.h"
-#include "pipeline.h"
+#include "order.h"
 
 /* Niceness of sink workers relative to intake (see worker_main). Mild on
  * purpose: against other busy processes on the host a delivery (about
@@ -30,56 +32,18 @@
 /* Queued rows beyond which a new row's alert is not kept in memory. */
 #define FRESH_QUEUE_MAX 256
 
-struct item {
-    int64_t due, id;
-    int attempts;           /* attempts made so far */
-    struct tc_fresh *fresh; /* first attempt of a new trigger, else NULL */
-};
-
-struct tc_fresh {
-    atomic_int refs;
-    json_t *alert;
-    int64_t incident_id, seen_at;
-};
-
-struct tc_fresh *tc_fresh_new(json_t *alert, int64_t incident_id, int64_t seen_at)
-{
-    struct tc_fresh *f = malloc(sizeof *f);
-
-    if (!f)
-        return NULL;
-    atomic_init(&f->refs, 1);
-    f->alert = json_incref(alert);
-    f->incident_id = incident_id;
-    f->seen_at = seen_at;
-    return f;
-}
-
-struct tc_fresh *tc_fresh_ref(struct tc_fresh *f)
-{
-    if (f)
-        atomic_fetch_add(&f->refs, 1);
-    return f;
-}
-
-void tc_fresh_unref(struct tc_fresh *f)
-{
-    if (f && atomic_fetch_sub(&f->refs, 1) == 1) {
-        json_decref(f->alert);
-        free(f);
-    }
-}
-
 struct sink_queue {
     struct tc_dispatcher *d;
     const struct tc_sink_ref *ref;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    struct item *heap;      /* min-heap by due time */
+    struct tc_item *heap;   /* min-heap by due time: heads of their incident's line */
     size_t n, cap;
+    struct tc_order *order; /* rows waiting behind their incident's head */
     int busy;               /* deliveries in flight */
     int stopping;
-    _Atomic int64_t delivered, retried, failed; /* attempts by outcome, for /metrics */
+    /* attempts by outcome, and rows skipped, for /metrics */
+    _Atomic int64_t delivered, retried, failed, skipped;
     pthread_t *threads;
     int n_threads;
 };
@@ -87,23 +51,24 @@ struct sink_queue {
 struct tc_dispatcher {
     struct tc_store *store;
     const struct tc_config *cfg;
-    struct tc_pipeline *pipeline;
+    tc_outcome_fn outcome;
+    void *outcome_arg;
     struct sink_queue *q;
     size_t n;
 };
 
-static int earlier(const struct item *a, const struct item *b)
+static int earlier(const struct tc_item *a, const struct tc_item *b)
 {
     return a->due < b->due || (a->due == b->due && a->id < b->id);
 }
 
-static int heap_push(struct sink_queue *q, struct item it)
+static int heap_push(struct sink_queue *q, struct tc_item it)
 {
     size_t i;
 
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 64;
-        struct item *grown = realloc(q->heap, cap * sizeof *grown);
+        struct tc_item *grown = realloc(q->heap, cap * sizeof *grown);
 
         if (!grown)
             return -1;
@@ -119,9 +84,9 @@ static int heap_push(struct sink_queue *q, struct item it)
     return 0;
 }
 
-static struct item heap_pop(struct sink_queue *q)
+static struct tc_item heap_pop(struct sink_queue *q)
 {
-    struct item top = q->heap[0], last = q->heap[--q->n];
+    struct tc_item top = q->heap[0], last = q->heap[--q->n];
     size_t i = 0;
 
     for (;;) {
@@ -151,9 +116,9 @@ static struct sink_queue *find_queue(struct tc_dispatcher *d, const char *sink)
     return NULL;
 }
 
-static void push(struct sink_queue *q, struct item it)
+/* A head of its line is ready (under q->lock). */
+static void push_ready(struct sink_queue *q, struct tc_item it)
 {
-    pthread_mutex_lock(&q->lock);
     /* Behind a long queue the alert would wait in memory; read it back
      * when its turn comes instead, so a backlog stays small. */
     if (it.fresh && q->n >= FRESH_QUEUE_MAX) {
@@ -165,20 +130,113 @@ static void push(struct sink_queue *q, struct item it)
                  "in the store until the next start",
                  q->ref->conf->id, (long long)it.id);
         tc_fresh_unref(it.fresh);
+        return;
     }
     pthread_cond_signal(&q->cond);
-    pthread_mutex_unlock(&q->lock);
+}
+
+/* Rows to report as skipped once q->lock is released (the outcome
+ * callback takes the writer's lock, which is taken before ours). */
+struct skips {
+    struct tc_item *v;
+    size_t n, cap;
+};
+
+static void skip_later(void *arg, struct tc_item *it)
+{
+    struct skips *sk = arg;
+
+    tc_fresh_unref(it->fresh);
+    it->fresh = NULL;
+    if (sk->n == sk->cap) {
+        size_t cap = sk->cap ? sk->cap * 2 : 8;
+        struct tc_item *grown = realloc(sk->v, cap * sizeof *grown);
+
+        if (!grown) {
+            tc_error("out of memory skipping notification %lld; it stays pending",
+                     (long long)it->id);
+            return;
+        }
+        sk->v = grown;
+        sk->cap = cap;
+    }
+    sk->v[sk->n++] = *it;
+}
+
+static void report(struct sink_queue *q, const struct tc_item *it, const char *state,
+                   int attempts, int throttled, int64_t next_at, const char *reason)
+{
+    struct tc_outcome o = { it->id,   it->incident, q->ref->conf->id,
+                            tocsin_action_name((enum tocsin_action)it->action),
+                            state,    reason,       attempts, throttled, next_at };
+
+    q->d->outcome(q->d->outcome_arg, &o);
+}
+
+static void report_skips(struct sink_queue *q, struct skips *sk)
+{
+    size_t i;
+
+    for (i = 0; i < sk->n; i++) {
+        tc_warn("[sink %s] %s of incident %lld skipped: the trigger to this sink failed",
+                q->ref->conf->id, tocsin_action_name((enum tocsin_action)sk->v[i].action),
+                (long long)sk->v[i].incident);
+        atomic_fetch_add(&q->skipped, 1);
+        report(q, &sk->v[i], "skipped", sk->v[i].attempts, sk->v[i].throttled, 0,
+               "the trigger to this sink failed");
+    }
+    free(sk->v);
+    *sk = (struct skips){ NULL, 0, 0 };
+}
+
+/* A row joins its incident's line (under q->lock). */
+static void arrive(struct sink_queue *q, struct tc_item it, struct skips *sk)
+{
+    switch (tc_order_arrive(q->order, &it)) {
+    case TC_LINE_HEAD:
+        push_ready(q, it);
+        break;
+    case TC_LINE_WAITS:
+        break;
+    case TC_LINE_BLOCKED:
+        skip_later(sk, &it);
+        break;
+    case TC_LINE_NOMEM:
+        tc_error("[sink %s] out of memory queueing notification %lld; it stays pending "
+                 "in the store until the next start",
+                 q->ref->conf->id, (long long)it.id);
+        tc_fresh_unref(it.fresh);
+        break;
+    }
 }
 
 void tc_dispatcher_enqueue(struct tc_dispatcher *d, const char *sink, int64_t outbox_id,
+                           int64_t incident, enum tocsin_action action, int64_t created,
                            int64_t due_ms, struct tc_fresh *fresh)
 {
     struct sink_queue *q = find_queue(d, sink);
+    struct skips sk = { NULL, 0, 0 };
 
-    if (q)
-        push(q, (struct item){ due_ms, outbox_id, 0, fresh });
-    else
+    if (!q) {
         tc_fresh_unref(fresh);
+        return;
+    }
+    pthread_mutex_lock(&q->lock);
+    arrive(q, (struct tc_item){ due_ms, outbox_id, incident, created, (int)action, 0, 0, fresh },
+           &sk);
+    pthread_mutex_unlock(&q->lock);
+    report_skips(q, &sk);
+}
+
+void tc_dispatcher_settled(struct tc_dispatcher *d, const char *sink, int64_t incident)
+{
+    struct sink_queue *q = find_queue(d, sink);
+
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->lock);
+    tc_order_unblock(q->order, incident);
+    pthread_mutex_unlock(&q->lock);
 }
 
 /* The row and its incident, as a notification. */
@@ -189,12 +247,17 @@ struct loaded {
     const char *action;
     char *actor, *note;
     int pending;
+    int after_failed; /* the trigger to this sink failed or was skipped */
 };
 
+/* The latest earlier trigger of the incident to the same sink tells
+ * whether a follow-up may go (after a restart: in memory, the line does). */
 static const char *const load_sql =
     "SELECT o.incident_id, o.action, o.state, o.actor, o.note, i.alert, i.occurrences,"
-    " i.first_seen, i.last_seen FROM outbox o JOIN incidents i ON i.id = o.incident_id"
-    " WHERE o.id = ?1";
+    " i.first_seen, i.last_seen,"
+    " (SELECT t.state FROM outbox t WHERE t.incident_id = o.incident_id AND t.sink = o.sink"
+    "   AND t.action = 'trigger' AND t.id < o.id ORDER BY t.id DESC LIMIT 1)"
+    " FROM outbox o JOIN incidents i ON i.id = o.incident_id WHERE o.id = ?1";
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -225,12 +288,13 @@ static int finish_load(struct loaded *l, int64_t id)
     return 1;
 }
 
-/* A new trigger from what the writer handed over: no store read. */
+/* A new trigger from what the writer handed over: no store read, and a
+ * JSON object of this thread's own. */
 static int load_fresh(const struct tc_fresh *f, int64_t id, struct loaded *l)
 {
     memset(l, 0, sizeof *l);
     l->pending = 1;
-    l->json = json_incref(f->alert);
+    l->json = json_loads(f->alert_json, 0, NULL);
     l->n.incident_id = f->incident_id;
     l->n.action = TOCSIN_ACT_TRIGGER;
     l->n.occurrences = 1;
@@ -284,69 +348,144 @@ static int load(struct worker_db *w, int64_t id, struct loaded *l)
     l->n.occurrences = sqlite3_column_int64(st, 6);
     l->n.first_seen = sqlite3_column_int64(st, 7);
     l->n.last_seen = sqlite3_column_int64(st, 8);
+    l->after_failed = l->n.action != TOCSIN_ACT_TRIGGER &&
+                      (col_is(st, 9, "failed") || col_is(st, 9, "skipped"));
     sqlite3_reset(st);
     return finish_load(l, id);
 }
 
-static void deliver_one(struct sink_queue *q, struct worker_db *w, struct item it, unsigned *seed)
+/* "3h05m", "4m10s", "12s": for the log and the timeline. */
+static void format_span(int64_t ms, char *out, size_t len)
+{
+    int64_t s = ms / 1000;
+
+    if (s >= 3600)
+        snprintf(out, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60)
+        snprintf(out, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    else
+        snprintf(out, len, "%llds", (long long)s);
+}
+
+/* What became of a delivery, for its incident's line. */
+enum result {
+    R_FINISHED,       /* done, failed, or nothing to send: the next row may go */
+    R_RETRY,          /* *it is due again later, still the head */
+    R_TRIGGER_FAILED, /* the rows behind it are skipped */
+};
+
+static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct tc_item *it,
+                               unsigned *seed)
 {
     const struct tc_instance_conf *conf = q->ref->conf;
-    struct tc_pipeline *p = q->d->pipeline;
     struct tocsin_verdict v;
     struct loaded l;
-    int found = it.fresh ? load_fresh(it.fresh, it.id, &l) : load(w, it.id, &l);
-    int attempts = it.attempts + 1;
+    int found = it->fresh ? load_fresh(it->fresh, it->id, &l) : load(w, it->id, &l);
+    int attempts = it->attempts + 1, throttled = it->throttled;
+    int64_t now, spent;
+    enum result r = R_FINISHED;
 
     /* A retry reads the row back: a queue of rows waiting for a peer that
      * is down then costs memory per row, not per alert. */
-    tc_fresh_unref(it.fresh);
+    tc_fresh_unref(it->fresh);
+    it->fresh = NULL;
 
-    if (found <= 0 || !l.pending) {
-        if (found < 0)
-            tc_error("[sink %s] cannot load notification %lld; leaving it pending", conf->id,
-                     (long long)it.id);
+    if (found < 0) {
+        /* The store is busy or failing: keep the line, try again soon. */
+        tc_error("[sink %s] cannot load notification %lld; trying again in 5 s", conf->id,
+                 (long long)it->id);
         unload(&l);
-        return;
+        it->due = tc_now_ms() + 5000;
+        return R_RETRY;
+    }
+    if (found == 0 || !l.pending) {
+        unload(&l);
+        return R_FINISHED;
+    }
+    if (l.after_failed) {
+        tc_warn("[sink %s] %s of incident %lld skipped: the trigger to this sink failed",
+                conf->id, l.action, (long long)l.n.incident_id);
+        atomic_fetch_add(&q->skipped, 1);
+        report(q, it, "skipped", it->attempts, throttled, 0, "the trigger to this sink failed");
+        unload(&l);
+        return R_FINISHED;
     }
     l.n.sink_id = conf->id;
     l.n.attempt = attempts;
     l.n.external_url = q->d->cfg->daemon.external_url;
     v = q->ref->plugin->deliver(q->ref->self, &l.n);
     v.reason[sizeof v.reason - 1] = '\0';
+    now = tc_now_ms();
+    spent = now - it->created;
+    /* A wait the provider asked for (429, 503 with Retry-After) is
+     * throttling, not failure: it costs no attempt, only time. */
+    if (v.kind == TOCSIN_RETRY && v.retry_after > 0)
+        throttled++;
     if (v.kind == TOCSIN_DONE) {
         tc_debug("[sink %s] %s of incident %lld delivered (attempt %d)", conf->id, l.action,
                  (long long)l.n.incident_id, attempts);
         tc_metric_add(TC_M_NOTIFY_DONE, 1);
         atomic_fetch_add(&q->delivered, 1);
-        tc_pipeline_delivery(p, it.id, l.n.incident_id, conf->id, l.action, "done", attempts, 0,
-                             NULL);
-    } else if (v.kind == TOCSIN_RETRY && attempts < conf->max_attempts) {
-        int64_t delay = tc_retry_delay_ms(attempts, v.retry_after, conf->retry_base_ms,
+        report(q, it, "done", attempts, throttled, 0, NULL);
+    } else if (v.kind == TOCSIN_RETRY && spent < conf->retry_for_ms &&
+               (conf->max_attempts == 0 || attempts - throttled < conf->max_attempts)) {
+        int counted = attempts - throttled > 0 ? attempts - throttled : 1;
+        int64_t delay = tc_retry_delay_ms(counted, v.retry_after, conf->retry_base_ms,
                                           conf->retry_max_ms, (uint32_t)rand_r(seed));
-        int64_t due = tc_now_ms() + delay;
+        int64_t due = now + delay, last = it->created + conf->retry_for_ms;
 
+        /* The last attempt falls on the deadline, not past it. */
+        if (due > last)
+            due = last > now ? last : now;
         tc_warn("[sink %s] %s of incident %lld: %s; retry %d in %lld ms", conf->id, l.action,
-                (long long)l.n.incident_id, v.reason, attempts + 1, (long long)delay);
+                (long long)l.n.incident_id, v.reason, attempts + 1, (long long)(due - now));
         tc_metric_add(TC_M_NOTIFY_RETRY, 1);
         atomic_fetch_add(&q->retried, 1);
-        tc_pipeline_delivery(p, it.id, l.n.incident_id, conf->id, l.action, "pending", attempts,
-                             due, v.reason);
-        push(q, (struct item){ due, it.id, attempts, NULL });
+        report(q, it, "pending", attempts, throttled, due, v.reason);
+        it->due = due;
+        it->attempts = attempts;
+        it->throttled = throttled;
+        r = R_RETRY;
     } else {
-        char reason[300];
+        char reason[360], span[32];
 
+        format_span(spent, span, sizeof span);
         if (v.kind == TOCSIN_RETRY)
-            snprintf(reason, sizeof reason, "gave up after %d attempts: %s", attempts, v.reason);
+            snprintf(reason, sizeof reason, "gave up after %d attempts in %s: %s", attempts,
+                     span, v.reason);
         else
             snprintf(reason, sizeof reason, "%s", v.reason);
-        tc_error("[sink %s] %s of incident %lld failed permanently: %s", conf->id, l.action,
-                 (long long)l.n.incident_id, reason);
+        tc_error("[sink %s] %s of incident %lld failed permanently: %s%s%s", conf->id,
+                 l.action, (long long)l.n.incident_id, reason,
+                 conf->fallback ? "; handing it to fallback " : "",
+                 conf->fallback ? conf->fallback : "");
         tc_metric_add(TC_M_NOTIFY_FAILED, 1);
         atomic_fetch_add(&q->failed, 1);
-        tc_pipeline_delivery(p, it.id, l.n.incident_id, conf->id, l.action, "failed", attempts,
-                             0, reason);
+        report(q, it, "failed", attempts, throttled, 0, reason);
+        if (l.n.action == TOCSIN_ACT_TRIGGER)
+            r = R_TRIGGER_FAILED;
     }
     unload(&l);
+    return r;
+}
+
+/* Move the incident's line on after a delivery (under q->lock). */
+static void advance(struct sink_queue *q, struct tc_item *it, enum result r, struct skips *sk)
+{
+    struct tc_item next;
+
+    switch (r) {
+    case R_RETRY:
+        push_ready(q, *it);
+        break;
+    case R_TRIGGER_FAILED:
+        tc_order_block(q->order, it->incident, skip_later, sk);
+        break;
+    case R_FINISHED:
+        if (tc_order_next(q->order, it->incident, &next))
+            push_ready(q, next);
+        break;
+    }
 }
 
 static void *worker_main(void *arg)
@@ -380,13 +519,21 @@ static void *worker_main(void *arg)
 
             pthread_cond_timedwait(&q->cond, &q->lock, &ts);
         } else {
-            struct item it = heap_pop(q);
+            struct tc_item it = heap_pop(q);
+            struct skips sk = { NULL, 0, 0 };
+            enum result r;
 
             q->busy++;
             pthread_mutex_unlock(&q->lock);
-            deliver_one(q, &w, it, &seed);
+            r = deliver_one(q, &w, &it, &seed);
             pthread_mutex_lock(&q->lock);
             q->busy--; /* nobody waits on this: push() wakes a worker per row */
+            advance(q, &it, r, &sk);
+            if (sk.n) {
+                pthread_mutex_unlock(&q->lock);
+                report_skips(q, &sk);
+                pthread_mutex_lock(&q->lock);
+            }
         }
     }
     pthread_mutex_unlock(&q->lock);
@@ -412,13 +559,19 @@ struct tc_dispatcher *tc_dispatcher_new(struct tc_store *store, const struct tc_
     for (i = 0; i < n; i++) {
         d->q[i].d = d;
         d->q[i].ref = &sinks[i];
+        if (!(d->q[i].order = tc_order_new())) {
+            d->n = i;
+            tc_dispatcher_free(d);
+            return NULL;
+        }
         pthread_mutex_init(&d->q[i].lock, NULL);
         pthread_cond_init(&d->q[i].cond, NULL);
     }
     return d;
 }
 
-/* Pending rows of the previous run, with their attempts so far. */
+/* Pending rows of the previous run, with their attempts so far, each in
+ * its incident's line in id order. */
 static int load_pending(struct tc_dispatcher *d)
 {
     sqlite3 *db = tc_store_reader_get(d->store);
@@ -428,20 +581,31 @@ static int load_pending(struct tc_dispatcher *d)
 
     if (!db)
         return -1;
-    rc = sqlite3_prepare_v2(db, "SELECT id, sink, next_at, attempts FROM outbox"
+    rc = sqlite3_prepare_v2(db, "SELECT id, sink, next_at, attempts, throttled, incident_id,"
+                                " action, created_at FROM outbox"
                                 " WHERE state = 'pending' ORDER BY id", -1, &st, NULL);
     while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         const char *sink = (const char *)sqlite3_column_text(st, 1);
+        const char *action = (const char *)sqlite3_column_text(st, 6);
         struct sink_queue *q = find_queue(d, sink);
-        struct item it = { sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 0),
-                           sqlite3_column_int(st, 3), NULL };
+        struct skips sk = { NULL, 0, 0 };
+        struct tc_item it = {
+            .due = sqlite3_column_int64(st, 2), .id = sqlite3_column_int64(st, 0),
+            .incident = sqlite3_column_int64(st, 5), .created = sqlite3_column_int64(st, 7),
+            .action = strcmp(action, "resolve") == 0       ? TOCSIN_ACT_RESOLVE
+                      : strcmp(action, "acknowledge") == 0 ? TOCSIN_ACT_ACKNOWLEDGE
+                                                           : TOCSIN_ACT_TRIGGER,
+            .attempts = sqlite3_column_int(st, 3), .throttled = sqlite3_column_int(st, 4),
+        };
 
         if (!q) {
             tc_warn("outbox: notification %lld is for sink \"%s\", which is not configured; "
                     "it stays pending", (long long)it.id, sink);
             continue;
         }
-        heap_push(q, it);
+        pthread_mutex_lock(&q->lock);
+        arrive(q, it, &sk); /* no line is blocked yet: nothing to skip */
+        pthread_mutex_unlock(&q->lock);
         count++;
     }
     sqlite3_finalize(st);
@@ -451,12 +615,13 @@ static int load_pending(struct tc_dispatcher *d)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-int tc_dispatcher_start(struct tc_dispatcher *d, struct tc_pipeline *pipeline)
+int tc_dispatcher_start(struct tc_dispatcher *d, tc_outcome_fn fn, void *arg)
 {
     size_t i;
     int k;
 
-    d->pipeline = pipeline;
+    d->outcome = fn;
+    d->outcome_arg = arg;
     if (load_pending(d) < 0)
         return -1;
     for (i = 0; i < d->n; i++) {
@@ -508,7 +673,7 @@ int64_t tc_dispatcher_pending(struct tc_dispatcher *d)
 
     for (i = 0; i < d->n; i++) {
         pthread_mutex_lock(&d->q[i].lock);
-        total += (int64_t)d->q[i].n + d->q[i].busy;
+        total += (int64_t)(d->q[i].n + tc_order_waiting(d->q[i].order)) + d->q[i].busy;
         pthread_mutex_unlock(&d->q[i].lock);
     }
     return total;
@@ -526,15 +691,22 @@ struct tc_sink_stats *tc_dispatcher_stats(struct tc_dispatcher *d, size_t *n)
         struct sink_queue *q = &d->q[i];
 
         pthread_mutex_lock(&q->lock);
-        out[i].pending = (int64_t)q->n + q->busy;
+        out[i].pending = (int64_t)(q->n + tc_order_waiting(q->order)) + q->busy;
         pthread_mutex_unlock(&q->lock);
         out[i].id = q->ref->conf->id;
         out[i].delivered = atomic_load(&q->delivered);
         out[i].retried = atomic_load(&q->retried);
         out[i].failed = atomic_load(&q->failed);
+        out[i].skipped = atomic_load(&q->skipped);
     }
     *n = d->n;
     return out;
+}
+
+static void drop_item(void *arg, struct tc_item *it)
+{
+    (void)arg;
+    tc_fresh_unref(it->fresh);
 }
 
 void tc_dispatcher_free(struct tc_dispatcher *d)
@@ -556,6 +728,7 @@ void tc_dispatcher_free(struct tc_dispatcher *d)
             pthread_join(d->q[i].threads[k], NULL);
         while (d->q[i].n) /* still pending in the store */
             tc_fresh_unref(heap_pop(&d->q[i]).fresh);
+        tc_order_free(d->q[i].order, drop_item, NULL);
         free(d->q[i].threads);
         free(d->q[i].heap);
         pthread_mutex_destroy(&d->q[i].lock);

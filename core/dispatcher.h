@@ -2,15 +2,14 @@
 #ifndef TC_DISPATCHER_H
 #define TC_DISPATCHER_H
 
-#include <jansson.h>
 #include <stdint.h>
 #include <tocsin/plugin.h>
 
 #include "config.h"
+#include "fresh.h"
 #include "metrics.h"
 #include "store.h"
 
-struct tc_pipeline;
 struct tc_dispatcher;
 
 /* A started sink instance. */
@@ -20,25 +19,32 @@ struct tc_sink_ref {
     void *self;
 };
 
+/* A delivery outcome, for the writer: state "done", "pending" (a retry at
+ * next_at), "failed" (given up) or "skipped" (behind a failed trigger). */
+struct tc_outcome {
+    int64_t outbox_id, incident_id;
+    const char *sink, *action, *state, *reason;
+    int attempts, throttled;
+    int64_t next_at;
+};
+typedef void (*tc_outcome_fn)(void *arg, const struct tc_outcome *o);
+
 struct tc_dispatcher *tc_dispatcher_new(struct tc_store *store, const struct tc_config *cfg,
                                         const struct tc_sink_ref *sinks, size_t n);
-/* Load pending rows from the store and start each sink's workers. */
-int tc_dispatcher_start(struct tc_dispatcher *d, struct tc_pipeline *pipeline);
-/* What the writer already holds about a new incident's trigger rows, so
- * the first attempt need not read them back from the store (retries and
- * rows resumed at start do). Shared by the incident's rows; reference
- * counted, freed with the last reference. */
-struct tc_fresh;
-/* alert: the native JSON just stored, read-only from now on (a reference
- * is taken). NULL when out of memory: the row is then read back. */
-struct tc_fresh *tc_fresh_new(json_t *alert, int64_t incident_id, int64_t seen_at);
-struct tc_fresh *tc_fresh_ref(struct tc_fresh *f);
-void tc_fresh_unref(struct tc_fresh *f);
+/* Load pending rows from the store and start each sink's workers, which
+ * report every outcome through fn (on their own threads; it must not
+ * block for long). */
+int tc_dispatcher_start(struct tc_dispatcher *d, tc_outcome_fn fn, void *arg);
 
-/* A committed outbox row to deliver at due_ms; takes over the reference
- * to fresh (which may be NULL). */
+/* A committed outbox row of incident, created at `created`, to deliver
+ * at due_ms; takes over the reference to fresh (which may be NULL). Rows
+ * of one incident must be enqueued in id order (commit order). */
 void tc_dispatcher_enqueue(struct tc_dispatcher *d, const char *sink, int64_t outbox_id,
+                           int64_t incident, enum tocsin_action action, int64_t created,
                            int64_t due_ms, struct tc_fresh *fresh);
+/* The writer recorded that incident's trigger to sink failed for good:
+ * from now on no new row of it can reach sink, so its line can go. */
+void tc_dispatcher_settled(struct tc_dispatcher *d, const char *sink, int64_t incident);
 /* Wait until nothing is due or in flight, or until deadline (ms, wall). */
 void tc_dispatcher_drain(struct tc_dispatcher *d, int64_t deadline_ms);
 /* Stop the workers (a delivery in flight is aborted) and free. Rows still

@@ -50,16 +50,17 @@ enum tc_state tc_state_parse(const char *name)
 
 enum {
     ST_FIND_OPEN, ST_STATE, ST_INSERT, ST_REPEAT, ST_ACK, ST_RESOLVE, ST_TIMELINE,
-    ST_OUTBOX_ADD, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_EXPIRED, ST_NEXT_EXPIRY,
-    ST_COUNT
+    ST_OUTBOX_ADD, ST_OUTBOX_COPY, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_EXPIRED,
+    ST_NEXT_EXPIRY, ST_FIND_LATCHED, ST_LATCH, ST_UNLATCH, ST_LATCH_REPEAT, ST_COUNT
 };
 
 static const char *const sql[ST_COUNT] = {
-    [ST_FIND_OPEN] = "SELECT id, state FROM incidents WHERE dedup_key = ?1 AND state != 'resolved'",
+    [ST_FIND_OPEN] = "SELECT id, state, started_at FROM incidents"
+                     " WHERE dedup_key = ?1 AND state != 'resolved'",
     [ST_STATE] = "SELECT state FROM incidents WHERE id = ?1",
     [ST_INSERT] = "INSERT INTO incidents (dedup_key, state, severity, summary, source, service,"
-                  " first_seen, last_seen, expires_at, suppressed, alert)"
-                  " VALUES (?1, 'triggered', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)",
+                  " first_seen, last_seen, expires_at, suppressed, alert, started_at)"
+                  " VALUES (?1, 'triggered', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
     [ST_REPEAT] = "UPDATE incidents SET occurrences = occurrences + 1, last_seen = ?2,"
                   " expires_at = ?3, alert = ?4 WHERE id = ?1",
     [ST_ACK] = "UPDATE incidents SET state = 'acknowledged', acknowledged_at = ?2,"
@@ -69,19 +70,35 @@ static const char *const sql[ST_COUNT] = {
     [ST_TIMELINE] = "INSERT INTO timeline (incident_id, at, kind, actor, detail)"
                     " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_OUTBOX_ADD] = "INSERT INTO outbox (incident_id, sink, action, next_at, created_at,"
-                      " updated_at, actor, note) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6)"
-                      " ON CONFLICT (incident_id, action, sink) DO NOTHING",
+                      " updated_at, actor, note) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6)",
+    [ST_OUTBOX_COPY] = "INSERT INTO outbox (incident_id, sink, action, next_at, created_at,"
+                       " updated_at, actor, note) SELECT incident_id, ?2, action, ?3, ?3, ?3,"
+                       " actor, note FROM outbox WHERE id = ?1",
+    /* A sink whose trigger failed or was skipped hears no more of it. */
     [ST_TRIGGER_SINKS] = "SELECT sink FROM outbox WHERE incident_id = ?1 AND action = 'trigger'"
-                         " ORDER BY id",
-    [ST_OUTBOX_UPDATE] = "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4,"
-                         " last_error = ?5, updated_at = ?6 WHERE id = ?1",
-    [ST_PRUNE] = "DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < ?1",
+                         " GROUP BY sink HAVING SUM(state = 'pending' OR state = 'done') > 0"
+                         " ORDER BY MIN(id)",
+    [ST_OUTBOX_UPDATE] = "UPDATE outbox SET state = ?2, attempts = ?3, throttled = ?4,"
+                         " next_at = ?5, last_error = ?6, updated_at = ?7 WHERE id = ?1",
+    /* In batches: one long DELETE would hold the writer (and intake). */
+    [ST_PRUNE] = "DELETE FROM incidents WHERE id IN (SELECT id FROM incidents"
+                 " WHERE state = 'resolved' AND resolved_at < ?1 LIMIT ?2)",
     /* Both match the partial index incidents_expiry word for word. */
     [ST_EXPIRED] = "SELECT id, expires_at FROM incidents"
                    " WHERE state != 'resolved' AND expires_at IS NOT NULL AND expires_at <= ?1"
                    " ORDER BY expires_at LIMIT ?2",
     [ST_NEXT_EXPIRY] = "SELECT MIN(expires_at) FROM incidents"
                        " WHERE state != 'resolved' AND expires_at IS NOT NULL",
+    [ST_FIND_LATCHED] = "SELECT id, expires_at FROM incidents WHERE dedup_key = ?1"
+                        " AND latched = 1",
+    /* Only an alert its source re-sends (one that expires) can still be
+     * firing; one latched incident per key at most. */
+    [ST_LATCH] = "UPDATE incidents SET latched = 1 WHERE id = ?1 AND expires_at IS NOT NULL"
+                 " AND NOT EXISTS (SELECT 1 FROM incidents o WHERE o.latched = 1"
+                 " AND o.dedup_key = incidents.dedup_key)",
+    [ST_UNLATCH] = "UPDATE incidents SET latched = 0 WHERE id = ?1",
+    [ST_LATCH_REPEAT] = "UPDATE incidents SET occurrences = occurrences + 1, last_seen = ?2,"
+                        " expires_at = ?3 WHERE id = ?1",
 };
 
 struct tc_incidents {
@@ -156,7 +173,7 @@ static int done(struct tc_incidents *x, sqlite3_stmt *st)
 }
 
 int tc_incident_find_open(struct tc_incidents *x, const char *dedup_key, int64_t *id,
-                          enum tc_state *state)
+                          enum tc_state *state, int64_t *started_at)
 {
     sqlite3_stmt *st = use(x, ST_FIND_OPEN);
     int rc;
@@ -166,6 +183,7 @@ int tc_incident_find_open(struct tc_incidents *x, const char *dedup_key, int64_t
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
         *state = tc_state_parse((const char *)sqlite3_column_text(st, 1));
+        *started_at = sqlite3_column_int64(st, 2); /* 0 when unknown */
     }
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
@@ -202,6 +220,7 @@ int64_t tc_incident_insert(struct tc_incidents *x, const struct tc_new_incident 
     bind_time(st, 7, n->expires_at);
     bind_text(st, 8, n->suppressed);
     bind_text(st, 9, n->alert_json);
+    bind_time(st, 10, n->started_at);
     if (done(x, st) < 0)
         return -1;
     return sqlite3_last_insert_rowid(x->db);
@@ -291,25 +310,77 @@ int tc_outbox_trigger_sinks(struct tc_incidents *x, int64_t incident,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+int64_t tc_outbox_copy(struct tc_incidents *x, int64_t from, const char *sink, int64_t at)
+{
+    sqlite3_stmt *st = use(x, ST_OUTBOX_COPY);
+
+    sqlite3_bind_int64(st, 1, from);
+    bind_text(st, 2, sink);
+    sqlite3_bind_int64(st, 3, at);
+    if (done(x, st) < 0)
+        return -1;
+    return sqlite3_changes(x->db) ? sqlite3_last_insert_rowid(x->db) : 0;
+}
+
 int tc_outbox_update(struct tc_incidents *x, int64_t id, const char *state, int attempts,
-                     int64_t next_at, const char *last_error, int64_t at)
+                     int throttled, int64_t next_at, const char *last_error, int64_t at)
 {
     sqlite3_stmt *st = use(x, ST_OUTBOX_UPDATE);
 
     sqlite3_bind_int64(st, 1, id);
     bind_text(st, 2, state);
     sqlite3_bind_int(st, 3, attempts);
-    sqlite3_bind_int64(st, 4, next_at);
-    bind_text(st, 5, last_error && *last_error ? last_error : NULL);
-    sqlite3_bind_int64(st, 6, at);
+    sqlite3_bind_int(st, 4, throttled);
+    sqlite3_bind_int64(st, 5, next_at);
+    bind_text(st, 6, last_error && *last_error ? last_error : NULL);
+    sqlite3_bind_int64(st, 7, at);
     return done(x, st);
 }
 
-int tc_incidents_prune(struct tc_incidents *x, int64_t before, int64_t *removed)
+int tc_incident_find_latched(struct tc_incidents *x, const char *dedup_key, int64_t *id,
+                             int64_t *expires_at)
+{
+    sqlite3_stmt *st = use(x, ST_FIND_LATCHED);
+    int rc;
+
+    bind_text(st, 1, dedup_key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *expires_at = sqlite3_column_int64(st, 1); /* 0 when NULL */
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return rc == SQLITE_ROW;
+    tc_error("store: %s", sqlite3_errmsg(x->db));
+    return -1;
+}
+
+int tc_incident_latch(struct tc_incidents *x, int64_t id, int latched)
+{
+    sqlite3_stmt *st = use(x, latched ? ST_LATCH : ST_UNLATCH);
+
+    sqlite3_bind_int64(st, 1, id);
+    return done(x, st);
+}
+
+int tc_incident_latched_repeat(struct tc_incidents *x, int64_t id, int64_t at,
+                               int64_t expires_at)
+{
+    sqlite3_stmt *st = use(x, ST_LATCH_REPEAT);
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    bind_time(st, 3, expires_at);
+    return done(x, st);
+}
+
+int tc_incidents_prune(struct tc_incidents *x, int64_t before, int limit, int64_t *removed)
 {
     sqlite3_stmt *st = use(x, ST_PRUNE);
 
     sqlite3_bind_int64(st, 1, before);
+    sqlite3_bind_int(st, 2, limit);
     if (done(x, st) < 0)
         return -1;
     *removed = sqlite3_changes(x->db);

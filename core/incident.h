@@ -28,9 +28,21 @@ struct tc_incidents;
 struct tc_incidents *tc_incidents_new(sqlite3 *db);
 void tc_incidents_free(struct tc_incidents *x);
 
-/* Open incident by dedup key: 1 and *id, *state set; 0 when none; -1 error. */
+/* Open incident by dedup key: 1 and *id, *state, *started_at (when its
+ * source says the problem started; 0 unknown) set; 0 when none; -1 error. */
 int tc_incident_find_open(struct tc_incidents *x, const char *dedup_key, int64_t *id,
-                          enum tc_state *state);
+                          enum tc_state *state, int64_t *started_at);
+/* A person resolved an incident while its alert still fired: the incident
+ * is "latched" and absorbs that alert's firings quietly until the source
+ * resolves it or stops sending it (see tc_apply_alert()). find: 1 and
+ * *id, *expires_at (0: none); 0 when no incident of the key is latched. */
+int tc_incident_find_latched(struct tc_incidents *x, const char *dedup_key, int64_t *id,
+                             int64_t *expires_at);
+/* Latch (only an incident whose alert expires, i.e. is re-sent) or unlatch. */
+int tc_incident_latch(struct tc_incidents *x, int64_t id, int latched);
+/* A firing absorbed by a latched incident: count it, move its expiry. */
+int tc_incident_latched_repeat(struct tc_incidents *x, int64_t id, int64_t at,
+                               int64_t expires_at);
 /* State of incident id: 1 found, 0 not, -1 error. */
 int tc_incident_state(struct tc_incidents *x, int64_t id, enum tc_state *state);
 
@@ -38,6 +50,7 @@ struct tc_new_incident {
     const char *dedup_key, *severity, *summary, *source, *service, *alert_json;
     int64_t at, expires_at;
     const char *suppressed; /* reason, or NULL */
+    int64_t started_at;     /* the alert's own start */
 };
 int64_t tc_incident_insert(struct tc_incidents *x, const struct tc_new_incident *n);
 int tc_incident_repeat(struct tc_incidents *x, int64_t id, int64_t at, int64_t expires_at,
@@ -51,18 +64,24 @@ int tc_incident_resolve(struct tc_incidents *x, int64_t id, int64_t at, const ch
 int tc_timeline_add(struct tc_incidents *x, int64_t incident, int64_t at, const char *kind,
                     const char *actor, const char *detail_json);
 
-/* A notification row; returns its id, 0 when that (incident, action,
- * sink) exists already, -1 on error. */
+/* A notification row; returns its id, or -1 on error. An incident may
+ * notify a sink of one action more than once (repeats, fallbacks). */
 int64_t tc_outbox_add(struct tc_incidents *x, int64_t incident, const char *sink,
                       const char *action, int64_t at, const char *actor, const char *note);
-/* Sinks that were sent the trigger of an incident: fn per sink. */
+/* Row `from` again, for another sink (a fallback): its id, 0 when `from`
+ * is gone, -1 on error. */
+int64_t tc_outbox_copy(struct tc_incidents *x, int64_t from, const char *sink, int64_t at);
+/* Sinks that were sent (or are being sent) the trigger of an incident,
+ * once each; not those whose trigger failed or was skipped: fn per sink. */
 int tc_outbox_trigger_sinks(struct tc_incidents *x, int64_t incident,
                             void (*fn)(void *arg, const char *sink), void *arg);
-/* Record a delivery outcome; also returns the incident and action of the row. */
+/* Record a delivery outcome (throttled: retries the provider asked to
+ * wait for, which cost no attempt). */
 int tc_outbox_update(struct tc_incidents *x, int64_t id, const char *state, int attempts,
-                     int64_t next_at, const char *last_error, int64_t at);
-/* Drop resolved incidents older than `before` (with their rows). */
-int tc_incidents_prune(struct tc_incidents *x, int64_t before, int64_t *removed);
+                     int throttled, int64_t next_at, const char *last_error, int64_t at);
+/* Drop up to limit resolved incidents older than `before` (with their
+ * rows); *removed says how many went. */
+int tc_incidents_prune(struct tc_incidents *x, int64_t before, int limit, int64_t *removed);
 /* Open incidents whose alert expired at or before now, earliest first:
  * up to max of them into ids[] and at[] (their expiry). Count, or -1. */
 int tc_incidents_expired(struct tc_incidents *x, int64_t now, int64_t *ids, int64_t *at,

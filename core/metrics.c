@@ -61,15 +61,17 @@ char *tc_metrics_render(int64_t queue_depth, int ready, const struct tc_sink_sta
                "# TYPE tocsin_outbox_pending gauge\ntocsin_outbox_pending %lld\n",
             (long long)outbox_pending);
     /* Per sink: which provider is failing, which one is backed up. */
-    fputs("# HELP tocsin_sink_notifications_total Delivery attempts by sink and outcome.\n"
+    fputs("# HELP tocsin_sink_notifications_total Delivery attempts by sink and outcome (skipped: not sent, the trigger to the sink failed).\n"
           "# TYPE tocsin_sink_notifications_total counter\n", f);
     for (k = 0; k < n_sinks; k++)
         fprintf(f,
                 "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"delivered\"} %lld\n"
                 "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"retried\"} %lld\n"
-                "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"failed\"} %lld\n",
+                "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"failed\"} %lld\n"
+                "tocsin_sink_notifications_total{sink=\"%s\",outcome=\"skipped\"} %lld\n",
                 sinks[k].id, (long long)sinks[k].delivered, sinks[k].id,
-                (long long)sinks[k].retried, sinks[k].id, (long long)sinks[k].failed);
+                (long long)sinks[k].retried, sinks[k].id, (long long)sinks[k].failed,
+                sinks[k].id, (long long)sinks[k].skipped);
     fputs("# HELP tocsin_sink_pending Notifications queued or in flight, by sink.\n"
           "# TYPE tocsin_sink_pending gauge\n", f);
     for (k = 0; k < n_sinks; k++)

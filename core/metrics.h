@@ -30,6 +30,7 @@ struct tc_sink_stats {
     const char *id;                       /* [A-Za-z0-9_.-]: no escaping needed */
     int64_t pending;                      /* queued or in flight */
     int64_t delivered, retried, failed;   /* attempts by outcome */
+    int64_t skipped;                      /* rows behind a failed trigger */
 };
 
 /* Every counter, the gauges and the per-sink series as Prometheus text,

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +28,11 @@
 #define OUTCOME_BATCH 256
 /* Expired incidents resolved per transaction (more follow at once). */
 #define EXPIRE_BATCH 256
+/* Resolved incidents pruned per transaction (more follow between intake
+ * batches, so pruning a backlog never stalls intake). */
+#define PRUNE_BATCH 500
+/* While the store cannot commit, try a write this often (for /readyz). */
+#define PROBE_EVERY_MS 2000
 
 enum job_kind { JOB_INTAKE, JOB_ACT, JOB_DELIVERY };
 
@@ -42,6 +48,7 @@ static const char *const tx_sql[TX_COUNT] = {
 struct job {
     enum job_kind kind;
     struct job *next;
+    int taken;               /* by the writer: its caller can no longer withdraw it */
     int done;
     pthread_cond_t answered; /* signalled when done (waited-for jobs) */
     int result;        /* TOCSIN_OK / TOCSIN_EIO, or an HTTP status for JOB_ACT */
@@ -57,7 +64,7 @@ struct job {
     /* JOB_DELIVERY (owned copies) */
     int64_t incident_id;
     char *sink, *action, *state, *reason;
-    int attempts;
+    int attempts, throttled;
     int64_t next_at;
     struct tc_rows rows; /* outbox rows it created, enqueued after the commit */
 };
@@ -81,7 +88,28 @@ struct tc_pipeline {
     size_t in_flight;         /* alerts queued or being written */
     int intake_closed, stopping;
     int64_t next_prune;
+    int64_t grace_end;        /* nothing expires before (daemon.expiry_grace) */
+    atomic_int store_ok;      /* the last commit succeeded (for /readyz) */
+    int64_t next_probe;
+    struct tc_rows handing;   /* committed rows, handed over outside the lock */
+    char probe_sql[48];
 };
+
+/* /readyz follows the last commit: a store that cannot commit (disk full)
+ * makes the daemon unready until a write succeeds again. */
+static void note_commit(struct tc_pipeline *p, int ok)
+{
+    if (ok != atomic_load(&p->store_ok)) {
+        if (ok)
+            tc_info("store: commits succeed again; ready");
+        else
+            tc_error("store: cannot commit; not ready until a write succeeds "
+                     "(checked every %d s)", PROBE_EVERY_MS / 1000);
+    }
+    atomic_store(&p->store_ok, ok);
+    if (!ok)
+        p->next_probe = tc_now_ms() + PROBE_EVERY_MS;
+}
 
 /* ------------------------------------------------------------------ */
 
@@ -124,10 +152,10 @@ static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
     if (j->kind == JOB_DELIVERY) {
         /* No savepoint: a failed outcome leaves its row pending, and the
          * row is sent again after a restart (at least once). */
-        struct tc_outcome o = { j->id,    j->incident_id, j->sink,    j->action,
-                                j->state, j->reason,      j->attempts, j->next_at };
+        struct tc_outcome o = { j->id,     j->incident_id, j->sink,     j->action,   j->state,
+                                j->reason, j->attempts,    j->throttled, j->next_at };
 
-        if (tc_apply_delivery(&p->ap, &o, now) < 0)
+        if (tc_apply_delivery(&p->ap, &j->rows, &o, now) < 0)
             tc_error("store: cannot record the outcome of notification %lld; it stays "
                      "pending and is sent again after a restart", (long long)j->id);
         return;
@@ -157,14 +185,41 @@ static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
 }
 
 /* Committed: the new rows go to their sinks' queues (with their
- * references), and the array is freed. */
+ * references), in commit order; the array is emptied. Not under p->lock:
+ * the dispatcher may report outcomes back while it takes them. */
 static void hand_over(struct tc_pipeline *p, struct tc_rows *rows)
 {
     size_t i;
 
     for (i = 0; i < rows->n; i++)
-        tc_dispatcher_enqueue(p->dispatcher, rows->v[i].sink, rows->v[i].id, rows->v[i].due,
-                              rows->v[i].fresh);
+        tc_dispatcher_enqueue(p->dispatcher, rows->v[i].sink, rows->v[i].id,
+                              rows->v[i].incident, rows->v[i].action, rows->v[i].at,
+                              rows->v[i].at, rows->v[i].fresh);
+    rows->n = 0;
+}
+
+/* Move a job's committed rows to the writer's hand-over list. */
+static void collect(struct tc_pipeline *p, struct tc_rows *rows)
+{
+    size_t i;
+
+    for (i = 0; i < rows->n; i++) {
+        if (p->handing.n == p->handing.cap) {
+            size_t cap = p->handing.cap ? p->handing.cap * 2 : 64;
+            struct tc_new_row *grown = realloc(p->handing.v, cap * sizeof *grown);
+
+            if (!grown) {
+                tc_error("out of memory handing notification %lld to its sink; it stays "
+                         "pending in the store until the next start",
+                         (long long)rows->v[i].id);
+                tc_fresh_unref(rows->v[i].fresh);
+                continue;
+            }
+            p->handing.v = grown;
+            p->handing.cap = cap;
+        }
+        p->handing.v[p->handing.n++] = rows->v[i];
+    }
     free(rows->v);
     *rows = (struct tc_rows){ NULL, 0, 0 };
 }
@@ -179,10 +234,14 @@ static void finish(struct tc_pipeline *p, struct job *j, int committed)
             j->result = TOCSIN_EIO;
         snprintf(j->err, sizeof j->err, "the store could not commit");
     }
-    hand_over(p, &j->rows);
+    collect(p, &j->rows);
     if (j->kind == JOB_INTAKE && committed && j->result == TOCSIN_OK)
         tc_metric_add(TC_M_ALERTS_ACCEPTED, (int64_t)j->n);
     if (j->kind == JOB_DELIVERY) {
+        /* The failure is on record (or the store is failing): no new row
+         * of this incident can reach the sink now. */
+        if (strcmp(j->state, "failed") == 0 && strcmp(j->action, "trigger") == 0)
+            tc_dispatcher_settled(p->dispatcher, j->sink, j->incident_id);
         free(j->sink);
         free(j->action);
         free(j->state);
@@ -191,6 +250,8 @@ static void finish(struct tc_pipeline *p, struct job *j, int committed)
     }
 }
 
+/* One bounded batch of resolved incidents past retention; the next
+ * batch follows at once if there may be more, between intake batches. */
 static void prune(struct tc_pipeline *p, int64_t now)
 {
     int64_t removed = 0;
@@ -198,13 +259,26 @@ static void prune(struct tc_pipeline *p, int64_t now)
     p->next_prune = now + PRUNE_EVERY_MS;
     if (run_tx(p, TX_BEGIN) < 0)
         return;
-    if (tc_incidents_prune(p->ap.inc, now - p->cfg->daemon.retention_ms, &removed) < 0) {
+    if (tc_incidents_prune(p->ap.inc, now - p->cfg->daemon.retention_ms, PRUNE_BATCH,
+                           &removed) < 0) {
         run_tx(p, TX_ROLLBACK);
         return;
     }
-    run_tx(p, TX_COMMIT);
+    if (run_tx(p, TX_COMMIT) < 0) {
+        run_tx(p, TX_ROLLBACK);
+        return;
+    }
+    if (removed == PRUNE_BATCH)
+        p->next_prune = now;
     if (removed)
         tc_info("store: pruned %lld resolved incidents past retention", (long long)removed);
+}
+
+/* When the writer next looks for expired incidents: not before the grace
+ * after start, so senders can refresh what still fires after a downtime. */
+static int64_t expiry_due(const struct tc_pipeline *p)
+{
+    return p->ap.next_expiry > p->grace_end ? p->ap.next_expiry : p->grace_end;
 }
 
 /* Whether the writer has something to do now; if not, *until is the
@@ -213,7 +287,8 @@ static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
 {
     int64_t due = now + 60000;
 
-    if (p->head || p->stopping || now >= p->next_prune || now >= p->ap.next_expiry)
+    if (p->head || p->stopping || now >= p->next_prune || now >= expiry_due(p) ||
+        (!atomic_load(&p->store_ok) && now >= p->next_probe))
         return 1;
     if (p->outcomes) {
         due = p->outcomes_since + OUTCOME_DELAY_MS;
@@ -222,7 +297,9 @@ static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
     }
     if (p->next_prune < due)
         due = p->next_prune;
-    *until = p->ap.next_expiry < due ? p->ap.next_expiry : due;
+    if (!atomic_load(&p->store_ok) && p->next_probe < due)
+        due = p->next_probe;
+    *until = expiry_due(p) < due ? expiry_due(p) : due;
     return 0;
 }
 
@@ -230,7 +307,7 @@ static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
  * still waiting, so the timeline stays in order), then the rest. */
 static struct job *take_batch(struct tc_pipeline *p)
 {
-    struct job *batch = p->outcomes;
+    struct job *batch = p->outcomes, *j;
 
     if (batch)
         *p->outcomes_tail = p->head;
@@ -241,6 +318,8 @@ static struct job *take_batch(struct tc_pipeline *p)
     p->n_outcomes = 0;
     p->head = NULL;
     p->tail = &p->head;
+    for (j = batch; j; j = j->next)
+        j->taken = 1;
     return batch;
 }
 
@@ -274,6 +353,21 @@ static void expire(struct tc_pipeline *p, int64_t now)
     /* A full batch means more are due now; else sleep until the next. */
     p->ap.next_expiry = n == EXPIRE_BATCH ? now : found ? next : INT64_MAX;
     hand_over(p, &rows); /* the resolve notifications */
+    tc_rows_free(&rows);
+}
+
+/* Whether the store takes a write again (disk full, then freed). */
+static void probe(struct tc_pipeline *p, int64_t now)
+{
+    int ok;
+
+    p->next_probe = now + PROBE_EVERY_MS;
+    /* Rewriting the header's user_version writes a page, as a commit must. */
+    ok = run_tx(p, TX_BEGIN) == 0 && exec(p->db, p->probe_sql) == 0;
+    ok = ok && run_tx(p, TX_COMMIT) == 0;
+    if (!ok)
+        run_tx(p, TX_ROLLBACK);
+    note_commit(p, ok);
 }
 
 static void *writer_main(void *arg)
@@ -301,57 +395,80 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         now = tc_now_ms();
-        if (!batch) {
-            if (now >= p->next_prune)
-                prune(p, now);
-            if (now >= p->ap.next_expiry)
-                expire(p, now);
-            continue;
-        }
-        committed = run_tx(p, TX_BEGIN) == 0;
-        if (committed) {
-            for (j = batch; j; j = j->next)
-                apply(p, j, now);
-            committed = run_tx(p, TX_COMMIT) == 0;
-            if (!committed)
-                run_tx(p, TX_ROLLBACK);
-            else
-                tc_metric_add(TC_M_COMMITS, 1);
-        }
-        pthread_mutex_lock(&p->lock);
-        for (j = batch; j; j = next) {
-            next = j->next;
-            if (j->kind == JOB_INTAKE)
-                alerts += j->n;
-            if (j->kind == JOB_DELIVERY) {
-                finish(p, j, committed); /* and frees it */
-                continue;
+        if (batch) {
+            committed = run_tx(p, TX_BEGIN) == 0;
+            if (committed) {
+                for (j = batch; j; j = j->next)
+                    apply(p, j, now);
+                committed = run_tx(p, TX_COMMIT) == 0;
+                if (!committed)
+                    run_tx(p, TX_ROLLBACK);
+                else
+                    tc_metric_add(TC_M_COMMITS, 1);
             }
-            finish(p, j, committed);
-            j->done = 1;
-            pthread_cond_signal(&j->answered); /* its caller, and only it */
+            note_commit(p, committed);
+            pthread_mutex_lock(&p->lock);
+            for (j = batch; j; j = next) {
+                next = j->next;
+                if (j->kind == JOB_INTAKE)
+                    alerts += j->n;
+                if (j->kind == JOB_DELIVERY) {
+                    finish(p, j, committed); /* and frees it */
+                    continue;
+                }
+                finish(p, j, committed);
+                j->done = 1;
+                pthread_cond_signal(&j->answered); /* its caller, and only it */
+            }
+            p->in_flight -= alerts;
+            pthread_mutex_unlock(&p->lock);
+            hand_over(p, &p->handing);
+        } else if (!atomic_load(&p->store_ok) && now >= p->next_probe) {
+            probe(p, now);
         }
-        p->in_flight -= alerts;
-        pthread_mutex_unlock(&p->lock);
         if (now >= p->next_prune)
             prune(p, now);
-        if (now >= p->ap.next_expiry)
+        if (now >= expiry_due(p))
             expire(p, now);
     }
+    tc_rows_free(&p->handing);
     return NULL;
 }
 
-/* Queue a job and wait for its answer (under p->lock). */
-static void submit(struct tc_pipeline *p, struct job *j)
+/* Queue a job and wait for its answer (under p->lock), at most wait_ms
+ * while nobody has taken it: then it is withdrawn and 0 returned (the
+ * caller answers 503). Once taken, the writer answers it soon (the store
+ * write is under way). */
+static int submit(struct tc_pipeline *p, struct job *j, int64_t wait_ms)
 {
+    int64_t deadline = tc_now_ms() + wait_ms;
+
     j->next = NULL;
     pthread_cond_init(&j->answered, NULL);
     *p->tail = j;
     p->tail = &j->next;
     pthread_cond_signal(&p->wake);
-    while (!j->done)
-        pthread_cond_wait(&j->answered, &p->lock);
+    while (!j->done) {
+        struct timespec ts = { (time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000 };
+
+        if (!j->taken && tc_now_ms() >= deadline) {
+            struct job **at = &p->head;
+
+            while (*at != j)
+                at = &(*at)->next;
+            *at = j->next;
+            if (p->tail == &j->next)
+                p->tail = at;
+            pthread_cond_destroy(&j->answered);
+            return 0;
+        }
+        if (j->taken)
+            pthread_cond_wait(&j->answered, &p->lock);
+        else
+            pthread_cond_timedwait(&j->answered, &p->lock, &ts);
+    }
     pthread_cond_destroy(&j->answered);
+    return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -447,7 +564,16 @@ int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
         return TOCSIN_EBUSY;
     }
     p->in_flight += n;
-    submit(p, &j);
+    if (!submit(p, &j, p->cfg->daemon.intake_wait_ms)) {
+        p->in_flight -= n;
+        pthread_mutex_unlock(&p->lock);
+        release_alerts(j.alerts, n);
+        tc_metric_add(TC_M_INTAKE_BUSY, 1);
+        tc_warn("intake: the store did not take %zu alerts from %s within %lld ms; "
+                "answered 503", n, source, (long long)p->cfg->daemon.intake_wait_ms);
+        snprintf(err, errlen, "the store is slow to take alerts; try again");
+        return TOCSIN_EBUSY;
+    }
     pthread_mutex_unlock(&p->lock);
     release_alerts(j.alerts, n);
     if (j.result != TOCSIN_OK)
@@ -466,31 +592,39 @@ int tc_pipeline_act(struct tc_pipeline *p, int64_t id, enum tc_event ev, const c
         snprintf(err, errlen, "tocsind is shutting down");
         return 503;
     }
-    submit(p, &j);
+    if (!submit(p, &j, p->cfg->daemon.intake_wait_ms)) {
+        pthread_mutex_unlock(&p->lock);
+        snprintf(err, errlen, "the store is slow; try again");
+        return 503;
+    }
     pthread_mutex_unlock(&p->lock);
     snprintf(err, errlen, "%s", j.err);
     return j.result;
 }
 
-void tc_pipeline_delivery(struct tc_pipeline *p, int64_t outbox_id, int64_t incident_id,
-                          const char *sink, const char *action, const char *state,
-                          int attempts, int64_t next_at, const char *reason)
+void tc_pipeline_outcome(void *arg, const struct tc_outcome *o)
 {
+    struct tc_pipeline *p = arg;
     struct job *j = calloc(1, sizeof *j);
 
-    if (!j) {
-        tc_error("out of memory recording delivery %lld", (long long)outbox_id);
+    if (!j || !(j->sink = strdup(o->sink)) || !(j->action = strdup(o->action)) ||
+        !(j->state = strdup(o->state)) || (o->reason && !(j->reason = strdup(o->reason)))) {
+        tc_error("out of memory recording delivery %lld; it stays pending and is sent "
+                 "again after a restart", (long long)o->outbox_id);
+        if (j) {
+            free(j->sink);
+            free(j->action);
+            free(j->state);
+            free(j);
+        }
         return;
     }
     j->kind = JOB_DELIVERY;
-    j->id = outbox_id;
-    j->incident_id = incident_id;
-    j->sink = strdup(sink);
-    j->action = strdup(action);
-    j->state = strdup(state);
-    j->reason = reason ? strdup(reason) : NULL;
-    j->attempts = attempts;
-    j->next_at = next_at;
+    j->id = o->outbox_id;
+    j->incident_id = o->incident_id;
+    j->attempts = o->attempts;
+    j->throttled = o->throttled;
+    j->next_at = o->next_at;
     j->next = NULL;
     pthread_mutex_lock(&p->lock);
     if (!p->outcomes)
@@ -502,6 +636,11 @@ void tc_pipeline_delivery(struct tc_pipeline *p, int64_t outbox_id, int64_t inci
     if (++p->n_outcomes == 1 || p->n_outcomes >= OUTCOME_BATCH)
         pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
+}
+
+int tc_pipeline_store_ok(struct tc_pipeline *p)
+{
+    return atomic_load(&p->store_ok);
 }
 
 size_t tc_pipeline_queue_depth(struct tc_pipeline *p)
@@ -548,6 +687,10 @@ struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_co
     p->tail = &p->head;
     p->outcomes_tail = &p->outcomes;
     p->next_prune = tc_now_ms() + 60000;
+    p->grace_end = tc_now_ms() + cfg->daemon.expiry_grace_ms;
+    atomic_init(&p->store_ok, 1);
+    snprintf(p->probe_sql, sizeof p->probe_sql, "PRAGMA user_version = %d",
+             TC_SCHEMA_VERSION);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     if (!p->ap.inc || pthread_create(&p->thread, NULL, writer_main, p) != 0) {

@@ -24,22 +24,23 @@ void tc_pipeline_close_intake(struct tc_pipeline *p);
 /* Apply everything queued, then stop the thread. */
 void tc_pipeline_stop(struct tc_pipeline *p);
 
-/* Store alerts from input `source`; blocks until committed. See emit() in
- * plugin.h for the return codes. */
+/* Store alerts from input `source`; blocks until committed, or answers
+ * TOCSIN_EBUSY when the writer did not take them within
+ * daemon.intake_wait. See emit() in plugin.h for the return codes. */
 int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
                        const struct tocsin_alert *alerts, size_t n, char *err, size_t errlen);
 
 /* A human acknowledges or resolves incident id. Returns an HTTP status:
- * 200, 404 (no such incident), 409 (not in a state for it), 500, 503. */
+ * 200, 404 (no such incident), 409 (not in a state for it), 500, 503
+ * (shutting down, or the writer did not take it within intake_wait). */
 int tc_pipeline_act(struct tc_pipeline *p, int64_t id, enum tc_event ev, const char *by,
                     const char *note, char *err, size_t errlen);
 
-/* A delivery outcome from the dispatcher (state "pending" means a retry at
- * next_at). Queued; never blocks for long. */
-void tc_pipeline_delivery(struct tc_pipeline *p, int64_t outbox_id, int64_t incident_id,
-                          const char *sink, const char *action, const char *state,
-                          int attempts, int64_t next_at, const char *reason);
-
+/* A delivery outcome (the dispatcher's tc_outcome_fn, arg: the pipeline).
+ * Queued; never blocks for long. */
+void tc_pipeline_outcome(void *arg, const struct tc_outcome *o);
+/* 0 while the store cannot commit (disk full), for /readyz. */
+int tc_pipeline_store_ok(struct tc_pipeline *p);
 
 size_t tc_pipeline_queue_depth(struct tc_pipeline *p);
 

@@ -67,7 +67,37 @@ static const char *const migrations[] = {
     /* 1 -> 2: open incidents by when their alert expires */
     "CREATE INDEX incidents_expiry ON incidents(expires_at)"
     " WHERE state != 'resolved' AND expires_at IS NOT NULL;",
+    /* 2 -> 3: an incident may notify a sink of one action more than once
+     * (repeats, reminders, fallbacks), so the outbox drops its UNIQUE key
+     * (SQLite rebuilds the table for that); rows skipped behind a failed
+     * trigger; retries a provider throttled, which cost no attempt; and
+     * incidents a person resolved while their alert still fires; when the
+     * source says the problem started (to tell a stale resolve) */
+    "CREATE TABLE outbox_v3 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    "  sink TEXT NOT NULL, action TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state = 'pending' OR state = 'done' OR state = 'failed' OR state = 'skipped'),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  throttled INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  last_error TEXT, actor TEXT, note TEXT);"
+    "INSERT INTO outbox_v3 (id, incident_id, sink, action, state, attempts, next_at,"
+    "  created_at, updated_at, last_error, actor, note)"
+    " SELECT id, incident_id, sink, action, state, attempts, next_at, created_at, updated_at,"
+    "  last_error, actor, note FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v3 RENAME TO outbox;"
+    "CREATE INDEX outbox_pending ON outbox(next_at) WHERE state = 'pending';"
+    "CREATE INDEX outbox_incident ON outbox(incident_id, sink, action);"
+    "ALTER TABLE incidents ADD COLUMN latched INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE incidents ADD COLUMN started_at INTEGER;"
+    "CREATE UNIQUE INDEX incidents_latched ON incidents(dedup_key) WHERE latched = 1;",
 };
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == TC_SCHEMA_VERSION,
+               "TC_SCHEMA_VERSION is the number of migrations");
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {

@@ -13,15 +13,21 @@ struct fixture {
     struct h_daemon d;
 };
 
-static void up(struct fixture *f)
+static void up_with(struct fixture *f, const char *daemon_extra)
 {
     struct h_config c = { 0 };
 
     f->p = h_peer_started();
     c.peer_port = peer_port(f->p);
+    c.daemon_extra = daemon_extra;
     h_init(&f->d);
     h_config_standard(&f->d, &c);
     h_start(&f->d);
+}
+
+static void up(struct fixture *f)
+{
+    up_with(f, NULL);
 }
 
 static void down(struct fixture *f)
@@ -373,7 +379,7 @@ START_TEST(test_alert_not_refreshed_past_ends_at_expires)
     json_t *inc = NULL, *n;
     const char *state = "";
 
-    up(&f);
+    up_with(&f, "expiry_grace = \"1s\";"); /* the grace after start has its own test */
     h_am_fingerprint("Gone", "db1", "critical", gone_key);
     h_am_fingerprint("Kept", "db2", "critical", kept_key);
     post_am(&f, "Gone", "db1", 2);

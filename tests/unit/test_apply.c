@@ -218,8 +218,8 @@ END_TEST
 
 START_TEST(test_delivery_outcomes_update_the_row_and_the_timeline)
 {
-    struct tc_outcome done = { 0, 0, "pd", "trigger", "done", NULL, 2, 0 };
-    struct tc_outcome failed = { 0, 0, "chat", "trigger", "failed", "HTTP 400: \"bad\"", 1, 0 };
+    struct tc_outcome done = { 0, 0, "pd", "trigger", "done", NULL, 2, 0, 0 };
+    struct tc_outcome failed = { 0, 0, "chat", "trigger", "failed", "HTTP 400: \"bad\"", 1, 0, 0 };
     json_t *d;
 
     ck_assert_int_eq(apply("k", TOCSIN_SEV_CRITICAL, TOCSIN_FIRING, 0, 2000), 0);
@@ -227,8 +227,8 @@ START_TEST(test_delivery_outcomes_update_the_row_and_the_timeline)
     failed.outbox_id = w.rows.v[1].id;
     done.incident_id = failed.incident_id = scalar("SELECT id FROM incidents");
 
-    ck_assert_int_eq(tc_apply_delivery(&w.ap, &done, 3000), 0);
-    ck_assert_int_eq(tc_apply_delivery(&w.ap, &failed, 3000), 0);
+    ck_assert_int_eq(tc_apply_delivery(&w.ap, &w.rows, &done, 3000), 0);
+    ck_assert_int_eq(tc_apply_delivery(&w.ap, &w.rows, &failed, 3000), 0);
     ck_assert_int_eq(scalar("SELECT attempts FROM outbox WHERE sink = 'pd' AND state = 'done'"),
                      2);
     ck_assert_str_eq(text("SELECT last_error FROM outbox WHERE sink = 'chat'"),

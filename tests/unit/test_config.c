@@ -166,7 +166,9 @@ START_TEST(test_full_config_loads_every_part)
     ck_assert_str_eq(g->token, "pd-secret");
     ck_assert_int_eq(g->timeout_ms, 30000);
     ck_assert_int_eq(c->sinks[0].concurrency, 8);
-    ck_assert_int_eq(c->sinks[0].max_attempts, 12);
+    ck_assert_int_eq(c->sinks[0].max_attempts, 0); /* no limit: retry_for decides */
+    ck_assert_int_eq(c->sinks[0].retry_for_ms, 24LL * 3600 * 1000);
+    ck_assert_ptr_null(c->sinks[0].fallback);
     ck_assert_int_eq(c->sinks[0].retry_base_ms, 1000);
     ck_assert_int_eq(c->sinks[0].retry_max_ms, 60000);
     g = c->sinks[1].conf;
@@ -345,7 +347,7 @@ START_TEST(test_sink_core_options_are_typed_and_range_checked)
 {
     ck_assert_ptr_null(load("sinks = (\n"
                             "  { id = \"a\"; plugin = \"good\"; url = \"u\"; concurrency = 100; },\n"
-                            "  { id = \"b\"; plugin = \"good\"; url = \"u\"; max_attempts = 0; },\n"
+                            "  { id = \"b\"; plugin = \"good\"; url = \"u\"; max_attempts = -1; },\n"
                             "  { id = \"c\"; plugin = \"good\"; url = \"u\";\n"
                             "    retry_base = \"10s\"; retry_max = \"5s\"; },\n"
                             "  { id = \"d\"; plugin = \"good\"; url = \"u\"; concurrency = \"8\"; },\n"
@@ -354,8 +356,8 @@ START_TEST(test_sink_core_options_are_typed_and_range_checked)
     ck_assert_msg(errs.n == 5, "%s", all_errors());
     ck_assert_str_eq(errs.msgs[0], expect("%s:2: sink \"a\" (good): concurrency must be between "
                                           "1 and 64, not 100", path));
-    ck_assert_str_eq(errs.msgs[1], expect("%s:3: sink \"b\" (good): max_attempts must be at "
-                                          "least 1, not 0", path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:3: sink \"b\" (good): max_attempts must be 0 "
+                                          "(no limit) or more, not -1", path));
     ck_assert_str_eq(errs.msgs[2], expect("%s:5: sink \"c\" (good): retry_max must not be less "
                                           "than retry_base", path));
     ck_assert_str_eq(errs.msgs[3], expect("%s:6: sink \"d\" (good): option \"concurrency\" must "

@@ -93,15 +93,16 @@ START_TEST(test_one_open_incident_per_dedup_key)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x = tc_incidents_new(db);
-    struct tc_new_incident n = { "k1", "critical", "disk", "prom", "db", "{}", 1000, 0, NULL };
+    struct tc_new_incident n = { "k1", "critical", "disk", "prom", "db", "{}", 1000, 0, NULL, 0 };
     enum tc_state state;
-    int64_t id, found;
+    int64_t id, found, started_at = 0;
 
     ck_assert_ptr_nonnull(x);
     id = tc_incident_insert(x, &n);
     ck_assert_int_gt(id, 0);
-    ck_assert_int_eq(tc_incident_find_open(x, "k1", &found, &state), 1);
+    ck_assert_int_eq(tc_incident_find_open(x, "k1", &found, &state, &started_at), 1);
     ck_assert_int_eq(found, id);
+    ck_assert_int_eq(started_at, 0); /* the test incident says nothing */
     ck_assert_int_eq(state, TC_TRIGGERED);
     /* a second open incident for the key violates the unique index */
     ck_assert_int_lt(tc_incident_insert(x, &n), 0);
@@ -112,7 +113,7 @@ START_TEST(test_one_open_incident_per_dedup_key)
     ck_assert_int_eq(tc_incident_state(x, id, &state), 1);
     ck_assert_int_eq(state, TC_ACKNOWLEDGED);
     ck_assert_int_eq(tc_incident_resolve(x, id, 4000, "alice", "fixed", NULL), 0);
-    ck_assert_int_eq(tc_incident_find_open(x, "k1", &found, &state), 0);
+    ck_assert_int_eq(tc_incident_find_open(x, "k1", &found, &state, &started_at), 0);
     /* once resolved, the key may open a new incident */
     ck_assert_int_gt(tc_incident_insert(x, &n), id);
     ck_assert_int_eq(tc_incident_state(x, 999, &state), 0);
@@ -121,23 +122,40 @@ START_TEST(test_one_open_incident_per_dedup_key)
 }
 END_TEST
 
-START_TEST(test_outbox_row_is_unique_per_incident_action_sink)
+START_TEST(test_outbox_rows_and_the_sinks_that_were_triggered)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x = tc_incidents_new(db);
-    struct tc_new_incident n = { "k", "high", "s", "src", NULL, "{}", 1, 0, NULL };
+    struct tc_new_incident n = { "k", "high", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
     int64_t id = tc_incident_insert(x, &n), row;
     char sinks[64] = "";
 
     row = tc_outbox_add(x, id, "pd", "trigger", 10, NULL, NULL);
     ck_assert_int_gt(row, 0);
-    ck_assert_int_eq(tc_outbox_add(x, id, "pd", "trigger", 11, NULL, NULL), 0);
+    /* a repeat of one action to one sink is a row of its own */
+    ck_assert_int_gt(tc_outbox_add(x, id, "pd", "trigger", 11, NULL, NULL), row);
     ck_assert_int_gt(tc_outbox_add(x, id, "chat", "trigger", 10, NULL, NULL), row);
     ck_assert_int_gt(tc_outbox_add(x, id, "pd", "resolve", 12, "bob", "note"), 0);
     ck_assert_int_eq(tc_outbox_trigger_sinks(x, id, collect, sinks), 0);
-    ck_assert_str_eq(sinks, "pd,chat,");
-    ck_assert_int_eq(tc_outbox_update(x, row, "failed", 3, 0, "HTTP 400", 20), 0);
+    ck_assert_str_eq(sinks, "pd,chat,"); /* each sink once */
+    ck_assert_int_eq(tc_outbox_update(x, row, "failed", 3, 1, 0, "HTTP 400", 20), 0);
     ck_assert_int_eq(count(db, "SELECT attempts FROM outbox WHERE state = 'failed'"), 3);
+    ck_assert_int_eq(count(db, "SELECT throttled FROM outbox WHERE state = 'failed'"), 1);
+    /* pd still has a pending trigger (the repeat): still a follower */
+    sinks[0] = '\0';
+    ck_assert_int_eq(tc_outbox_trigger_sinks(x, id, collect, sinks), 0);
+    ck_assert_str_eq(sinks, "pd,chat,");
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM outbox WHERE sink = 'pd' AND action = 'trigger'"), 2);
+    ck_assert_int_eq(tc_outbox_update(x, row + 1, "skipped", 0, 0, 0, "trigger failed", 21), 0);
+    sinks[0] = '\0';
+    ck_assert_int_eq(tc_outbox_trigger_sinks(x, id, collect, sinks), 0);
+    ck_assert_str_eq(sinks, "chat,"); /* a sink whose trigger failed hears no more */
+    /* a copy for a fallback keeps action, actor and note */
+    ck_assert_int_gt(tc_outbox_copy(x, 4, "mail", 30), 4);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM outbox WHERE sink = 'mail'"
+                               " AND action = 'resolve' AND actor = 'bob' AND note = 'note'"
+                               " AND state = 'pending'"), 1);
+    ck_assert_int_eq(tc_outbox_copy(x, 999, "mail", 30), 0);
     ck_assert_int_eq(tc_timeline_add(x, id, 5, "triggered", "src", "{}"), 0);
     ck_assert_int_eq(count(db, "SELECT count(*) FROM timeline"), 1);
     tc_incidents_free(x);
@@ -149,8 +167,8 @@ START_TEST(test_prune_drops_old_resolved_incidents_with_their_rows)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x;
-    struct tc_new_incident a = { "old", "info", "s", "src", NULL, "{}", 1, 0, NULL };
-    struct tc_new_incident b = { "new", "info", "s", "src", NULL, "{}", 1, 0, NULL };
+    struct tc_new_incident a = { "old", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
+    struct tc_new_incident b = { "new", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
     int64_t ia, ib, removed = 0;
 
     sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
@@ -161,7 +179,7 @@ START_TEST(test_prune_drops_old_resolved_incidents_with_their_rows)
     tc_outbox_add(x, ia, "pd", "trigger", 1, NULL, NULL);
     tc_incident_resolve(x, ia, 100, "a", "n", NULL);
     tc_incident_resolve(x, ib, 900, "a", "n", "{\"status\":\"resolved\"}");
-    ck_assert_int_eq(tc_incidents_prune(x, 500, &removed), 0);
+    ck_assert_int_eq(tc_incidents_prune(x, 500, 10, &removed), 0);
     ck_assert_int_eq(removed, 1);
     ck_assert_int_eq(count(db, "SELECT count(*) FROM incidents"), 1);
     ck_assert_int_eq(count(db, "SELECT count(*) FROM timeline"), 0);
@@ -175,10 +193,10 @@ START_TEST(test_expiry_finds_open_incidents_past_their_expiry_earliest_first)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x = tc_incidents_new(db);
-    struct tc_new_incident a = { "a", "info", "s", "src", NULL, "{}", 1, 3000, NULL };
-    struct tc_new_incident b = { "b", "info", "s", "src", NULL, "{}", 1, 2000, NULL };
-    struct tc_new_incident c = { "c", "info", "s", "src", NULL, "{}", 1, 0, NULL };
-    struct tc_new_incident d = { "d", "info", "s", "src", NULL, "{}", 1, 1000, NULL };
+    struct tc_new_incident a = { "a", "info", "s", "src", NULL, "{}", 1, 3000, NULL, 0 };
+    struct tc_new_incident b = { "b", "info", "s", "src", NULL, "{}", 1, 2000, NULL, 0 };
+    struct tc_new_incident c = { "c", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
+    struct tc_new_incident d = { "d", "info", "s", "src", NULL, "{}", 1, 1000, NULL, 0 };
     int64_t ia, ib, id, ids[4], at[4], next = 0;
 
     ck_assert_int_eq(tc_incidents_next_expiry(x, &next), 0); /* nothing open */
@@ -433,7 +451,7 @@ static Suite *core_suite(void)
     tcase_add_test(sm, test_human_actions_conflict_when_they_do_not_apply);
     tcase_add_test(sm, test_state_names_round_trip);
     tcase_add_test(rows, test_one_open_incident_per_dedup_key);
-    tcase_add_test(rows, test_outbox_row_is_unique_per_incident_action_sink);
+    tcase_add_test(rows, test_outbox_rows_and_the_sinks_that_were_triggered);
     tcase_add_test(rows, test_prune_drops_old_resolved_incidents_with_their_rows);
     tcase_add_test(rows, test_expiry_finds_open_incidents_past_their_expiry_earliest_first);
     tcase_add_test(store, test_store_refuses_a_newer_schema);
