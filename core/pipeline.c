@@ -288,11 +288,8 @@ static void *writer_main(void *arg)
         int committed;
 
         pthread_mutex_lock(&p->lock);
-        while (!has_work(p, tc_now_ms(), &until)) {
-            struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000 };
-
-            pthread_cond_timedwait(&p->wake, &p->lock, &ts);
-        }
+        while (!has_work(p, tc_now_ms(), &until))
+            tc_clock_timedwait(&p->wake, &p->lock, until);
         batch = take_batch(p);
         if (!batch && p->stopping) {
             pthread_mutex_unlock(&p->lock);
