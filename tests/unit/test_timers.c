@@ -321,8 +321,8 @@ START_TEST(test_cancel_from_inside_the_callback_does_not_deadlock)
 
     probe_init(&p, t);
     p.owner = &owner_a;
-    tc_timers_release(t, &owner_a);
     p.self_id = tc_timers_add(t, &owner_a, 0, 10, probe_fn, &p);
+    tc_timers_release(t, &owner_a); /* after self_id is set: the callback reads it */
     ck_assert_int_eq(sem_wait_ms(&p.fired, 5000), 0);
     tc_timers_stop(t);
     ck_assert_int_eq(atomic_load(&p.count), 1);
