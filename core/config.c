@@ -34,6 +34,9 @@ static const struct tocsin_option daemon_options[] = {
       offsetof(struct tc_daemon_conf, drain_timeout_ms), "Time to finish on SIGTERM." },
     { "http_timeout", TOCSIN_OPT_DURATION, "10s", 0,
       offsetof(struct tc_daemon_conf, http_timeout_ms), "Default outbound HTTP timeout." },
+    { "http_max_response", TOCSIN_OPT_SIZE, "1M", 0,
+      offsetof(struct tc_daemon_conf, http_max_response),
+      "Largest outbound HTTP answer kept; longer ones are cut off (and logged)." },
     { "retention", TOCSIN_OPT_DURATION, "30d", 0,
       offsetof(struct tc_daemon_conf, retention_ms), "How long resolved incidents stay." },
     { "intake_wait", TOCSIN_OPT_DURATION, "5s", 0,
@@ -213,6 +216,9 @@ static void load_daemon(struct loading *ld, const config_setting_t *block)
              (long long)d->intake_queue);
     if (d->http_timeout_ms < 1 && well_typed(block, "http_timeout", TOCSIN_OPT_DURATION))
         fail(ld, at_key(block, "http_timeout"), "daemon: http_timeout must be more than 0");
+    if (d->http_max_response < 1 && well_typed(block, "http_max_response", TOCSIN_OPT_SIZE))
+        fail(ld, at_key(block, "http_max_response"),
+             "daemon: http_max_response must be at least 1 byte");
     if (d->retention_ms < 1 && well_typed(block, "retention", TOCSIN_OPT_DURATION))
         fail(ld, at_key(block, "retention"), "daemon: retention must be more than 0");
     if (d->intake_wait_ms < 1 && well_typed(block, "intake_wait", TOCSIN_OPT_DURATION))

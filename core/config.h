@@ -38,6 +38,7 @@ struct tc_daemon_conf {
     int64_t intake_queue;         /* alerts waiting for the writer (10000) */
     int64_t drain_timeout_ms;     /* SIGTERM: time to finish deliveries (10s) */
     int64_t http_timeout_ms;      /* default outbound HTTP timeout (10s) */
+    int64_t http_max_response;    /* outbound answer bytes kept (1 MiB) */
     int64_t retention_ms;         /* resolved incidents kept (30d) */
     int64_t intake_wait_ms;       /* then intake answers 503 (5s) */
     int64_t expiry_grace_ms;      /* nothing expires this soon after start (5m) */

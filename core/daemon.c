@@ -55,6 +55,7 @@ static int start_all(struct tc_instance *v, size_t n)
             return -1;
         }
         v[i].started = 1;
+        tc_timers_release(v[i].d->timers, &v[i]); /* its timers may fire now */
     }
     return 0;
 }

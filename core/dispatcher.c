@@ -514,10 +514,7 @@ static void *worker_main(void *arg)
         if (q->n == 0) {
             pthread_cond_wait(&q->cond, &q->lock);
         } else if (q->heap[0].due > now) {
-            int64_t due = q->heap[0].due;
-            struct timespec ts = { (time_t)(due / 1000), (long)(due % 1000) * 1000000 };
-
-            pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+            tc_clock_timedwait(&q->cond, &q->lock, q->heap[0].due);
         } else {
             struct tc_item it = heap_pop(q);
             struct skips sk = { NULL, 0, 0 };

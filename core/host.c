@@ -99,7 +99,15 @@ static void host_timer_cancel(const struct tocsin_host *host, int64_t id)
 static int host_http(const struct tocsin_host *host, const struct tocsin_http_call *call,
                      struct tocsin_http_result *res)
 {
-    return tc_http_call(call, res, (long)inst_of(host)->d->cfg->daemon.http_timeout_ms);
+    const struct tc_daemon_conf *dc = &inst_of(host)->d->cfg->daemon;
+    struct tc_http_opts opts = { (long)dc->http_timeout_ms, (size_t)dc->http_max_response,
+                                 NULL, NULL };
+    int rc = tc_http_call(call, res, &opts);
+
+    /* Never silent; the URL may hold a secret (a webhook token), so not it. */
+    if (rc == TOCSIN_OK && tc_http_truncated(res))
+        host_log(host, TOCSIN_LOG_WARN, "HTTP %ld: %s", res->status, res->error);
+    return rc;
 }
 
 static void host_http_free(const struct tocsin_host *host, struct tocsin_http_result *res)

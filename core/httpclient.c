@@ -1,8 +1,12 @@
-/* httpclient.c: blocking HTTP calls with one reused libcurl handle per
- * thread (keep-alive to each provider), bounded answers, Retry-After. */
+/* httpclient.c: blocking HTTP (and SMTP) calls with one reused libcurl
+ * handle per thread (keep-alive to each provider), bounded answers,
+ * Retry-After. The handle is thread-specific data with a destructor:
+ * threads the core does not own (libmicrohttpd's, running a route handler)
+ * never call tc_httpclient_thread_done, and must not leak it. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +16,49 @@
 #include "clock.h"
 #include "httpclient.h"
 
-#define MAX_ANSWER (64 * 1024) /* we only need status and a reason excerpt */
-
-static _Thread_local CURL *thread_curl;
+static pthread_key_t curl_key;
+static pthread_once_t curl_key_once = PTHREAD_ONCE_INIT;
 static atomic_int abort_all;
+static atomic_int live_handles;
 
 struct answer {
     struct tocsin_http_result *res;
-    size_t cap;
+    size_t cap, max;
+    int truncated;
 };
+
+/* A thread's handle when it exits. */
+static void drop_handle(void *curl)
+{
+    curl_easy_cleanup(curl);
+    atomic_fetch_sub(&live_handles, 1);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&curl_key, drop_handle);
+}
+
+static CURL *thread_handle(void)
+{
+    CURL *curl;
+
+    pthread_once(&curl_key_once, make_key);
+    curl = pthread_getspecific(curl_key);
+    if (!curl && (curl = curl_easy_init())) {
+        if (pthread_setspecific(curl_key, curl) != 0) {
+            curl_easy_cleanup(curl);
+            return NULL;
+        }
+        atomic_fetch_add(&live_handles, 1);
+    }
+    return curl;
+}
+
+int tc_httpclient_live_handles(void)
+{
+    return atomic_load(&live_handles);
+}
 
 int tc_httpclient_global_init(void)
 {
@@ -29,14 +67,19 @@ int tc_httpclient_global_init(void)
 
 void tc_httpclient_global_cleanup(void)
 {
+    tc_httpclient_thread_done(); /* main's own: exit() runs no key destructors */
     curl_global_cleanup();
 }
 
 void tc_httpclient_thread_done(void)
 {
-    if (thread_curl) {
-        curl_easy_cleanup(thread_curl);
-        thread_curl = NULL;
+    CURL *curl;
+
+    pthread_once(&curl_key_once, make_key);
+    curl = pthread_getspecific(curl_key);
+    if (curl) {
+        pthread_setspecific(curl_key, NULL);
+        drop_handle(curl);
     }
 }
 
@@ -51,10 +94,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     struct tocsin_http_result *res = a->res;
     size_t n = size * nmemb, keep = n;
 
-    if (res->body_len + keep > MAX_ANSWER)
-        keep = MAX_ANSWER - res->body_len;
+    if (res->body_len + keep > a->max) {
+        /* Keep what fits, then stop reading: a huge answer costs neither
+         * memory nor the rest of the timeout. Reported by the caller. */
+        keep = a->max - res->body_len;
+        a->truncated = 1;
+    }
     if (keep == 0)
-        return n;
+        return a->truncated ? 0 : n;
     if (res->body_len + keep + 1 > a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 4096;
         char *grown;
@@ -70,7 +117,29 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     memcpy(res->body + res->body_len, data, keep);
     res->body_len += keep;
     res->body[res->body_len] = '\0';
+    return a->truncated ? 0 : n;
+}
+
+struct upload {
+    const char *data;
+    size_t len, off;
+};
+
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *arg)
+{
+    struct upload *u = arg;
+    size_t n = size * nmemb;
+
+    if (n > u->len - u->off)
+        n = u->len - u->off;
+    memcpy(buf, u->data + u->off, n);
+    u->off += n;
     return n;
+}
+
+static int is_smtp(const char *url)
+{
+    return url && (strncasecmp(url, "smtp://", 7) == 0 || strncasecmp(url, "smtps://", 8) == 0);
 }
 
 int tc_parse_retry_after(const char *v, int64_t now_ms)
@@ -115,51 +184,94 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
 }
 
 int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result *res,
-                 long default_timeout_ms)
+                 const struct tc_http_opts *opts)
 {
-    struct answer a = { res, 0 };
-    struct curl_slist *headers = NULL;
+    struct answer a = { res, 0, opts->max_response > 0 ? opts->max_response : 1, 0 };
+    struct upload up = { call->body ? call->body : "", call->body ? call->body_len : 0, 0 };
+    struct curl_slist *headers = NULL, *rcpt = NULL;
+    int smtp = is_smtp(call->url);
     const char *const *h;
+    CURL *curl;
     CURLcode rc;
 
     memset(res, 0, sizeof *res);
     res->retry_after = -1;
-    if (!thread_curl && !(thread_curl = curl_easy_init())) {
+    if (smtp && (!opts->mail_from || !opts->mail_rcpt || !opts->mail_rcpt[0])) {
+        snprintf(res->error, sizeof res->error,
+                 "smtp needs an envelope (MAIL FROM and RCPT TO), which this call cannot carry");
+        return TOCSIN_ERROR;
+    }
+    if (!(curl = thread_handle())) {
         snprintf(res->error, sizeof res->error, "cannot initialise libcurl");
         return TOCSIN_ERROR;
     }
-    curl_easy_reset(thread_curl);
-    for (h = call->headers; h && *h; h++)
-        headers = curl_slist_append(headers, *h);
-    curl_easy_setopt(thread_curl, CURLOPT_URL, call->url);
-    curl_easy_setopt(thread_curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(thread_curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(thread_curl, CURLOPT_TIMEOUT_MS,
-                     call->timeout_ms > 0 ? call->timeout_ms : default_timeout_ms);
-    curl_easy_setopt(thread_curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(thread_curl, CURLOPT_USERAGENT, "tocsin/" PACKAGE_VERSION);
-    curl_easy_setopt(thread_curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(thread_curl, CURLOPT_CUSTOMREQUEST, call->method ? call->method : "POST");
-    if (call->body) {
-        curl_easy_setopt(thread_curl, CURLOPT_POSTFIELDS, call->body);
-        curl_easy_setopt(thread_curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, call->url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,smtp,smtps");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                     call->timeout_ms > 0 ? call->timeout_ms : opts->timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
+    if (smtp) {
+        /* The body is the whole message (headers, blank line, text). */
+        for (h = opts->mail_rcpt; *h; h++)
+            rcpt = curl_slist_append(rcpt, *h);
+        curl_easy_setopt(curl, CURLOPT_MAIL_FROM, opts->mail_from);
+        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
+    } else {
+        for (h = call->headers; h && *h; h++)
+            headers = curl_slist_append(headers, *h);
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, "tocsin/" PACKAGE_VERSION);
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call->method ? call->method : "POST");
+        if (call->body) {
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->body);
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+        }
+        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &a);
     }
-    curl_easy_setopt(thread_curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(thread_curl, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(thread_curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(thread_curl, CURLOPT_HEADERDATA, &a);
-    curl_easy_setopt(thread_curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(thread_curl, CURLOPT_NOPROGRESS, 0L);
-    rc = curl_easy_perform(thread_curl);
+    rc = curl_easy_perform(curl);
     curl_slist_free_all(headers);
+    curl_slist_free_all(rcpt);
+    if (rc == CURLE_WRITE_ERROR && a.truncated) {
+        /* An answer came; only its end was dropped. Said in error[] (which
+         * is otherwise "" when an answer came), so verdicts can say it. */
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
+        snprintf(res->error, sizeof res->error, "%s %zu bytes (daemon.http_max_response)",
+                 TC_HTTP_TRUNCATED, res->body_len);
+        return TOCSIN_OK;
+    }
     if (rc != CURLE_OK) {
+        long code = 0;
+
         res->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-        snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(rc));
+        if (smtp)
+            curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+        if (code)
+            snprintf(res->error, sizeof res->error, "%s (SMTP %ld)", curl_easy_strerror(rc),
+                     code);
+        else
+            snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(rc));
         res->status = 0;
         return TOCSIN_ERROR;
     }
-    curl_easy_getinfo(thread_curl, CURLINFO_RESPONSE_CODE, &res->status);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
     return TOCSIN_OK;
+}
+
+int tc_http_truncated(const struct tocsin_http_result *res)
+{
+    return res->status != 0 && strncmp(res->error, TC_HTTP_TRUNCATED,
+                                       sizeof TC_HTTP_TRUNCATED - 1) == 0;
 }
 
 void tc_http_result_free(struct tocsin_http_result *res)
@@ -183,14 +295,16 @@ struct tocsin_verdict tc_http_verdict(const struct tocsin_http_result *res)
 {
     char body[200];
     long s = res->status;
+    const char *cut;
 
     if (s == 0)
         return tocsin_retry(0, "%s", res->timed_out ? "timed out" : res->error);
     if (s >= 200 && s < 300)
-        return tocsin_done();
+        return tocsin_done(); /* accepted, even if its answer was cut off */
     excerpt(res, body, sizeof body);
+    cut = tc_http_truncated(res) ? " (answer truncated)" : "";
     if (s == 408 || s == 425 || s == 429 || s >= 500)
-        return tocsin_retry(res->retry_after > 0 ? res->retry_after : 0, "HTTP %ld%s%s", s,
-                            *body ? ": " : "", body);
-    return tocsin_failed("HTTP %ld%s%s", s, *body ? ": " : "", body);
+        return tocsin_retry(res->retry_after > 0 ? res->retry_after : 0, "HTTP %ld%s%s%s", s,
+                            *body ? ": " : "", body, cut);
+    return tocsin_failed("HTTP %ld%s%s%s", s, *body ? ": " : "", body, cut);
 }

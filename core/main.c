@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
 #include "httpclient.h"
@@ -232,6 +233,11 @@ int main(int argc, char **argv)
         return 1;
     }
     tc_log_init(foreground, cfg->daemon.log_level);
+    if (tc_clock_from_env() < 0) { /* tests only: TOCSIN_TEST_CLOCK */
+        tc_config_free(cfg);
+        tc_log_close();
+        return 1;
+    }
     /* Signals are taken by sigwait() in run(); every thread inherits the mask. */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

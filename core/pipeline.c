@@ -382,11 +382,8 @@ static void *writer_main(void *arg)
         int committed;
 
         pthread_mutex_lock(&p->lock);
-        while (!has_work(p, tc_now_ms(), &until)) {
-            struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000 };
-
-            pthread_cond_timedwait(&p->wake, &p->lock, &ts);
-        }
+        while (!has_work(p, tc_now_ms(), &until))
+            tc_clock_timedwait(&p->wake, &p->lock, until);
         batch = take_batch(p);
         if (!batch && p->stopping) {
             pthread_mutex_unlock(&p->lock);
@@ -449,8 +446,6 @@ static int submit(struct tc_pipeline *p, struct job *j, int64_t wait_ms)
     p->tail = &j->next;
     pthread_cond_signal(&p->wake);
     while (!j->done) {
-        struct timespec ts = { (time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000 };
-
         if (!j->taken && tc_now_ms() >= deadline) {
             struct job **at = &p->head;
 
@@ -465,7 +460,7 @@ static int submit(struct tc_pipeline *p, struct job *j, int64_t wait_ms)
         if (j->taken)
             pthread_cond_wait(&j->answered, &p->lock);
         else
-            pthread_cond_timedwait(&j->answered, &p->lock, &ts);
+            tc_clock_timedwait(&j->answered, &p->lock, deadline);
     }
     pthread_cond_destroy(&j->answered);
     return 1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -322,8 +323,56 @@ static int exit_code(int status)
     return -1;
 }
 
+/* The environment plus TOCSIN_TEST_CLOCK when the test clock is on (built
+ * before fork: the child only execs). NULL: inherit as is. */
+static char **clock_env(struct h_daemon *d)
+{
+    static char var[H_PATH_MAX + 32];
+    size_t n = 0, i, j = 0;
+    char **envp;
+
+    if (!d->clock_file[0])
+        return NULL;
+    while (environ[n])
+        n++;
+    envp = calloc(n + 2, sizeof *envp);
+    ck_assert_msg(envp != NULL, "out of memory");
+    snprintf(var, sizeof var, "TOCSIN_TEST_CLOCK=%s", d->clock_file);
+    for (i = 0; i < n; i++)
+        if (strncmp(environ[i], "TOCSIN_TEST_CLOCK=", 18) != 0)
+            envp[j++] = environ[i];
+    envp[j] = var;
+    return envp;
+}
+
+void h_clock_enable(struct h_daemon *d)
+{
+    int64_t zero = 0;
+    void *map;
+    int fd;
+
+    if (d->clock)
+        return;
+    snprintf(d->clock_file, sizeof d->clock_file, "%s/clock", d->dir);
+    fd = open(d->clock_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_msg(fd >= 0, "open %s: %s", d->clock_file, strerror(errno));
+    ck_assert_msg(write(fd, &zero, sizeof zero) == sizeof zero, "write %s", d->clock_file);
+    map = mmap(NULL, sizeof zero, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    ck_assert_msg(map != MAP_FAILED, "mmap %s: %s", d->clock_file, strerror(errno));
+    d->clock = map;
+}
+
+void h_clock_advance(struct h_daemon *d, int64_t ms)
+{
+    ck_assert_msg(d->clock != NULL, "h_clock_advance without h_clock_enable");
+    /* One atomic 8-byte store: tocsind reads it from its own mapping. */
+    __atomic_fetch_add(d->clock, ms, __ATOMIC_SEQ_CST);
+}
+
 int h_try_start(struct h_daemon *d, int timeout_ms)
 {
+    char **envp;
     const char *tocsind = env_or_fail("TOCSIND");
     int64_t end = h_now_ms() + timeout_ms;
     int status;
@@ -331,6 +380,7 @@ int h_try_start(struct h_daemon *d, int timeout_ms)
 
     ck_assert_msg(d->pid == 0, "daemon already running");
     unlink(d->addr_file); /* a kill -9 leaves the old one behind */
+    envp = clock_env(d);
     d->port = 0;
     d->base[0] = '\0';
     pid = fork();
@@ -345,12 +395,15 @@ int h_try_start(struct h_daemon *d, int timeout_ms)
         dup2(null, 0);
         dup2(fd, 1);
         dup2(fd, 2);
+        if (envp)
+            execle(tocsind, tocsind, "-f", "-c", d->conf, (char *)NULL, envp);
         execl(tocsind, tocsind, "-f", "-c", d->conf, (char *)NULL);
         dprintf(2, "exec %s: %s\n", tocsind, strerror(errno));
         _exit(127);
     }
     d->pid = pid;
     registry_set(d, pid);
+    free(envp);
 
     while (!read_addr(d)) {
         if (reaped(d, &status)) {

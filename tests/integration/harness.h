@@ -27,6 +27,8 @@ struct h_daemon {
     pid_t pid;                /* 0 when not running */
     int port;                 /* the daemon's listening port */
     char base[64];            /* "http://127.0.0.1:PORT" */
+    char clock_file[H_PATH_MAX]; /* dir/clock when h_clock_enable()d, else "" */
+    int64_t *clock;           /* its int64 offset (ms), mapped shared */
 };
 
 /* Options for h_config_standard(): the config of the brief with
@@ -65,6 +67,13 @@ int h_stop(struct h_daemon *d, int timeout_ms);
 void h_kill9(struct h_daemon *d);
 /* Prints the last lines of the daemon's log to stderr. */
 void h_dump_log(const struct h_daemon *d, int lines);
+
+/* Test clock: call before h_start. The daemon then gets TOCSIN_TEST_CLOCK
+ * naming dir/clock (an int64 ms offset added to its wall clock, kept across
+ * restarts); h_clock_advance moves it forward and the daemon's waits notice
+ * within ~20 ms. */
+void h_clock_enable(struct h_daemon *d);
+void h_clock_advance(struct h_daemon *d, int64_t ms);
 
 /* Runs `$TOCSIND args...` (NULL-terminated) to completion, capturing its
  * stdout+stderr into a malloc()ed string *out. Returns the exit status. */

@@ -207,6 +207,7 @@ START_TEST(test_daemon_defaults_apply_without_daemon_group)
     ck_assert_int_eq(c->daemon.intake_queue, 10000);
     ck_assert_int_eq(c->daemon.drain_timeout_ms, 10000);
     ck_assert_int_eq(c->daemon.http_timeout_ms, 10000);
+    ck_assert_int_eq(c->daemon.http_max_response, 1048576);
     ck_assert_int_eq(c->daemon.retention_ms, INT64_C(30) * 86400000);
     ck_assert_uint_eq(c->n_sinks, 0);
     ck_assert_uint_eq(tc_routes_count(c->routes), 0);
@@ -274,6 +275,22 @@ START_TEST(test_bad_daemon_values_are_errors)
     ck_assert_str_eq(errs.msgs[3], expect("%s:4: daemon: intake_queue must be at least 1, not 0",
                                           path));
     ck_assert_str_eq(errs.msgs[4], expect("%s:6: daemon: http_timeout must be more than 0", path));
+}
+END_TEST
+
+START_TEST(test_http_max_response_is_a_size_of_at_least_one_byte)
+{
+    ck_assert_msg(load("daemon = { http_max_response = \"4M\"; };\n") != NULL, "%s",
+                  all_errors());
+    ck_assert_int_eq(c->daemon.http_max_response, 4 * 1048576);
+    tc_config_free(c);
+    c = NULL;
+    ck_assert_ptr_null(load("daemon = {\n"
+                            "  http_max_response = \"0\";\n"
+                            "};\n"));
+    ck_assert_msg(errs.n == 1, "%s", all_errors());
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: daemon: http_max_response must be at least "
+                                          "1 byte", path));
 }
 END_TEST
 
@@ -499,6 +516,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_unknown_top_level_key_names_file_line_and_hint);
     tcase_add_test(tc, test_unknown_daemon_key_names_file_line_and_hint);
     tcase_add_test(tc, test_bad_daemon_values_are_errors);
+    tcase_add_test(tc, test_http_max_response_is_a_size_of_at_least_one_byte);
     tcase_add_test(tc, test_duplicate_id_across_kinds_names_first_declaration);
     tcase_add_test(tc, test_route_naming_unknown_sink_is_an_error);
     tcase_add_test(tc, test_missing_plugin_names_file_line_and_plugin_path);
