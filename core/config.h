@@ -36,6 +36,13 @@ struct tc_daemon_conf {
     int64_t drain_timeout_ms;     /* SIGTERM: time to finish deliveries (10s) */
     int64_t http_timeout_ms;      /* default outbound HTTP timeout (10s) */
     int64_t retention_ms;         /* resolved incidents kept (30d) */
+    int64_t max_connections;      /* HTTP connections at once (4096) */
+    int64_t max_connections_per_ip; /* ... from one address (64; 0: no limit) */
+    int64_t request_timeout_ms;   /* receive headers + body, and idle keep-alive (10s) */
+    int64_t max_body_memory;      /* request bytes buffered + parsed at once (8M) */
+    int64_t max_alerts_per_request; /* (1000) */
+    int64_t max_alert_size;       /* JSON bytes of one alert (64k) */
+    int64_t max_answer;           /* bytes of one list answer (1M) */
 };
 
 struct tc_config {
