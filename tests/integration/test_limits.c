@@ -424,7 +424,7 @@ START_TEST(test_memory_stays_bounded_under_large_bodies)
     static struct poster p[BODIES];
     pthread_t t[BODIES];
     struct h_daemon d;
-    long hwm, bound = ASAN ? 900 : 150;
+    long hwm, bound = ASAN ? 600 : 150; /* measured: ASan 398 MB, release 52 MB */
     int i, ok = 0, busy = 0;
     char *body;
     size_t next_pages = 0;
