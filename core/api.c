@@ -3,7 +3,9 @@
  * store connections; changes go through the writer thread. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "common.h"
 #include "log.h"
 #include "metrics.h"
+#include "pipeline.h"
 
 #define INCIDENT_COLUMNS                                                                   \
     "id, dedup_key, state, severity, summary, source, service, occurrences, first_seen,"  \
@@ -83,31 +86,89 @@ static json_t *incident_json(sqlite3_stmt *st, int with_alert)
     return o;
 }
 
+/* A positive 64-bit integer, the whole of s: no sign, no junk, no clamping. */
+static int parse_positive(const char *s, int64_t *v)
+{
+    char *end;
+    long long n;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    if (errno || *end || n <= 0)
+        return -1;
+    *v = n;
+    return 0;
+}
+
+static int bad_param(struct tocsin_http_response *resp, const char *name, const char *value,
+                     const char *want)
+{
+    char detail[300];
+
+    snprintf(detail, sizeof detail, "query parameter \"%s\" is \"%.80s\": %s", name, value,
+             want);
+    return reply_error(resp, 400, "bad query parameter", detail);
+}
+
+/* Appends to a growing text buffer; -1 when out of memory. */
+static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        char *grown;
+
+        while (c < *len + n + 1)
+            c *= 2;
+        grown = realloc(*buf, c);
+        if (!grown)
+            return -1;
+        *buf = grown;
+        *cap = c;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
+/* GET /api/v1/incidents?status=&limit=&before_id=: newest first, a page of
+ * at most limit (default 100, max 1000) and of at most daemon.max_answer
+ * bytes. The answer is written as text row by row, so a page costs its own
+ * size and one row, not a JSON tree of every row. A cut page says so and
+ * names the next one: {"incidents": [...], "truncated": true,
+ * "next": "/api/v1/incidents?...&before_id=N"}. */
 static int list_incidents(void *self, const struct tocsin_http_request *req,
                           struct tocsin_http_response *resp)
 {
     struct tc_daemon *d = self;
     const char *status = req->query(req, "status");
     const char *limit_arg = req->query(req, "limit");
-    long limit = limit_arg ? strtol(limit_arg, NULL, 10) : 100;
+    const char *before_arg = req->query(req, "before_id");
+    int64_t limit = 100, before = 0, last_id = 0;
+    size_t max_answer = (size_t)d->cfg->daemon.max_answer, len = 0, cap = 0, n = 0;
     const char *where = "";
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
-    json_t *list;
-    char sql[512];
+    char sql[512], *buf = NULL, tail[600];
+    int more = 0, rc;
 
-    if (limit < 1 || limit > 1000)
-        return reply_error(resp, 400, "bad limit", "limit must be 1..1000");
+    if (limit_arg && (parse_positive(limit_arg, &limit) < 0 || limit > 1000))
+        return bad_param(resp, "limit", limit_arg, "a whole number from 1 to 1000");
+    if (before_arg && parse_positive(before_arg, &before) < 0)
+        return bad_param(resp, "before_id", before_arg, "an incident id (a positive integer)");
     if (status && strcmp(status, "open") == 0)
-        where = " WHERE state != 'resolved'";
+        where = " AND state != 'resolved'";
     else if (status && (strcmp(status, "triggered") == 0 || strcmp(status, "acknowledged") == 0 ||
                         strcmp(status, "resolved") == 0))
-        where = " WHERE state = ?1";
+        where = " AND state = ?1";
     else if (status && *status)
-        return reply_error(resp, 400, "bad status",
-                           "status must be triggered, acknowledged, resolved or open");
-    snprintf(sql, sizeof sql, "SELECT " INCIDENT_COLUMNS " FROM incidents%s ORDER BY id DESC"
-                              " LIMIT %ld", where, limit);
+        return bad_param(resp, "status", status,
+                         "triggered, acknowledged, resolved or open");
+    /* One row more than asked: tells whether there is a next page. */
+    snprintf(sql, sizeof sql, "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id < ?2%s"
+                              " ORDER BY id DESC LIMIT %lld", where, (long long)limit + 1);
     db = tc_store_reader_get(d->store);
     if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         tc_store_reader_put(d->store, db);
@@ -115,12 +176,52 @@ static int list_incidents(void *self, const struct tocsin_http_request *req,
     }
     if (strstr(where, "?1"))
         sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-    list = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(list, incident_json(st, 0));
+    sqlite3_bind_int64(st, 2, before ? before : INT64_MAX);
+    rc = append(&buf, &len, &cap, "{\"incidents\":[", 14);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        json_t *o;
+        char *row;
+        size_t row_len;
+
+        if ((int64_t)n == limit) {
+            more = 1;
+            break;
+        }
+        o = incident_json(st, 0);
+        row = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!row) {
+            rc = -1;
+            break;
+        }
+        row_len = strlen(row);
+        /* Room for the tail; the first row always goes, or no page could. */
+        if (n > 0 && len + row_len + 1 + sizeof tail > max_answer) {
+            free(row);
+            more = 1;
+            break;
+        }
+        rc = (n > 0 ? append(&buf, &len, &cap, ",", 1) : 0) ||
+             append(&buf, &len, &cap, row, row_len);
+        free(row);
+        last_id = sqlite3_column_int64(st, 0);
+        n++;
+    }
     sqlite3_finalize(st);
     tc_store_reader_put(d->store, db);
-    return reply(resp, 200, json_pack("{s:o}", "incidents", list));
+    if (more)
+        snprintf(tail, sizeof tail, "],\"truncated\":true,\"next\":\"/api/v1/incidents?"
+                 "%s%s%slimit=%lld&before_id=%lld\"}", status && *where ? "status=" : "",
+                 status && *where ? status : "", status && *where ? "&" : "", (long long)limit, (long long)last_id);
+    else
+        snprintf(tail, sizeof tail, "],\"truncated\":false}");
+    if (rc != 0 || append(&buf, &len, &cap, tail, strlen(tail)) < 0) {
+        free(buf);
+        return reply_error(resp, 500, "out of memory", NULL);
+    }
+    resp->status = 200;
+    resp->body = buf;
+    return TOCSIN_OK;
 }
 
 static json_t *timeline_json(sqlite3 *db, int64_t id)
@@ -168,6 +269,10 @@ static json_t *notifications_json(sqlite3 *db, int64_t id)
     return list;
 }
 
+static const char incidents_prefix[] = "/api/v1/incidents/";
+
+/* The id at the start of s (rest: what follows). Huge ids are refused,
+ * not clamped to another incident's. */
 static int parse_id(const char *s, int64_t *id, const char **rest)
 {
     char *end;
@@ -175,15 +280,23 @@ static int parse_id(const char *s, int64_t *id, const char **rest)
 
     if (!isdigit((unsigned char)*s))
         return -1;
+    errno = 0;
     v = strtoll(s, &end, 10);
-    if (v <= 0)
+    if (errno || v <= 0)
         return -1;
     *id = v;
     *rest = end;
     return 0;
 }
 
-static const char incidents_prefix[] = "/api/v1/incidents/";
+static int bad_id(struct tocsin_http_response *resp, const char *path)
+{
+    char detail[300];
+
+    snprintf(detail, sizeof detail, "\"%.200s\": the incident id must be a positive integer"
+             " below 2^63", path + sizeof incidents_prefix - 1);
+    return reply_error(resp, 400, "bad incident id", detail);
+}
 
 /* The incident with its latest alert, timeline and notifications. */
 static int incident_reply(struct tc_daemon *d, int64_t id, struct tocsin_http_response *resp)
@@ -220,7 +333,7 @@ static int get_incident(void *self, const struct tocsin_http_request *req,
     int64_t id;
 
     if (parse_id(req->path + sizeof incidents_prefix - 1, &id, &rest) < 0 || *rest)
-        return reply_error(resp, 404, "not found", req->path);
+        return bad_id(resp, req->path);
     return incident_reply(self, id, resp);
 }
 
@@ -246,7 +359,7 @@ static int act_on_incident(void *self, const struct tocsin_http_request *req,
     int status;
 
     if (parse_id(req->path + sizeof incidents_prefix - 1, &id, &rest) < 0)
-        return reply_error(resp, 404, "not found", req->path);
+        return bad_id(resp, req->path);
     if (strcmp(rest, "/ack") == 0 || strcmp(rest, "/acknowledge") == 0)
         ev = TC_EV_ACK;
     else if (strcmp(rest, "/resolve") == 0)
@@ -307,6 +420,7 @@ static int readyz(void *self, const struct tocsin_http_request *req,
 
     if (!atomic_load(&d->ready))
         return reply_error(resp, 503, "not ready", NULL);
+    /* Ready means alerts sent now get stored: not while commits fail. */
     if (!tc_pipeline_store_ok(d->pipeline))
         return reply_error(resp, 503, "not ready", "the store cannot commit (disk full?)");
     return reply(resp, 200, json_pack("{s:s}", "status", "ready"));

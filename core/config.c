@@ -46,6 +46,24 @@ static const struct tocsin_option daemon_options[] = {
       offsetof(struct tc_daemon_conf, expiry_grace_ms),
       "After start, nothing expires for this long, so senders can re-send what still "
       "fires after a downtime (set it to the longest resolve_timeout)." },
+    { "max_connections", TOCSIN_OPT_INT, "4096", 0,
+      offsetof(struct tc_daemon_conf, max_connections), "HTTP connections open at once." },
+    { "max_connections_per_ip", TOCSIN_OPT_INT, "64", 0,
+      offsetof(struct tc_daemon_conf, max_connections_per_ip),
+      "HTTP connections open at once from one client address." },
+    { "request_timeout", TOCSIN_OPT_DURATION, "10s", 0,
+      offsetof(struct tc_daemon_conf, request_timeout_ms),
+      "Time to receive a request's headers and body; also the idle keep-alive limit." },
+    { "max_body_memory", TOCSIN_OPT_SIZE, "8M", 0,
+      offsetof(struct tc_daemon_conf, max_body_memory),
+      "Request bytes being received and parsed at once, all requests together (503 past it)." },
+    { "max_alerts_per_request", TOCSIN_OPT_INT, "1000", 0,
+      offsetof(struct tc_daemon_conf, max_alerts_per_request), "Alerts in one request (413 past it)." },
+    { "max_alert_size", TOCSIN_OPT_SIZE, "64k", 0,
+      offsetof(struct tc_daemon_conf, max_alert_size), "JSON bytes of one alert (413 past it)." },
+    { "max_answer", TOCSIN_OPT_SIZE, "1M", 0,
+      offsetof(struct tc_daemon_conf, max_answer),
+      "Bytes of one incident list answer; past it the list is cut and links the next page." },
     { 0 }
 };
 
@@ -223,6 +241,27 @@ static void load_daemon(struct loading *ld, const config_setting_t *block)
         fail(ld, at_key(block, "retention"), "daemon: retention must be more than 0");
     if (d->intake_wait_ms < 1 && well_typed(block, "intake_wait", TOCSIN_OPT_DURATION))
         fail(ld, at_key(block, "intake_wait"), "daemon: intake_wait must be more than 0");
+    if ((d->max_connections < 1 || d->max_connections > 1000000) &&
+        well_typed(block, "max_connections", TOCSIN_OPT_INT))
+        fail(ld, at_key(block, "max_connections"),
+             "daemon: max_connections must be 1..1000000, not %lld", (long long)d->max_connections);
+    if ((d->max_connections_per_ip < 0 || d->max_connections_per_ip > d->max_connections) &&
+        well_typed(block, "max_connections_per_ip", TOCSIN_OPT_INT))
+        fail(ld, at_key(block, "max_connections_per_ip"),
+             "daemon: max_connections_per_ip must be 0 (no limit) to max_connections (%lld), "
+             "not %lld", (long long)d->max_connections, (long long)d->max_connections_per_ip);
+    if (d->request_timeout_ms < 1000 && well_typed(block, "request_timeout", TOCSIN_OPT_DURATION))
+        fail(ld, at_key(block, "request_timeout"), "daemon: request_timeout must be at least 1s");
+    if (d->max_body_memory < 1 && well_typed(block, "max_body_memory", TOCSIN_OPT_SIZE))
+        fail(ld, at_key(block, "max_body_memory"), "daemon: max_body_memory must be at least 1 byte");
+    if (d->max_alerts_per_request < 1 && well_typed(block, "max_alerts_per_request", TOCSIN_OPT_INT))
+        fail(ld, at_key(block, "max_alerts_per_request"),
+             "daemon: max_alerts_per_request must be at least 1, not %lld",
+             (long long)d->max_alerts_per_request);
+    if (d->max_alert_size < 64 && well_typed(block, "max_alert_size", TOCSIN_OPT_SIZE))
+        fail(ld, at_key(block, "max_alert_size"), "daemon: max_alert_size must be at least 64 bytes");
+    if (d->max_answer < 4096 && well_typed(block, "max_answer", TOCSIN_OPT_SIZE))
+        fail(ld, at_key(block, "max_answer"), "daemon: max_answer must be at least 4k");
 }
 
 static int valid_id(const char *id)

@@ -42,6 +42,13 @@ struct tc_daemon_conf {
     int64_t retention_ms;         /* resolved incidents kept (30d) */
     int64_t intake_wait_ms;       /* then intake answers 503 (5s) */
     int64_t expiry_grace_ms;      /* nothing expires this soon after start (5m) */
+    int64_t max_connections;      /* HTTP connections at once (4096) */
+    int64_t max_connections_per_ip; /* ... from one address (64; 0: no limit) */
+    int64_t request_timeout_ms;   /* receive headers + body, and idle keep-alive (10s) */
+    int64_t max_body_memory;      /* request bytes buffered + parsed at once (8M) */
+    int64_t max_alerts_per_request; /* (1000) */
+    int64_t max_alert_size;       /* JSON bytes of one alert (64k) */
+    int64_t max_answer;           /* bytes of one list answer (1M) */
 };
 
 struct tc_config {

@@ -116,7 +116,7 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
         tc_error("store: %s", err);
         goto fail;
     }
-    d->http = tc_http_new(cfg->daemon.max_body);
+    d->http = tc_http_new(&cfg->daemon);
     d->timers = tc_timers_start();
     d->sinks = make_instances(d, cfg->sinks, cfg->n_sinks);
     d->policies = make_instances(d, cfg->policies, cfg->n_policies);
@@ -175,7 +175,9 @@ void tc_daemon_stop(struct tc_daemon *d)
     atomic_store(&d->ready, 0);
     if (d->addr_file[0])
         unlink(d->addr_file);
-    /* Intake first: nothing new comes in while we finish what we have. */
+    /* Intake first: nothing new comes in while we finish what we have;
+     * requests already being read are answered first. */
+    tc_http_quiesce(d->http, cfg->daemon.request_timeout_ms);
     if (d->pipeline)
         tc_pipeline_close_intake(d->pipeline);
     tc_http_stop(d->http);

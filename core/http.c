@@ -1,20 +1,37 @@
-/* http.c: libmicrohttpd listener. Reads bodies up to the limit (413 past
- * it), then hands the request to the route registered for its path. One
- * thread per connection: an intake handler blocks until its alerts are
- * committed, and must not hold up other connections meanwhile. */
+/* http.c: libmicrohttpd listener. Hands each request to the route
+ * registered for its path, after the limits that keep hostile clients from
+ * shutting intake out or ballooning memory:
+ *  - connections: a total and a per-address limit (MHD), and a deadline to
+ *    receive a request's headers and body (a watchdog shuts the socket of a
+ *    client that trickles: MHD's own timeout is per inactivity only);
+ *  - bodies: over max_body refused from Content-Length before reading (no
+ *    100 Continue), and every body is admitted against a byte budget shared
+ *    by all requests (503 + Retry-After past it) before it is buffered, so
+ *    what is buffered and parsed at once stays bounded;
+ *  - intake bodies: alerts counted and sized before any JSON parse.
+ * One thread per connection: an intake handler blocks until its alerts are
+ * committed, and must not hold up other connections meanwhile (a pool
+ * would); idle threads are bounded by the connection limits and the
+ * deadline. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "config.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -25,20 +42,46 @@ struct route {
     tocsin_route_fn fn;
     void *self;
     char *owner;
+    int intake; /* an input's route: its body is alerts */
 };
+
+/* One open connection, for the request deadline. */
+struct conn {
+    struct conn *prev, *next;
+    int fd;
+    int64_t since;     /* when the request being received started; 0: none */
+    int shut;          /* the watchdog shut it down */
+    char addr[INET6_ADDRSTRLEN];
+};
+
+enum warn_kind { W_DEADLINE, W_BUSY, W_TOO_BIG, W_CONN_LIMIT, W_COUNT };
 
 struct tc_http {
     struct MHD_Daemon *mhd;
-    int fd;
-    int64_t max_body;
+    int fd;          /* ours before MHD_start_daemon and after quiesce, else -1 */
+    int64_t max_body, max_body_memory, max_alerts, max_alert_size, request_timeout_ms;
+    unsigned max_connections, max_connections_per_ip;
     struct route *routes;
     size_t n_routes;
+
+    pthread_mutex_t lock;
+    pthread_cond_t changed;  /* active dropped, or stopping */
+    int64_t body_bytes;      /* admitted against max_body_memory */
+    int active;              /* requests between first call and completion */
+    struct conn *conns;
+    pthread_t watchdog;
+    int watchdog_running, stopping;
+    int64_t warned_at[W_COUNT];
+    long suppressed[W_COUNT];
 };
 
 struct pending {
     char *body;
     size_t len, cap;
-    int too_big;
+    int64_t started;       /* monotonic ms */
+    int64_t reserved;      /* bytes of the body budget held */
+    int too_big, busy;     /* answer 413 / 503 once the body is over */
+    int answered;          /* a response was queued on the first call */
 };
 
 struct request {
@@ -46,14 +89,58 @@ struct request {
     struct MHD_Connection *conn;
 };
 
-struct tc_http *tc_http_new(int64_t max_body)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* At most one line per kind every 10 s, saying how many were left out:
+ * a flood must not flood the log too. */
+static void warn_limited(struct tc_http *h, enum warn_kind kind, const char *fmt, ...)
+{
+    int64_t now = mono_ms();
+    long skipped;
+    char msg[512];
+    va_list ap;
+
+    pthread_mutex_lock(&h->lock);
+    if (h->warned_at[kind] && now - h->warned_at[kind] < 10000) {
+        h->suppressed[kind]++;
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    h->warned_at[kind] = now;
+    skipped = h->suppressed[kind];
+    h->suppressed[kind] = 0;
+    pthread_mutex_unlock(&h->lock);
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (skipped)
+        tc_warn("http: %s (and %ld more like it in the last 10 s)", msg, skipped);
+    else
+        tc_warn("http: %s", msg);
+}
+
+struct tc_http *tc_http_new(const struct tc_daemon_conf *conf)
 {
     struct tc_http *h = calloc(1, sizeof *h);
 
-    if (h) {
-        h->fd = -1;
-        h->max_body = max_body;
-    }
+    if (!h)
+        return NULL;
+    h->fd = -1;
+    h->max_body = conf->max_body;
+    h->max_body_memory = conf->max_body_memory;
+    h->max_alerts = conf->max_alerts_per_request;
+    h->max_alert_size = conf->max_alert_size;
+    h->request_timeout_ms = conf->request_timeout_ms;
+    h->max_connections = (unsigned)conf->max_connections;
+    h->max_connections_per_ip = (unsigned)conf->max_connections_per_ip;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->changed, NULL);
     return h;
 }
 
@@ -86,6 +173,8 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
     r->fn = fn;
     r->self = self;
     r->owner = strdup(owner ? owner : "core");
+    /* host.c names an input's routes "input \"ID\"". */
+    r->intake = owner && strncmp(owner, "input ", 6) == 0;
     return TOCSIN_OK;
 }
 
@@ -167,6 +256,261 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, int status, co
     return respond(conn, &resp);
 }
 
+/* The answer to a client that must not reuse the connection: the rest of
+ * its body is still on the way. */
+static enum MHD_Result respond_error_close(struct MHD_Connection *conn, int status,
+                                           const char *error, const char *detail)
+{
+    char *body = tc_error_json(error, detail);
+    struct MHD_Response *mr;
+    enum MHD_Result ret;
+
+    mr = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (void *)"",
+                                         body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!mr) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(conn, (unsigned)status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* Too many bytes in progress: the sender retries in a second. */
+static enum MHD_Result respond_busy(struct MHD_Connection *conn)
+{
+    struct tocsin_http_response resp = {
+        503, tc_error_json("busy", "too many request bytes in progress"
+                                   " (daemon.max_body_memory); retry later"), NULL, 1
+    };
+
+    return respond(conn, &resp);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Budget for request bodies: what is buffered and parsed at once, across
+ * every request. A request alone is always admitted, or a body over the
+ * budget could never pass. */
+static int admit(struct tc_http *h, struct pending *p, int64_t n)
+{
+    int ok;
+
+    pthread_mutex_lock(&h->lock);
+    ok = h->body_bytes == 0 || h->body_bytes + n <= h->max_body_memory;
+    if (ok) {
+        h->body_bytes += n;
+        p->reserved += n;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return ok;
+}
+
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_receiving(struct tc_http *h, struct MHD_Connection *conn, int64_t since)
+{
+    struct conn *c = conn_of(conn);
+
+    if (c) {
+        pthread_mutex_lock(&h->lock);
+        c->since = since;
+        pthread_mutex_unlock(&h->lock);
+    }
+}
+
+/* Alerts of an intake body (a JSON array of alert objects, or one object),
+ * counted and sized without parsing: the limits hold before jansson builds
+ * anything. Stops at max_alerts + 1. *big gets the index of the first alert
+ * over max_size (its size in *big_len), or SIZE_MAX. A body that is not
+ * JSON is left to the input to explain. */
+static size_t scan_alerts(const char *s, size_t len, size_t max_alerts, size_t max_size,
+                          size_t *big, size_t *big_len)
+{
+    size_t i = 0, n = 0, start = 0, end;
+    int depth = 0, in_str = 0, in_elem = 0;
+
+    *big = SIZE_MAX;
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    if (i == len)
+        return 0;
+    if (s[i] == '{') {
+        end = len;
+        while (end > i && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r' ||
+                           s[end - 1] == '\n'))
+            end--;
+        if (end - i > max_size) {
+            *big = 0;
+            *big_len = end - i;
+        }
+        return 1;
+    }
+    if (s[i] != '[')
+        return 0;
+    for (; i < len && n <= max_alerts; i++) {
+        char ch = s[i];
+        int close_elem = 0;
+
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = 0;
+            continue;
+        }
+        if (depth == 1 && !in_elem && ch != ',' && ch != ']' && ch != ' ' && ch != '\t' &&
+            ch != '\r' && ch != '\n') {
+            in_elem = 1;
+            start = i;
+        }
+        if (ch == '"')
+            in_str = 1;
+        else if (ch == '[' || ch == '{')
+            depth++;
+        else if (ch == ']' || ch == '}')
+            close_elem = --depth == 0;
+        else if (ch == ',' && depth == 1)
+            close_elem = 1;
+        if (close_elem && in_elem) {
+            end = i;
+            while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t' ||
+                                   s[end - 1] == '\r' || s[end - 1] == '\n'))
+                end--;
+            if (*big == SIZE_MAX && end - start > max_size) {
+                *big = n;
+                *big_len = end - start;
+            }
+            n++;
+            in_elem = 0;
+        }
+        if (depth == 0)
+            break;
+    }
+    return n;
+}
+
+static void client_addr(struct MHD_Connection *conn, char *addr, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    addr[0] = '\0';
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr,
+                      (socklen_t)len);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+                      (socklen_t)len);
+    }
+}
+
+/* The first call of a request: headers are in, no body byte read yet.
+ * Whatever is refused here is refused before reading the body, and
+ * without "100 Continue" (MHD sends it only when we queue nothing). */
+static enum MHD_Result on_headers(struct tc_http *h, struct MHD_Connection *conn,
+                                  struct pending *p)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char detail[160], addr[INET6_ADDRSTRLEN];
+    long long n = 0;
+
+    if (cl) {
+        char *end;
+
+        errno = 0;
+        n = strtoll(cl, &end, 10);
+        if (errno || end == cl || *end || n < 0)
+            n = -1; /* MHD refuses a malformed length itself; be safe */
+    }
+    if (cl && (n < 0 || n > h->max_body)) {
+        client_addr(conn, addr, sizeof addr);
+        warn_limited(h, W_TOO_BIG, "refused a %s-byte body from %s (daemon.max_body %lld)", cl,
+                     addr, (long long)h->max_body);
+        snprintf(detail, sizeof detail, "Content-Length %s is over the limit of %lld bytes"
+                 " (daemon.max_body)", cl, (long long)h->max_body);
+        p->answered = 1;
+        return respond_error(conn, 413, "request body too large", detail);
+    }
+    if (n > 0 && !admit(h, p, n)) {
+        client_addr(conn, addr, sizeof addr);
+        warn_limited(h, W_BUSY, "busy: refused a %lld-byte body from %s with 503, %lld bytes"
+                     " of bodies in progress (daemon.max_body_memory)", n, addr,
+                     (long long)h->max_body_memory);
+        p->answered = 1;
+        return respond_busy(conn);
+    }
+    return MHD_YES;
+}
+
+/* A piece of the body: buffer it, within the limits and the deadline. */
+static enum MHD_Result on_upload(struct tc_http *h, struct MHD_Connection *conn,
+                                 struct pending *p, const char *data, size_t n)
+{
+    char addr[INET6_ADDRSTRLEN];
+
+    if (mono_ms() - p->started > h->request_timeout_ms) {
+        client_addr(conn, addr, sizeof addr);
+        warn_limited(h, W_DEADLINE, "closed a connection from %s: its request was not"
+                     " received within %lld ms (daemon.request_timeout)", addr,
+                     (long long)h->request_timeout_ms);
+        return MHD_NO;
+    }
+    if (p->too_big || p->busy)
+        return MHD_YES; /* a chunked body: drop the rest, answer at its end */
+    if (p->len + n > (size_t)h->max_body) {
+        p->too_big = 1;
+        return MHD_YES;
+    }
+    if (p->len + n + 1 > p->cap) {
+        size_t cap = p->cap ? p->cap : 4096;
+        char *grown;
+
+        /* Content-Length known: the exact size, reserved in on_headers.
+         * Chunked: doubling, each step admitted against the budget. */
+        if (p->reserved > 0 && (size_t)p->reserved >= p->len + n)
+            cap = (size_t)p->reserved + 1;
+        while (cap < p->len + n + 1)
+            cap *= 2;
+        if (cap > (size_t)h->max_body + 1)
+            cap = (size_t)h->max_body + 1;
+        if ((int64_t)cap > p->reserved + 1 && !admit(h, p, (int64_t)cap - 1 - p->reserved)) {
+            p->busy = 1;
+            return MHD_YES;
+        }
+        grown = realloc(p->body, cap);
+        if (!grown)
+            return MHD_NO;
+        p->body = grown;
+        p->cap = cap;
+    }
+    memcpy(p->body + p->len, data, n);
+    p->len += n;
+    p->body[p->len] = '\0';
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **state)
@@ -176,55 +520,68 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const struct route *route;
     struct request req;
     struct tocsin_http_response resp = { 200, NULL, NULL, 0 };
-    char limit[64];
+    char detail[200], addr[INET6_ADDRSTRLEN + 8];
     int known;
 
     if (!p) {
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-
         p = calloc(1, sizeof *p);
         if (!p)
             return MHD_NO;
         *state = p;
-        if (cl && strtoll(cl, NULL, 10) > h->max_body)
-            p->too_big = 1; /* keep reading to answer cleanly, but store nothing */
-        return MHD_YES;
+        p->started = mono_ms();
+        pthread_mutex_lock(&h->lock);
+        h->active++;
+        pthread_mutex_unlock(&h->lock);
+        return on_headers(h, conn, p);
     }
-    if (*upload_size) {
-        size_t n = *upload_size;
-
-        if (!p->too_big && p->len + n > (size_t)h->max_body)
-            p->too_big = 1;
-        if (!p->too_big) {
-            if (p->len + n + 1 > p->cap) {
-                size_t cap = p->cap ? p->cap : 4096;
-                char *grown;
-
-                while (cap < p->len + n + 1)
-                    cap *= 2;
-                grown = realloc(p->body, cap);
-                if (!grown)
-                    return MHD_NO;
-                p->body = grown;
-                p->cap = cap;
-            }
-            memcpy(p->body + p->len, upload_data, n);
-            p->len += n;
-            p->body[p->len] = '\0';
-        }
+    if (p->answered) { /* answered on the first call: MHD reads no body */
         *upload_size = 0;
         return MHD_YES;
     }
+    if (*upload_size) {
+        enum MHD_Result r = on_upload(h, conn, p, upload_data, *upload_size);
+
+        *upload_size = 0;
+        return r;
+    }
+    /* Received: from here a slow answer is ours, not the client's. */
+    conn_receiving(h, conn, 0);
     tc_metric_add(TC_M_HTTP_REQUESTS, 1);
-    snprintf(limit, sizeof limit, "the limit is %lld bytes (daemon.max_body)",
-             (long long)h->max_body);
-    if (p->too_big)
-        return respond_error(conn, 413, "request body too large", limit);
+    if (p->too_big) {
+        client_addr(conn, addr, sizeof addr);
+        warn_limited(h, W_TOO_BIG, "refused a chunked body over %lld bytes from %s"
+                     " (daemon.max_body)", (long long)h->max_body, addr);
+        snprintf(detail, sizeof detail, "the limit is %lld bytes (daemon.max_body)",
+                 (long long)h->max_body);
+        return respond_error_close(conn, 413, "request body too large", detail);
+    }
+    if (p->busy) {
+        client_addr(conn, addr, sizeof addr);
+        warn_limited(h, W_BUSY, "busy: refused a chunked body from %s with 503"
+                     " (daemon.max_body_memory)", addr);
+        return respond_busy(conn);
+    }
     route = find_route(h, method, url, &known);
     if (!route)
         return known ? respond_error(conn, 405, "method not allowed", method)
                      : respond_error(conn, 404, "not found", url);
+    if (route->intake && p->len) {
+        size_t big, big_len,
+            n = scan_alerts(p->body, p->len, (size_t)h->max_alerts, (size_t)h->max_alert_size,
+                            &big, &big_len);
+
+        if (n > (size_t)h->max_alerts) {
+            snprintf(detail, sizeof detail, "more than %lld alerts in one request"
+                     " (daemon.max_alerts_per_request); send them in smaller batches",
+                     (long long)h->max_alerts);
+            return respond_error(conn, 413, "too many alerts", detail);
+        }
+        if (big != SIZE_MAX) {
+            snprintf(detail, sizeof detail, "alert %zu is %zu bytes, the limit is %lld"
+                     " (daemon.max_alert_size)", big, big_len, (long long)h->max_alert_size);
+            return respond_error(conn, 413, "alert too large", detail);
+        }
+    }
     memset(&req, 0, sizeof req);
     req.conn = conn;
     req.pub.method = method;
@@ -233,24 +590,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.pub.body_len = p->len;
     req.pub.header = req_header;
     req.pub.query = req_query;
-    {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        static _Thread_local char addr[INET6_ADDRSTRLEN + 8];
-
-        addr[0] = '\0';
-        if (ci && ci->client_addr) {
-            const struct sockaddr *sa = ci->client_addr;
-
-            if (sa->sa_family == AF_INET)
-                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr,
-                          sizeof addr);
-            else if (sa->sa_family == AF_INET6)
-                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
-                          sizeof addr);
-        }
-        req.pub.remote_addr = addr;
-    }
+    client_addr(conn, addr, sizeof addr);
+    req.pub.remote_addr = addr;
     if (route->fn(route->self, &req.pub, &resp) != TOCSIN_OK && resp.status < 400) {
         free(resp.body);
         return respond_error(conn, 500, "internal error", route->owner);
@@ -263,17 +604,129 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
                          enum MHD_RequestTerminationCode code)
 {
+    struct tc_http *h = cls;
     struct pending *p = *state;
 
-    if (p) {
-        free(p->body);
-        free(p);
-        *state = NULL;
+    if (!p)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->body_bytes -= p->reserved;
+    h->active--;
+    pthread_cond_broadcast(&h->changed);
+    pthread_mutex_unlock(&h->lock);
+    /* The next request on a kept-alive connection has the same deadline. */
+    conn_receiving(h, conn, mono_ms());
+    free(p->body);
+    free(p);
+    *state = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct tc_http *h = cls;
+    struct conn *c = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        c = calloc(1, sizeof *c);
+        if (!c || !ci)
+            return free(c); /* no deadline for it; MHD's idle timeout still holds */
+        c->fd = ci->connect_fd;
+        c->since = mono_ms();
+        client_addr(conn, c->addr, sizeof c->addr);
+        pthread_mutex_lock(&h->lock);
+        c->next = h->conns;
+        if (h->conns)
+            h->conns->prev = c;
+        h->conns = c;
+        pthread_mutex_unlock(&h->lock);
+        *socket_context = c;
+    } else if (c) {
+        /* MHD closes the socket after this returns: the watchdog, which
+         * holds the lock while it shuts sockets down, never sees it again. */
+        pthread_mutex_lock(&h->lock);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            h->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        pthread_mutex_unlock(&h->lock);
+        free(c);
+        *socket_context = NULL;
     }
+}
+
+/* Shuts down the socket of every connection whose request was not received
+ * within request_timeout: its thread then sees the end of the stream and
+ * closes it. A client sending a header byte a second defeats MHD's
+ * inactivity timeout, not this. */
+static void *watchdog(void *arg)
+{
+    struct tc_http *h = arg;
+    struct timespec ts;
+
+    pthread_mutex_lock(&h->lock);
+    while (!h->stopping) {
+        int64_t now = mono_ms();
+        int shut = 0;
+        char first[INET6_ADDRSTRLEN] = "";
+        struct conn *c;
+
+        for (c = h->conns; c; c = c->next) {
+            if (c->since && !c->shut && now - c->since > h->request_timeout_ms) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->shut = 1;
+                if (!shut++)
+                    snprintf(first, sizeof first, "%s", c->addr);
+            }
+        }
+        if (shut) {
+            pthread_mutex_unlock(&h->lock);
+            warn_limited(h, W_DEADLINE, "closed %d connection(s) (first from %s) that sent"
+                         " no complete request within %lld ms (daemon.request_timeout)",
+                         shut, first, (long long)h->request_timeout_ms);
+            pthread_mutex_lock(&h->lock);
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->changed, &h->lock, &ts);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+/* Query values and paths are decoded here rather than by MHD so that %00
+ * stays literal: a NUL would otherwise cut "limit=1%00junk" to "1". */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *r = s, *w = s;
+
+    while (*r) {
+        int hi, lo;
+
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *w++ = (char)(hi << 4 | lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct tc_http *h = cls;
     char msg[512];
     size_t n;
 
@@ -281,7 +734,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    tc_log(TOCSIN_LOG_DEBUG, "http: %s", msg);
+    /* MHD refuses connections over the limits by itself; say so at warn. */
+    if (strstr(msg, "limit"))
+        warn_limited(h, W_CONN_LIMIT, "refused a connection: %s (daemon.max_connections %u,"
+                     " daemon.max_connections_per_ip %u)", msg, h->max_connections,
+                     h->max_connections_per_ip);
+    else
+        tc_log(TOCSIN_LOG_DEBUG, "http: %s", msg);
 }
 
 static int open_listener(const char *listen_spec, char *bound, size_t boundlen, char *err,
@@ -337,37 +796,115 @@ static int open_listener(const char *listen_spec, char *bound, size_t boundlen, 
     return fd;
 }
 
+/* Room for max_connections sockets beside the store, sinks and plugins:
+ * raise the soft fd limit if the hard one allows, else serve fewer. */
+static unsigned fit_fd_limit(unsigned want)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return want;
+    if (rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        unsigned fit = rl.rlim_cur > 512 ? (unsigned)(rl.rlim_cur - 256) : 256;
+
+        tc_warn("http: the open file limit is %llu: serving %u connections, not %u"
+                " (daemon.max_connections); raise it with ulimit -n or LimitNOFILE=",
+                (unsigned long long)rl.rlim_cur, fit, want);
+        return fit;
+    }
+    return want;
+}
+
 int tc_http_start(struct tc_http *h, const char *listen_spec, char *bound, size_t boundlen,
                   char *err, size_t errlen)
 {
-    h->fd = open_listener(listen_spec, bound, boundlen, err, errlen);
-    if (h->fd < 0)
+    unsigned conns = fit_fd_limit(h->max_connections);
+    unsigned idle_s = (unsigned)((h->request_timeout_ms + 999) / 1000);
+    int fd = open_listener(listen_spec, bound, boundlen, err, errlen);
+
+    if (fd < 0)
         return -1;
+    /* MHD_USE_ITC: MHD_quiesce_daemon needs it. MHD owns fd from here. */
     h->mhd = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-            MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)512, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+            MHD_USE_ITC | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, h, MHD_OPTION_CONNECTION_LIMIT, conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", listen_spec);
-        close(h->fd);
-        h->fd = -1;
+        /* Whether MHD closed it on failure varies by version. */
+        if (fcntl(fd, F_GETFD) >= 0)
+            close(fd);
         return -1;
     }
+    if (pthread_create(&h->watchdog, NULL, watchdog, h) == 0)
+        h->watchdog_running = 1;
+    else
+        tc_warn("http: no request deadline watchdog (cannot start a thread)");
     return 0;
+}
+
+void tc_http_quiesce(struct tc_http *h, int64_t timeout_ms)
+{
+    int64_t until = mono_ms() + timeout_ms;
+    MHD_socket fd;
+
+    if (!h || !h->mhd || h->fd >= 0)
+        return;
+    fd = MHD_quiesce_daemon(h->mhd);
+    if (fd == MHD_INVALID_SOCKET)
+        return;
+    /* Ours now, closed after MHD_stop_daemon (its threads may still look at
+     * it); shut down at once so connecting clients are refused, not queued. */
+    h->fd = fd;
+    shutdown(fd, SHUT_RDWR);
+    pthread_mutex_lock(&h->lock);
+    while (h->active > 0 && mono_ms() < until) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->changed, &h->lock, &ts);
+    }
+    if (h->active > 0)
+        tc_warn("http: %d request(s) still in progress after %lld ms", h->active,
+                (long long)timeout_ms);
+    pthread_mutex_unlock(&h->lock);
 }
 
 void tc_http_stop(struct tc_http *h)
 {
-    if (h && h->mhd) {
-        MHD_stop_daemon(h->mhd);
+    if (!h)
+        return;
+    if (h->mhd) {
+        MHD_stop_daemon(h->mhd); /* closes the listening socket unless quiesced */
         h->mhd = NULL;
     }
-    if (h && h->fd >= 0) {
+    if (h->fd >= 0) {
         close(h->fd);
         h->fd = -1;
+    }
+    if (h->watchdog_running) {
+        pthread_mutex_lock(&h->lock);
+        h->stopping = 1;
+        pthread_cond_broadcast(&h->changed);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->watchdog, NULL);
+        h->watchdog_running = 0;
     }
 }
 
@@ -384,5 +921,7 @@ void tc_http_free(struct tc_http *h)
         free(h->routes[i].owner);
     }
     free(h->routes);
+    pthread_mutex_destroy(&h->lock);
+    pthread_cond_destroy(&h->changed);
     free(h);
 }

@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <tocsin/plugin.h>
 
+struct tc_daemon_conf;
 struct tc_http;
 
-struct tc_http *tc_http_new(int64_t max_body);
+/* Limits from conf (max_body, max_body_memory, connections, deadlines). */
+struct tc_http *tc_http_new(const struct tc_daemon_conf *conf);
 /* Register METHOD PATH (exact, or a prefix when it ends in '*'). owner
  * names the instance in conflict errors. Routes are fixed once listening. */
 int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsin_route_fn fn,
@@ -17,7 +19,11 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
  * bound receives "host:port" as actually bound. */
 int tc_http_start(struct tc_http *h, const char *listen, char *bound, size_t boundlen,
                   char *err, size_t errlen);
-/* Stop accepting and wait for requests in progress. */
+/* Stop accepting connections and wait up to timeout_ms for the requests
+ * already being received or handled to be answered (SIGTERM: finish what
+ * was being read before intake closes). */
+void tc_http_quiesce(struct tc_http *h, int64_t timeout_ms);
+/* Stop serving: close every connection, wait for their threads. */
 void tc_http_stop(struct tc_http *h);
 void tc_http_free(struct tc_http *h);
 
