@@ -1,9 +1,12 @@
 /* daemon.c: bringing tocsind up in order, and down again gracefully. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -101,6 +104,54 @@ static int write_addr_file(struct tc_daemon *d)
     return 0;
 }
 
+/* One tocsind per state_dir: two writers on one store would each resume
+ * the other's outbox and page twice. The lock lives as long as the
+ * process (the kernel drops it on any exit, kill -9 included); the file
+ * is never removed, so that two starters always lock the same inode. It
+ * holds the owner's pid, for the message. */
+static int lock_state_dir(struct tc_daemon *d)
+{
+    const char *dir = d->cfg->daemon.state_dir;
+    char path[PATH_MAX], pid[32] = "";
+    ssize_t n;
+    int fd;
+
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        tc_error("cannot create state_dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/tocsind.lock", dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) {
+        tc_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+
+        if (e == EWOULDBLOCK) {
+            n = pread(fd, pid, sizeof pid - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            if (pid[0])
+                tc_error("state_dir %s is in use by another tocsind (pid %s holds %s); "
+                         "stop it first, or give this one its own state_dir", dir, pid, path);
+            else
+                tc_error("state_dir %s is in use by another tocsind (%s is locked); "
+                         "stop it first, or give this one its own state_dir", dir, path);
+        } else {
+            tc_error("cannot lock %s: %s", path, strerror(e));
+        }
+        close(fd);
+        return -1;
+    }
+    n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+        tc_warn("cannot write the pid to %s: %s", path, strerror(errno));
+    d->lock_fd = fd;
+    return 0;
+}
+
 int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
 {
     struct tc_daemon *d = calloc(1, sizeof *d);
@@ -111,6 +162,9 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
         return -1;
     *out = NULL;
     d->cfg = cfg;
+    d->lock_fd = -1;
+    if (lock_state_dir(d) < 0)
+        goto fail;
     if (tc_store_open(cfg->daemon.state_dir, &d->store, err, sizeof err) < 0) {
         tc_error("store: %s", err);
         goto fail;
@@ -213,5 +267,7 @@ void tc_daemon_stop(struct tc_daemon *d)
     free(d->policy_refs);
     free(d->sink_refs);
     tc_store_close(d->store);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* last: the store is closed, another may start */
     free(d);
 }

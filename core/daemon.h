@@ -36,6 +36,7 @@ struct tc_daemon {
     struct tc_policy_ref *policy_refs;
     struct tc_sink_ref *sink_refs;
     atomic_int ready;
+    int lock_fd;                  /* flock()ed state_dir/tocsind.lock, or -1 */
     char bound[128];
     char addr_file[PATH_MAX];
 };
