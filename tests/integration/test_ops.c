@@ -1,11 +1,166 @@
-/* test_ops.c: operating tocsind: one daemon per state_dir. */
+/* test_ops.c: operating tocsind: --check-config runs start-up's own checks
+ * (plugins' create() included) without side effects, and one daemon per
+ * state_dir. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
+
+/* The line of the first occurrence of needle in path (1-based), or 0. */
+static int line_of(const char *path, const char *needle)
+{
+    char *text = h_read_file(path), *at, *p;
+    int line = 1;
+
+    ck_assert_ptr_nonnull(text);
+    at = strstr(text, needle);
+    if (!at) {
+        free(text);
+        return 0;
+    }
+    for (p = text; p < at; p++)
+        if (*p == '\n')
+            line++;
+    free(text);
+    return line;
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char path[H_PATH_MAX + 32];
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static int check_config(const struct h_daemon *d, char **out)
+{
+    return h_run_tocsind(out, "--check-config", "-c", d->conf, (char *)NULL);
+}
+
+/* format is a plain string in the webhook's option table: only the
+ * plugin's create() knows "xml" is not a format. */
+START_TEST(test_check_config_runs_plugin_validation)
+{
+    struct h_daemon d;
+    struct h_config c = { .peer_port = 9,
+                          .hook_extra = "retry_base = \"100ms\";\n    format = \"xml\";" };
+    char *out = NULL, *log, want[H_PATH_MAX + 64];
+    int rc;
+
+    h_init(&d);
+    h_config_standard(&d, &c);
+    snprintf(want, sizeof want, "%s:%d: sink \"hook\" (webhook): ", d.conf,
+             line_of(d.conf, "id = \"hook\""));
+    rc = check_config(&d, &out);
+    ck_assert_msg(rc == 1, "--check-config passed a config the webhook refuses: exit %d:\n%s",
+                  rc, out);
+    ck_assert_msg(strstr(out, want) && strstr(out, "format"),
+                  "the error does not read \"%s... format ...\":\n%s", want, out);
+    ck_assert_msg(strstr(out, "1 error"), "no error count in:\n%s", out);
+    free(out);
+    /* A check writes nothing: no store, no lock, no address file. */
+    ck_assert_msg(!exists(d.state_dir, "tocsin.db") && !exists(d.state_dir, "tocsind.lock") &&
+                      !exists(d.state_dir, "tocsind.addr"),
+                  "--check-config left files in %s", d.state_dir);
+
+    /* Start-up refuses it the same way. */
+    ck_assert_int_eq(h_try_start(&d, 10000), -1);
+    log = h_read_file(d.log);
+    ck_assert_msg(log && strstr(log, "sink \"hook\" (webhook)") && strstr(log, "format"),
+                  "start-up's refusal does not name the instance:\n%s", log ? log : "");
+    free(log);
+}
+END_TEST
+
+/* Two inputs on one path: only create() registers routes, so only a
+ * check that creates every instance sees the conflict. Every error is
+ * reported, not only the first. */
+START_TEST(test_check_config_reports_every_instance)
+{
+    struct h_daemon d;
+    const char *plugins = getenv("TOCSIN_PLUGIN_DIR");
+    char *out = NULL, want[H_PATH_MAX + 64];
+    int rc;
+
+    h_init(&d);
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
+                   "           plugin_dir = \"%s\"; };\n"
+                   "inputs = (\n"
+                   "  { id = \"prom\"; plugin = \"alertmanager\"; },\n"
+                   "  { id = \"prom2\"; plugin = \"alertmanager\"; }\n"
+                   ");\n"
+                   "sinks = (\n"
+                   "  { id = \"hook\"; plugin = \"webhook\"; url = \"ftp://example.com/\"; },\n"
+                   "  { id = \"hook2\"; plugin = \"webhook\"; url = \"http://127.0.0.1:9/\"; }\n"
+                   ");\n"
+                   "routes = ( { sinks = [ \"hook\", \"hook2\" ]; } );\n",
+                   d.state_dir, plugins);
+    rc = check_config(&d, &out);
+    ck_assert_msg(rc == 1, "exit %d, expected 1:\n%s", rc, out);
+    snprintf(want, sizeof want, "%s:%d: sink \"hook\" (webhook): url", d.conf,
+             line_of(d.conf, "id = \"hook\""));
+    ck_assert_msg(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+    snprintf(want, sizeof want, "%s:%d: input \"prom2\" (alertmanager): ", d.conf,
+             line_of(d.conf, "id = \"prom2\""));
+    ck_assert_msg(strstr(out, want) && strstr(out, "taken by input \"prom\""),
+                  "the route conflict is not reported as \"%s...taken by input \\\"prom\\\"\":\n%s",
+                  want, out);
+    ck_assert_msg(!strstr(out, "hook2"), "a good instance is blamed:\n%s", out);
+    ck_assert_msg(strstr(out, "2 errors"), "not 2 errors:\n%s", out);
+    free(out);
+    ck_assert_int_eq(h_try_start(&d, 10000), -1);
+}
+END_TEST
+
+START_TEST(test_check_config_refuses_an_unusable_state_dir)
+{
+    struct h_daemon d;
+    struct h_config c = { .peer_port = 9 };
+    char *out = NULL, want[H_PATH_MAX + 64];
+    FILE *f;
+    int rc;
+
+    h_init(&d);
+    h_config_standard(&d, &c);
+    ck_assert_int_eq(rmdir(d.state_dir), 0);
+    f = fopen(d.state_dir, "w"); /* a file where the directory should be */
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    rc = check_config(&d, &out);
+    snprintf(want, sizeof want, "state_dir %s is not a directory", d.state_dir);
+    ck_assert_msg(rc == 1 && strstr(out, want), "exit %d, expected 1 and \"%s\":\n%s", rc, want,
+                  out);
+    free(out);
+    ck_assert_int_eq(h_try_start(&d, 10000), -1);
+}
+END_TEST
+
+/* What passes the check starts. */
+START_TEST(test_check_config_pass_means_start)
+{
+    struct h_daemon d;
+    struct h_config c = { .peer_port = 9, .hook_extra = "format = \"alertmanager\";" };
+    struct h_resp r;
+    char *out = NULL;
+    int rc;
+
+    h_init(&d);
+    h_config_standard(&d, &c);
+    rc = check_config(&d, &out);
+    ck_assert_msg(rc == 0 && strstr(out, ": OK ("), "exit %d:\n%s", rc, out);
+    free(out);
+    h_start(&d);
+    ck_assert_int_eq(h_req(&d, "GET", "/readyz", NULL, &r), 200);
+    h_resp_free(&r);
+    ck_assert_int_eq(h_stop(&d, 15000), 0);
+}
+END_TEST
 
 /* A second tocsind on d1's state_dir, with a config of its own. */
 static void config_on(struct h_daemon *d2, const struct h_daemon *d1)
@@ -76,6 +231,10 @@ static Suite *suite(void)
     Suite *s = suite_create("integration: ops");
     TCase *tc = h_tcase("ops", 90);
 
+    tcase_add_test(tc, test_check_config_runs_plugin_validation);
+    tcase_add_test(tc, test_check_config_reports_every_instance);
+    tcase_add_test(tc, test_check_config_refuses_an_unusable_state_dir);
+    tcase_add_test(tc, test_check_config_pass_means_start);
     tcase_add_test(tc, test_second_daemon_on_a_state_dir_is_refused);
     suite_add_tcase(s, tc);
     return s;
