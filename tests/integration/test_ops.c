@@ -1,6 +1,6 @@
 /* test_ops.c: operating tocsind: --check-config runs start-up's own checks
- * (plugins' create() included) without side effects, and one daemon per
- * state_dir. */
+ * (plugins' create() included) without side effects, one daemon per
+ * state_dir, and the order of start-up and shutdown as a sink sees it. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +226,100 @@ START_TEST(test_second_daemon_on_a_state_dir_is_refused)
 }
 END_TEST
 
+/* Copies src/name into dir (0755: the loader refuses group-writable files). */
+static void copy_plugin(const char *src_dir, const char *dir, const char *name)
+{
+    char from[H_PATH_MAX + 64], to[H_PATH_MAX + 64], buf[65536];
+    FILE *in, *out;
+    size_t n;
+
+    snprintf(from, sizeof from, "%s/%s", src_dir, name);
+    snprintf(to, sizeof to, "%s/%s", dir, name);
+    in = fopen(from, "rb");
+    ck_assert_msg(in != NULL, "cannot read %s", from);
+    out = fopen(to, "wb");
+    ck_assert_msg(out != NULL, "cannot write %s", to);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    ck_assert_int_eq(chmod(to, 0755), 0);
+}
+
+static void config_lifecycle(struct h_daemon *d, const char *plugins, const char *life_log,
+                             const char *sink_extra)
+{
+    h_write_config(d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
+                   "           plugin_dir = \"%s\"; drain_timeout = \"2s\"; };\n"
+                   "inputs = ( { id = \"api\"; plugin = \"generic\"; } );\n"
+                   "sinks = ( { id = \"life\"; plugin = \"lifecycle\"; path = \"%s\";\n"
+                   "            retry_base = \"100ms\"; retry_max = \"100ms\"; %s } );\n"
+                   "routes = ( { sinks = [ \"life\" ]; } );\n",
+                   d->state_dir, plugins, life_log, sink_extra);
+}
+
+static const char *g_life_log;
+
+/* Whether the sink was called (in time or not) since life.log was new. */
+static int delivered(void *arg)
+{
+    char *text = h_read_file(g_life_log);
+    int seen = text && strstr(text, "\ndeliver");
+
+    free(text);
+    return seen;
+}
+
+/* A notification left pending by the last run is due the moment the
+ * workers start: its sink's start() must have returned by then. And no
+ * deliver() after the sink's stop(). The sink's start() takes 500 ms, so
+ * a worker started before it is caught delivering meanwhile. */
+START_TEST(test_sinks_start_before_and_stop_after_deliveries)
+{
+    struct h_daemon d;
+    struct h_resp r;
+    char plugins[H_PATH_MAX], life_log[H_PATH_MAX + 16], *text;
+
+    h_init(&d);
+    snprintf(plugins, sizeof plugins, "%s/plugins", d.dir);
+    snprintf(life_log, sizeof life_log, "%s/life.log", d.dir);
+    ck_assert_int_eq(mkdir(plugins, 0755), 0);
+    copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "input_generic.so");
+    copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "sink_lifecycle.so");
+    g_life_log = life_log;
+
+    /* Run 1: the sink answers retry; the row stays pending. */
+    config_lifecycle(&d, plugins, life_log, "retry = true;");
+    h_start(&d);
+    h_req(&d, "POST", "/api/v1/alerts",
+          "{\"dedup_key\": \"k1\", \"status\": \"firing\", \"severity\": \"critical\","
+          " \"summary\": \"pending across a restart\"}",
+          &r);
+    h_assert(&d, r.status == 202, "POST: HTTP %ld: %s", r.status, r.body);
+    h_resp_free(&r);
+    h_assert(&d, h_wait_until(delivered, NULL, 10000),
+             "the sink was never called");
+    h_kill9(&d);
+
+    /* Run 2: a slow start(); the pending row is delivered after it. */
+    ck_assert_int_eq(unlink(life_log), 0);
+    config_lifecycle(&d, plugins, life_log, "start_delay = \"500ms\";");
+    h_start(&d);
+    h_assert(&d, h_wait_until(delivered, NULL, 10000),
+             "the pending notification was not delivered after the restart");
+    h_assert(&d, h_stop(&d, 15000) == 0, "tocsind did not stop cleanly");
+    text = h_read_file(life_log);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(!strstr(text, "deliver-outside-start-stop"),
+                  "deliver() ran before the sink's start() returned or after its stop():\n%s",
+                  text);
+    ck_assert_msg(strstr(text, "start-begin\nstart-end\n") == text && strstr(text, "stop\n"),
+                  "lifecycle out of order:\n%s", text);
+    free(text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: ops");
@@ -236,6 +330,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_check_config_refuses_an_unusable_state_dir);
     tcase_add_test(tc, test_check_config_pass_means_start);
     tcase_add_test(tc, test_second_daemon_on_a_state_dir_is_refused);
+    tcase_add_test(tc, test_sinks_start_before_and_stop_after_deliveries);
     suite_add_tcase(s, tc);
     return s;
 }
