@@ -1,9 +1,16 @@
 /* daemon.c: bringing tocsind up in order, and down again gracefully. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -27,21 +34,34 @@ static struct tc_instance *make_instances(struct tc_daemon *d,
     return v;
 }
 
-static int create_all(struct tc_instance *v, size_t n)
+/* Start-up stops at the first instance that cannot be created;
+ * --check-config (d->check_errs) goes on, to report every one. */
+static int create_all(struct tc_daemon *d, struct tc_instance *v, size_t n)
 {
     size_t i;
+    int failed = 0;
 
     for (i = 0; i < n; i++) {
-        int rc = v[i].plugin->create(&v[i].host, v[i].conf->conf, &v[i].self);
+        const struct tc_instance_conf *c = v[i].conf;
+        int rc = v[i].plugin->create(&v[i].host, c->conf, &v[i].self);
 
-        if (rc != TOCSIN_OK) {
-            tc_error("%s \"%s\" (%s): create failed", tc_kind_name(v[i].conf->kind),
-                     v[i].conf->id, v[i].conf->plugin);
-            return -1;
+        if (rc == TOCSIN_OK) {
+            v[i].created = 1;
+            continue;
         }
-        v[i].created = 1;
+        failed = 1;
+        if (d->check_errs) {
+            if (!v[i].reported)
+                tc_errors_add(d->check_errs, "%s:%d: %s \"%s\" (%s): create failed (code %d)",
+                              d->cfg->path, c->line, tc_kind_name(c->kind), c->id, c->plugin,
+                              rc);
+            continue;
+        }
+        tc_error("%s:%d: %s \"%s\" (%s): create failed", d->cfg->path, c->line,
+                 tc_kind_name(c->kind), c->id, c->plugin);
+        return -1;
     }
-    return 0;
+    return failed ? -1 : 0;
 }
 
 static int start_all(struct tc_instance *v, size_t n)
@@ -102,6 +122,54 @@ static int write_addr_file(struct tc_daemon *d)
     return 0;
 }
 
+/* One tocsind per state_dir: two writers on one store would each resume
+ * the other's outbox and page twice. The lock lives as long as the
+ * process (the kernel drops it on any exit, kill -9 included); the file
+ * is never removed, so that two starters always lock the same inode. It
+ * holds the owner's pid, for the message. */
+static int lock_state_dir(struct tc_daemon *d)
+{
+    const char *dir = d->cfg->daemon.state_dir;
+    char path[PATH_MAX], pid[32] = "";
+    ssize_t n;
+    int fd;
+
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        tc_error("cannot create state_dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/tocsind.lock", dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) {
+        tc_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+
+        if (e == EWOULDBLOCK) {
+            n = pread(fd, pid, sizeof pid - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            if (pid[0])
+                tc_error("state_dir %s is in use by another tocsind (pid %s holds %s); "
+                         "stop it first, or give this one its own state_dir", dir, pid, path);
+            else
+                tc_error("state_dir %s is in use by another tocsind (%s is locked); "
+                         "stop it first, or give this one its own state_dir", dir, path);
+        } else {
+            tc_error("cannot lock %s: %s", path, strerror(e));
+        }
+        close(fd);
+        return -1;
+    }
+    n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+        tc_warn("cannot write the pid to %s: %s", path, strerror(errno));
+    d->lock_fd = fd;
+    return 0;
+}
+
 int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
 {
     struct tc_daemon *d = calloc(1, sizeof *d);
@@ -112,6 +180,9 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
         return -1;
     *out = NULL;
     d->cfg = cfg;
+    d->lock_fd = -1;
+    if (lock_state_dir(d) < 0)
+        goto fail;
     if (tc_store_open(cfg->daemon.state_dir, &d->store, err, sizeof err) < 0) {
         tc_error("store: %s", err);
         goto fail;
@@ -126,9 +197,9 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
     if (!d->http || !d->timers || !d->sinks || !d->policies || !d->inputs || !d->policy_refs ||
         !d->sink_refs)
         goto fail;
-    if (tc_api_register(d) < 0 || create_all(d->sinks, cfg->n_sinks) < 0 ||
-        create_all(d->policies, cfg->n_policies) < 0 ||
-        create_all(d->inputs, cfg->n_inputs) < 0)
+    if (tc_api_register(d) < 0 || create_all(d, d->sinks, cfg->n_sinks) < 0 ||
+        create_all(d, d->policies, cfg->n_policies) < 0 ||
+        create_all(d, d->inputs, cfg->n_inputs) < 0)
         goto fail;
     for (i = 0; i < cfg->n_sinks; i++)
         d->sink_refs[i] = (struct tc_sink_ref){ d->sinks[i].conf, d->sinks[i].plugin,
@@ -137,17 +208,26 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
         d->policy_refs[i] = (struct tc_policy_ref){ d->policies[i].conf->id,
                                                     d->policies[i].plugin,
                                                     d->policies[i].self };
+    /* Sinks and policies first: the dispatcher's workers call deliver() as
+     * soon as they run (rows left pending by the last run are due at
+     * once), and the writer evaluates policies from its first batch. */
+    if (start_all(d->sinks, cfg->n_sinks) < 0 || start_all(d->policies, cfg->n_policies) < 0)
+        goto fail;
     d->dispatcher = tc_dispatcher_new(d->store, cfg, d->sink_refs, cfg->n_sinks);
     if (!d->dispatcher)
         goto fail;
-    d->pipeline = tc_pipeline_start(d->store, cfg, d->policy_refs, cfg->n_policies,
-                                    d->dispatcher);
-    if (!d->pipeline || tc_dispatcher_start(d->dispatcher, tc_pipeline_outcome, d->pipeline) < 0) {
+    /* The dispatcher loads what the last run left pending before the
+     * writer runs: a row the writer commits now is handed over, not also
+     * loaded. */
+    d->pipeline = tc_pipeline_new(d->store, cfg, d->policy_refs, cfg->n_policies, d->dispatcher);
+    if (!d->pipeline || tc_dispatcher_start(d->dispatcher, tc_pipeline_outcome, d->pipeline) < 0 ||
+        tc_pipeline_run(d->pipeline) < 0) {
         tc_error("cannot start the pipeline");
         goto fail;
     }
-    if (start_all(d->sinks, cfg->n_sinks) < 0 || start_all(d->policies, cfg->n_policies) < 0 ||
-        start_all(d->inputs, cfg->n_inputs) < 0)
+    /* Inputs once their alerts have somewhere to go; the listener last,
+     * when every route's owner is running. */
+    if (start_all(d->inputs, cfg->n_inputs) < 0)
         goto fail;
     if (tc_http_start(d->http, cfg->daemon.listen, d->bound, sizeof d->bound, err,
                       sizeof err) < 0) {
@@ -190,8 +270,12 @@ void tc_daemon_stop(struct tc_daemon *d)
         if (left > 0)
             tc_info("%lld notifications stay pending for the next start", (long long)left);
     }
-    tc_dispatcher_free(d->dispatcher);
+    /* Workers first (their outcomes queue at the writer), then the writer
+     * (it records them, and may still hand rows to the stopped queues),
+     * then the queues. */
+    tc_dispatcher_stop(d->dispatcher);
     tc_pipeline_stop(d->pipeline);
+    tc_dispatcher_free(d->dispatcher);
     stop_all(d, d->policies, cfg->n_policies);
     stop_all(d, d->sinks, cfg->n_sinks);
     tc_timers_stop(d->timers);
@@ -203,5 +287,214 @@ void tc_daemon_stop(struct tc_daemon *d)
     free(d->policy_refs);
     free(d->sink_refs);
     tc_store_close(d->store);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* last: the store is closed, another may start */
     free(d);
+}
+
+/* --- --check-config ------------------------------------------------------ */
+
+/* What tc_store_open() and lock_state_dir() need, checked without writing:
+ * the directory exists or can be created, we may create files in it, and
+ * an existing store is one this build can open. */
+static void check_state_dir(const struct tc_config *cfg, struct tc_errors *errs)
+{
+    const char *dir = cfg->daemon.state_dir;
+    char db[PATH_MAX], parent[PATH_MAX];
+    struct stat st;
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *q = NULL;
+    const char *why = NULL;
+    int version = -1;
+
+    if (stat(dir, &st) < 0) {
+        if (errno != ENOENT) {
+            tc_errors_add(errs, "%s: state_dir %s: %s", cfg->path, dir, strerror(errno));
+            return;
+        }
+        /* tc_store_open() makes the directory itself, one level deep. */
+        snprintf(parent, sizeof parent, "%s", dir);
+        snprintf(db, sizeof db, "%s", dirname(parent));
+        if (stat(db, &st) < 0)
+            why = strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "not a directory";
+        else if (access(db, W_OK | X_OK) < 0)
+            why = strerror(errno);
+        if (why)
+            tc_errors_add(errs, "%s: state_dir %s does not exist and cannot be created in %s: %s",
+                          cfg->path, dir, db, why);
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        tc_errors_add(errs, "%s: state_dir %s is not a directory", cfg->path, dir);
+        return;
+    }
+    if (access(dir, W_OK | X_OK) < 0) {
+        tc_errors_add(errs, "%s: state_dir %s is not writable: %s", cfg->path, dir,
+                      strerror(errno));
+        return;
+    }
+    snprintf(db, sizeof db, "%s/tocsin.db", dir);
+    if (access(db, F_OK) < 0)
+        return; /* a first start creates it */
+    if (access(db, R_OK | W_OK) < 0) {
+        tc_errors_add(errs, "%s: store %s is not writable: %s", cfg->path, db, strerror(errno));
+        return;
+    }
+    /* Read-only: a running tocsind keeps its store; WAL lets us read beside it. */
+    if (sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(conn, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW)
+        tc_errors_add(errs, "%s: store %s cannot be read: %s", cfg->path, db,
+                      conn ? sqlite3_errmsg(conn) : "out of memory");
+    else
+        version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(conn);
+    if (version > TC_SCHEMA_VERSION)
+        tc_errors_add(errs,
+                      "%s: store %s has schema version %d, newer than this tocsind knows (%d); "
+                      "run a newer tocsind or restore a backup",
+                      cfg->path, db, version, TC_SCHEMA_VERSION);
+}
+
+/* tc_http_start() resolves daemon.listen before it binds; config.c has
+ * checked the HOST:PORT shape, this checks that HOST resolves. */
+static void check_listen(const struct tc_config *cfg, struct tc_errors *errs)
+{
+    const char *spec = cfg->daemon.listen, *colon = strrchr(spec, ':');
+    struct addrinfo hints = { 0 }, *ai = NULL;
+    char host[256];
+    int rc;
+
+    if (!colon || (size_t)(colon - spec) >= sizeof host) {
+        tc_errors_add(errs, "%s: daemon.listen \"%s\" is not HOST:PORT", cfg->path, spec);
+        return;
+    }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (rc != 0)
+        tc_errors_add(errs, "%s: daemon.listen \"%s\": %s", cfg->path, spec, gai_strerror(rc));
+    else
+        freeaddrinfo(ai);
+}
+
+/* The host table under --check-config: create() runs as at start-up,
+ * but nothing it asks for may outlive the check or touch the store. */
+static int check_fail(const struct tocsin_host *host, const char *fmt, ...)
+{
+    struct tc_instance *inst = host->core;
+    const struct tc_instance_conf *c = inst->conf;
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tc_errors_add(inst->d->check_errs, "%s:%d: %s \"%s\" (%s): %s", inst->d->cfg->path, c->line,
+                  tc_kind_name(c->kind), c->id, c->plugin, msg);
+    inst->reported = 1;
+    return TOCSIN_ERROR;
+}
+
+static int check_route(const struct tocsin_host *host, const char *method, const char *path,
+                       tocsin_route_fn fn, void *self)
+{
+    struct tc_instance *inst = host->core;
+    char err[256], owner[160];
+    int rc;
+
+    snprintf(owner, sizeof owner, "%s \"%s\"", tc_kind_name(inst->conf->kind), inst->conf->id);
+    rc = tc_http_route(inst->d->http, method, path, fn, self, owner, err, sizeof err);
+    if (rc != TOCSIN_OK)
+        check_fail(host, "%s", err);
+    return rc;
+}
+
+/* Timers belong in start(), which the check never calls; one asked for
+ * in create() is accepted and never runs. */
+static int64_t check_timer_add(const struct tocsin_host *host, int64_t delay_ms,
+                               int64_t interval_ms, void (*fn)(void *), void *self)
+{
+    return 1;
+}
+
+static void check_timer_cancel(const struct tocsin_host *host, int64_t id)
+{
+}
+
+/* The store stays closed: reads find nothing, writes are dropped. */
+static int check_state_get(const struct tocsin_host *host, const char *key, char **value)
+{
+    *value = NULL;
+    return TOCSIN_OK;
+}
+
+static int check_state_put(const struct tocsin_host *host, const char *key, const char *value)
+{
+    return TOCSIN_OK;
+}
+
+static int check_state_delete(const struct tocsin_host *host, const char *key)
+{
+    return TOCSIN_OK;
+}
+
+static struct tc_instance *make_check_instances(struct tc_daemon *d,
+                                                const struct tc_instance_conf *confs, size_t n)
+{
+    struct tc_instance *v = make_instances(d, confs, n);
+    size_t i;
+
+    for (i = 0; v && i < n; i++) {
+        v[i].host.fail = check_fail;
+        v[i].host.route = check_route;
+        v[i].host.timer_add = check_timer_add;
+        v[i].host.timer_cancel = check_timer_cancel;
+        v[i].host.state_get = check_state_get;
+        v[i].host.state_put = check_state_put;
+        v[i].host.state_delete = check_state_delete;
+    }
+    return v;
+}
+
+size_t tc_daemon_check(struct tc_config *cfg, struct tc_errors *errs)
+{
+    struct tc_daemon d = { 0 };
+    size_t before = errs->n;
+
+    d.cfg = cfg;
+    d.lock_fd = -1;
+    d.check_errs = errs;
+    check_state_dir(cfg, errs);
+    check_listen(cfg, errs);
+    /* Every instance is created, in start-up's order, into a listener
+     * that never listens: plugins' own validation and route conflicts. */
+    d.http = tc_http_new(&cfg->daemon);
+    d.sinks = make_check_instances(&d, cfg->sinks, cfg->n_sinks);
+    d.policies = make_check_instances(&d, cfg->policies, cfg->n_policies);
+    d.inputs = make_check_instances(&d, cfg->inputs, cfg->n_inputs);
+    if (!d.http || !d.sinks || !d.policies || !d.inputs) {
+        tc_errors_add(errs, "%s: out of memory", cfg->path);
+    } else {
+        if (tc_api_register(&d) < 0)
+            tc_errors_add(errs, "%s: cannot register the core's routes", cfg->path);
+        create_all(&d, d.sinks, cfg->n_sinks);
+        create_all(&d, d.policies, cfg->n_policies);
+        create_all(&d, d.inputs, cfg->n_inputs);
+    }
+    destroy_all(d.inputs, cfg->n_inputs);
+    destroy_all(d.policies, cfg->n_policies);
+    destroy_all(d.sinks, cfg->n_sinks);
+    tc_http_free(d.http);
+    return errs->n - before;
 }

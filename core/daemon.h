@@ -22,6 +22,7 @@ struct tc_instance {
     struct tocsin_host host;
     void *self;
     int created, started;
+    int reported;      /* --check-config: create() already named its error */
     struct tc_daemon *d;
 };
 
@@ -36,6 +37,8 @@ struct tc_daemon {
     struct tc_policy_ref *policy_refs;
     struct tc_sink_ref *sink_refs;
     atomic_int ready;
+    int lock_fd;                  /* flock()ed state_dir/tocsind.lock, or -1 */
+    struct tc_errors *check_errs; /* --check-config: where errors go, else NULL */
     char bound[128];
     char addr_file[PATH_MAX];
 };
@@ -46,6 +49,12 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out);
 /* Graceful stop: refuse new work, deliver what is due within
  * daemon.drain_timeout, stop everything, free. cfg stays the caller's. */
 void tc_daemon_stop(struct tc_daemon *d);
+/* --check-config: every check start-up makes beyond tc_config_load()
+ * (state_dir usable, listen address resolvable, every instance created,
+ * its routes registered, then destroyed without start), without binding
+ * the port, taking the state_dir lock or writing the store. Problems go
+ * to errs ("FILE:LINE: ..."); returns how many there were. */
+size_t tc_daemon_check(struct tc_config *cfg, struct tc_errors *errs);
 
 /* Fill inst->host (host.c). */
 void tc_host_init(struct tc_instance *inst);

@@ -624,10 +624,10 @@ int tc_dispatcher_start(struct tc_dispatcher *d, tc_outcome_fn fn, void *arg)
     for (i = 0; i < d->n; i++) {
         struct sink_queue *q = &d->q[i];
 
-        q->n_threads = (int)q->ref->conf->concurrency;
-        q->threads = calloc((size_t)q->n_threads, sizeof *q->threads);
+        q->threads = calloc((size_t)q->ref->conf->concurrency, sizeof *q->threads);
         if (!q->threads)
             return -1;
+        q->n_threads = (int)q->ref->conf->concurrency;
         for (k = 0; k < q->n_threads; k++) {
             if (pthread_create(&q->threads[k], NULL, worker_main, q) != 0) {
                 q->n_threads = k;
@@ -706,7 +706,7 @@ static void drop_item(void *arg, struct tc_item *it)
     tc_fresh_unref(it->fresh);
 }
 
-void tc_dispatcher_free(struct tc_dispatcher *d)
+void tc_dispatcher_stop(struct tc_dispatcher *d)
 {
     size_t i;
     int k;
@@ -723,6 +723,18 @@ void tc_dispatcher_free(struct tc_dispatcher *d)
     for (i = 0; i < d->n; i++) {
         for (k = 0; k < d->q[i].n_threads; k++)
             pthread_join(d->q[i].threads[k], NULL);
+        d->q[i].n_threads = 0;
+    }
+}
+
+void tc_dispatcher_free(struct tc_dispatcher *d)
+{
+    size_t i;
+
+    if (!d)
+        return;
+    tc_dispatcher_stop(d);
+    for (i = 0; i < d->n; i++) {
         while (d->q[i].n) /* still pending in the store */
             tc_fresh_unref(heap_pop(&d->q[i]).fresh);
         tc_order_free(d->q[i].order, drop_item, NULL);

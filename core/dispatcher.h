@@ -47,8 +47,12 @@ void tc_dispatcher_enqueue(struct tc_dispatcher *d, const char *sink, int64_t ou
 void tc_dispatcher_settled(struct tc_dispatcher *d, const char *sink, int64_t incident);
 /* Wait until nothing is due or in flight, or until deadline (ms, wall). */
 void tc_dispatcher_drain(struct tc_dispatcher *d, int64_t deadline_ms);
-/* Stop the workers (a delivery in flight is aborted) and free. Rows still
- * pending stay in the store for the next start. */
+/* Stop and join the workers (a delivery in flight is aborted); rows may
+ * still be enqueued (they wait, unsent). Every outcome has been reported
+ * when it returns. */
+void tc_dispatcher_stop(struct tc_dispatcher *d);
+/* Stop if still running, and free. Rows still pending stay in the store
+ * for the next start. */
 void tc_dispatcher_free(struct tc_dispatcher *d);
 int64_t tc_dispatcher_pending(struct tc_dispatcher *d);
 /* Each sink's figures in configured order, as a malloc()ed array of *n

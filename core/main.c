@@ -35,7 +35,8 @@ static void usage(FILE *out)
             "  -c, --config FILE    configuration (default %s/tocsin/tocsin.conf)\n"
             "  -f, --foreground     stay in the foreground and log to stderr\n"
             "      --plugin-dir DIR load plugins from DIR (overrides daemon.plugin_dir)\n"
-            "      --check-config   check the configuration, print every error, exit\n"
+            "      --check-config   run start-up's checks (plugins included) without\n"
+            "                       starting; print every error, exit 1 on any\n"
             "      --list-plugins   list the plugins in the plugin directory\n"
             "      --plugin-help NAME  print a plugin's options (NAME or KIND_NAME)\n"
             "      --version        print the version and the plugin ABI\n",
@@ -214,6 +215,14 @@ int main(int argc, char **argv)
     }
     cfg = tc_config_load(config_path, plugin_dir, &errs);
     if (!cfg || errs.n) {
+        print_errors(&errs);
+        fprintf(stderr, "tocsind: %s: %zu error%s\n", config_path, errs.n,
+                errs.n == 1 ? "" : "s");
+        tc_errors_free(&errs);
+        tc_config_free(cfg);
+        return 1;
+    }
+    if (check && tc_daemon_check(cfg, &errs) > 0) {
         print_errors(&errs);
         fprintf(stderr, "tocsind: %s: %zu error%s\n", config_path, errs.n,
                 errs.n == 1 ? "" : "s");

@@ -86,7 +86,7 @@ struct tc_pipeline {
     size_t n_outcomes;
     int64_t outcomes_since;   /* when the oldest waiting outcome arrived */
     size_t in_flight;         /* alerts queued or being written */
-    int intake_closed, stopping;
+    int intake_closed, stopping, running;
     int64_t next_prune;
     int64_t grace_end;        /* nothing expires before (daemon.expiry_grace) */
     atomic_int store_ok;      /* the last commit succeeded (for /readyz) */
@@ -660,7 +660,7 @@ static void free_pipeline(struct tc_pipeline *p)
     free(p);
 }
 
-struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_config *cfg,
+struct tc_pipeline *tc_pipeline_new(struct tc_store *store, const struct tc_config *cfg,
                                       const struct tc_policy_ref *policies, size_t n_policies,
                                       struct tc_dispatcher *dispatcher)
 {
@@ -688,11 +688,19 @@ struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_co
              TC_SCHEMA_VERSION);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    if (!p->ap.inc || pthread_create(&p->thread, NULL, writer_main, p) != 0) {
+    if (!p->ap.inc) {
         free_pipeline(p);
         return NULL;
     }
     return p;
+}
+
+int tc_pipeline_run(struct tc_pipeline *p)
+{
+    if (pthread_create(&p->thread, NULL, writer_main, p) != 0)
+        return -1;
+    p->running = 1;
+    return 0;
 }
 
 void tc_pipeline_close_intake(struct tc_pipeline *p)
@@ -711,6 +719,7 @@ void tc_pipeline_stop(struct tc_pipeline *p)
     p->stopping = 1;
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    pthread_join(p->thread, NULL);
+    if (p->running)
+        pthread_join(p->thread, NULL);
     free_pipeline(p);
 }

@@ -16,9 +16,13 @@
 struct tc_dispatcher;
 struct tc_pipeline;
 
-struct tc_pipeline *tc_pipeline_start(struct tc_store *store, const struct tc_config *cfg,
-                                      const struct tc_policy_ref *policies, size_t n_policies,
-                                      struct tc_dispatcher *dispatcher);
+/* The writer, not yet running: start the dispatcher (which loads the rows
+ * left pending) first, so nothing the writer commits is loaded twice. */
+struct tc_pipeline *tc_pipeline_new(struct tc_store *store, const struct tc_config *cfg,
+                                    const struct tc_policy_ref *policies, size_t n_policies,
+                                    struct tc_dispatcher *dispatcher);
+/* Start the writer thread. 0 or -1. */
+int tc_pipeline_run(struct tc_pipeline *p);
 /* Refuse new intake (TOCSIN_ESHUTDOWN) from now on. */
 void tc_pipeline_close_intake(struct tc_pipeline *p);
 /* Apply everything queued, then stop the thread. */
