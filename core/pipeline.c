@@ -375,6 +375,7 @@ static void *writer_main(void *arg)
     struct tc_pipeline *p = arg;
 
     pthread_setname_np(pthread_self(), "tc-writer"); /* for top -H and perf */
+    tc_store_writer_thread();
     for (;;) {
         struct job *batch, *j, *next;
         size_t alerts = 0;

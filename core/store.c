@@ -270,14 +270,29 @@ void tc_store_reader_put(struct tc_store *s, sqlite3 *db)
     sqlite3_close(db);
 }
 
+/* Set on the writer thread: plugin state written there (a policy judging
+ * an alert) goes through the writer's own connection, inside the
+ * transaction it is in, instead of waiting for that transaction's lock on
+ * a second connection. */
+static _Thread_local int on_writer_thread;
+
+void tc_store_writer_thread(void)
+{
+    on_writer_thread = 1;
+}
+
 static int state_exec(struct tc_store *s, const char *sql, const char *instance,
                       const char *key, const char *value, char **out)
 {
+    sqlite3 *db = on_writer_thread ? s->writer : s->state_db;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    pthread_mutex_lock(&s->state_lock);
-    rc = sqlite3_prepare_v2(s->state_db, sql, -1, &st, NULL);
+    /* The writer's connection is its own: no lock, so it never waits on a
+     * thread whose state_db waits on the writer's transaction. */
+    if (!on_writer_thread)
+        pthread_mutex_lock(&s->state_lock);
+    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -291,7 +306,8 @@ static int state_exec(struct tc_store *s, const char *sql, const char *instance,
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->state_lock);
+    if (!on_writer_thread)
+        pthread_mutex_unlock(&s->state_lock);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         tc_error("store: plugin state of %s: %s", instance, sqlite3_errstr(rc));
         return TOCSIN_EIO;

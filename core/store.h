@@ -32,4 +32,8 @@ int tc_store_state_put(struct tc_store *s, const char *instance, const char *key
                        const char *value);
 int tc_store_state_delete(struct tc_store *s, const char *instance, const char *key);
 
+/* Call on the writer thread: its plugin state reads and writes then join
+ * the writer's transaction (see store.c). */
+void tc_store_writer_thread(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "harness.h"
@@ -389,6 +390,69 @@ START_TEST(test_stale_resolve_does_not_close_a_newer_incident)
 }
 END_TEST
 
+static void copy_plugin(const char *from_dir, const char *to_dir, const char *name)
+{
+    char from[H_PATH_MAX + 64], to[H_PATH_MAX + 64], buf[65536];
+    FILE *in, *out;
+    size_t n;
+
+    snprintf(from, sizeof from, "%s/%s", from_dir, name);
+    snprintf(to, sizeof to, "%s/%s", to_dir, name);
+    in = fopen(from, "rb");
+    ck_assert_msg(in != NULL, "cannot read %s", from);
+    out = fopen(to, "wb");
+    ck_assert_msg(out != NULL, "cannot write %s", to);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_int_eq(chmod(to, 0755), 0);
+}
+
+/* A policy keeps durable state while it judges alerts, on the writer
+ * thread: the write joins the writer's transaction (before, it waited on
+ * a second connection for that transaction's lock: 10 s, then failed). */
+START_TEST(test_policy_state_commits_with_the_writer)
+{
+    struct h_daemon d;
+    char plugins[H_PATH_MAX], name[32];
+    int64_t start, id;
+    json_t *inc;
+    int i;
+
+    h_init(&d);
+    snprintf(plugins, sizeof plugins, "%s/plugins", d.dir);
+    ck_assert_int_eq(mkdir(plugins, 0755), 0);
+    copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "input_alertmanager.so");
+    copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "sink_console.so");
+    copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "policy_counter.so");
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
+                   "           plugin_dir = \"%s\"; };\n"
+                   "inputs = ( { id = \"prom\"; plugin = \"alertmanager\"; } );\n"
+                   "policies = ( { id = \"count\"; plugin = \"counter\"; } );\n"
+                   "sinks = ( { id = \"console\"; plugin = \"console\"; path = \"%s\"; } );\n"
+                   "routes = ( { sinks = [ \"console\" ]; } );\n",
+                   d.state_dir, plugins, d.console);
+    h_start(&d);
+    start = h_now_ms();
+    for (i = 1; i <= 3; i++) {
+        snprintf(name, sizeof name, "Counted%d", i);
+        post_am_at(&d, name, -60, 600);
+    }
+    h_assert(&d, h_now_ms() - start < 3000, "three alerts took %lld ms",
+             (long long)(h_now_ms() - start));
+    ck_assert_int_eq(h_stop(&d, 15000), 0);
+    h_start(&d); /* the count is durable */
+    post_am_at(&d, "Counted4", -60, 600);
+    id = key_of(&d, "Counted4");
+    inc = h_incident(&d, id);
+    ck_assert_str_eq(h_jsub(json_object_get(inc, "alert"), "annotations", "seen"), "4");
+    json_decref(inc);
+    ck_assert_int_eq(h_stop(&d, 15000), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("semantics");
@@ -402,6 +466,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_no_expiry_storm_after_a_downtime);
     tcase_add_test(tc, test_manual_resolve_of_a_firing_alert_does_not_repage);
     tcase_add_test(tc, test_stale_resolve_does_not_close_a_newer_incident);
+    tcase_add_test(tc, test_policy_state_commits_with_the_writer);
     suite_add_tcase(s, tc);
     return s;
 }
