@@ -46,6 +46,13 @@ static const char *env_or_fail(const char *name)
     return v;
 }
 
+int h_under_tsan(void)
+{
+    const char *v = getenv("TOCSIN_TEST_TSAN");
+
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 int64_t h_now_ms(void)
 {
     struct timespec ts;

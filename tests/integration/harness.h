@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -138,6 +139,17 @@ void h_am_fingerprint(const char *name, const char *instance, const char *severi
                       char out[17]);
 
 int64_t h_now_ms(void);
+/* 1 in a ThreadSanitizer build (TOCSIN_TEST_TSAN): tests of time or
+ * memory bounds then stop early, saying why (h_skip_bounds_under_tsan). */
+int h_under_tsan(void);
+#define h_skip_bounds_under_tsan()                                                     \
+    do {                                                                               \
+        if (h_under_tsan()) {                                                          \
+            fprintf(stderr, "%s: time and memory bounds not checked under TSan\n",     \
+                    __func__);                                                         \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
 void h_sleep_ms(int ms);
 /* Polls pred(arg) every 20 ms until true or timeout; returns pred's last. */
 int h_wait_until(int (*pred)(void *arg), void *arg, int timeout_ms);

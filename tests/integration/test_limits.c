@@ -156,6 +156,7 @@ START_TEST(test_idle_and_trickling_flood_does_not_shut_intake_out)
     long ms, status;
     int i, open_n = 0, round;
 
+    h_skip_bounds_under_tsan();
     raise_fd_limit();
     up(&d, NULL, NULL);
     for (i = 0; i < FLOOD; i++) {
@@ -224,6 +225,7 @@ START_TEST(test_request_deadline_closes_slow_clients)
     int64_t t0, closed_at = 0;
     int slow, idle, k = 0;
 
+    h_skip_bounds_under_tsan();
     up(&d, "request_timeout = \"2s\";", NULL);
     slow = connect_from(&d, 1);
     idle = connect_from(&d, 1);
@@ -429,6 +431,7 @@ START_TEST(test_memory_stays_bounded_under_large_bodies)
     char *body;
     size_t next_pages = 0;
 
+    h_skip_bounds_under_tsan();
     up(&d, NULL, "1M");
     /* 240 alerts of 4k: just under 1 MB. */
     body = alerts_body(240, 4000, -1, 0);
