@@ -116,6 +116,32 @@ static char *detail(const char *fmt, ...)
     return s;
 }
 
+/* Policies' annotations join the alert's own. Rare: the alert is parsed
+ * again from its text rather than kept as an object for every alert. */
+static void merge_annotations(struct tc_intake_alert *ia, json_t *added)
+{
+    json_t *obj = json_loads(ia->json, 0, NULL), *a;
+    char *text;
+
+    if (!obj) {
+        tc_warn("cannot add policy annotations to alert %s: out of memory", ia->a.dedup_key);
+        json_decref(added);
+        return;
+    }
+    a = json_object_get(obj, "annotations");
+    if (!json_is_object(a)) {
+        a = json_object();
+        json_object_set_new(obj, "annotations", a);
+    }
+    json_object_update(a, added);
+    json_decref(added);
+    if ((text = json_dumps(obj, JSON_COMPACT))) {
+        free(ia->json);
+        ia->json = text;
+    }
+    json_decref(obj);
+}
+
 /* Run the policies in order; a suppression stops the chain. Returns the
  * reason (malloc()ed, "policy: reason") or NULL to notify. Annotations
  * are merged into the alert's JSON. */
@@ -139,18 +165,8 @@ static char *judge(struct tc_applier *ap, struct tc_intake_alert *ia)
             break;
         }
     }
-    if (ann.obj) {
-        json_t *a = json_object_get(ia->obj, "annotations");
-
-        if (!json_is_object(a)) {
-            a = json_object();
-            json_object_set_new(ia->obj, "annotations", a);
-        }
-        json_object_update(a, ann.obj);
-        json_decref(ann.obj);
-        free(ia->json);
-        ia->json = json_dumps(ia->obj, JSON_COMPACT);
-    }
+    if (ann.obj)
+        merge_annotations(ia, ann.obj);
     return reason;
 }
 

@@ -25,8 +25,7 @@ struct tc_policy_ref {
 struct tc_intake_alert {
     struct tocsin_alert a;
     char fingerprint[17];
-    json_t *obj; /* native JSON, what the store keeps */
-    char *json;
+    char *json;  /* native JSON text, what the store keeps (and the sinks get) */
 };
 
 /* The outbox rows a job created: handed to the dispatcher once the

@@ -475,6 +475,7 @@ static int prepare(const char *source, const struct tocsin_alert *in, struct tc_
                    size_t index, int64_t now, char *err, size_t errlen)
 {
     struct tocsin_alert *a = &ia->a;
+    json_t *obj;
 
     *a = *in;
     if ((!a->dedup_key || !*a->dedup_key) && a->n_labels == 0) {
@@ -503,8 +504,9 @@ static int prepare(const char *source, const struct tocsin_alert *in, struct tc_
         a->started_at = a->received_at;
     if (a->status == TOCSIN_RESOLVED && !a->ended_at)
         a->ended_at = now;
-    ia->obj = tc_alert_to_json(a);
-    ia->json = ia->obj ? json_dumps(ia->obj, JSON_COMPACT) : NULL;
+    obj = tc_alert_to_json(a);
+    ia->json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj); /* the text is all that is kept: half the memory */
     if (!ia->json) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -516,11 +518,40 @@ static void release_alerts(struct tc_intake_alert *v, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        json_decref(v[i].obj);
+    for (i = 0; i < n; i++)
         free(v[i].json);
-    }
     free(v);
+}
+
+/* Room in the queue for n alerts, reserved before they are prepared (so
+ * a refusal costs no copies). TOCSIN_OK, or the refusal with err set. */
+static int admit(struct tc_pipeline *p, size_t n, char *err, size_t errlen)
+{
+    int rc = TOCSIN_OK;
+
+    pthread_mutex_lock(&p->lock);
+    if (p->intake_closed) {
+        snprintf(err, errlen, "tocsind is shutting down");
+        rc = TOCSIN_ESHUTDOWN;
+    } else if (p->in_flight > 0 && p->in_flight + n > (size_t)p->cfg->daemon.intake_queue) {
+        /* A batch larger than the whole queue is taken when the queue is
+         * empty, or it could never be taken at all. */
+        tc_metric_add(TC_M_INTAKE_BUSY, 1);
+        snprintf(err, errlen, "intake queue full (%lld alerts waiting)",
+                 (long long)p->cfg->daemon.intake_queue);
+        rc = TOCSIN_EBUSY;
+    } else {
+        p->in_flight += n;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+static void unadmit(struct tc_pipeline *p, size_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    p->in_flight -= n;
+    pthread_mutex_unlock(&p->lock);
 }
 
 int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
@@ -529,37 +560,33 @@ int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
     struct job j = { .kind = JOB_INTAKE, .source = source, .n = n };
     int64_t now = tc_now_ms();
     size_t i;
+    int rc;
 
     if (n == 0)
         return TOCSIN_OK;
+    if ((rc = admit(p, n, err, errlen)) != TOCSIN_OK)
+        return rc;
     j.alerts = calloc(n, sizeof *j.alerts);
-    if (!j.alerts)
+    if (!j.alerts) {
+        unadmit(p, n);
         return TOCSIN_ENOMEM;
+    }
     for (i = 0; i < n; i++) {
         if (prepare(source, &alerts[i], &j.alerts[i], i, now, err, errlen) < 0) {
             release_alerts(j.alerts, n);
+            unadmit(p, n);
             tc_metric_add(TC_M_ALERTS_REJECTED, (int64_t)n);
             return TOCSIN_EINVAL;
         }
     }
     pthread_mutex_lock(&p->lock);
-    if (p->intake_closed) {
+    if (p->intake_closed) { /* closed while we prepared */
+        p->in_flight -= n;
         pthread_mutex_unlock(&p->lock);
         release_alerts(j.alerts, n);
         snprintf(err, errlen, "tocsind is shutting down");
         return TOCSIN_ESHUTDOWN;
     }
-    /* A batch larger than the whole queue is taken when the queue is
-     * empty, or it could never be taken at all. */
-    if (p->in_flight > 0 && p->in_flight + n > (size_t)p->cfg->daemon.intake_queue) {
-        pthread_mutex_unlock(&p->lock);
-        release_alerts(j.alerts, n);
-        tc_metric_add(TC_M_INTAKE_BUSY, 1);
-        snprintf(err, errlen, "intake queue full (%lld alerts waiting)",
-                 (long long)p->cfg->daemon.intake_queue);
-        return TOCSIN_EBUSY;
-    }
-    p->in_flight += n;
     if (!submit(p, &j, p->cfg->daemon.intake_wait_ms)) {
         p->in_flight -= n;
         pthread_mutex_unlock(&p->lock);

@@ -69,6 +69,7 @@ static struct tc_intake_alert alert(const char *key, enum tocsin_severity sev,
                                     enum tocsin_status status, int64_t expires_at)
 {
     struct tc_intake_alert ia;
+    json_t *obj;
 
     memset(&ia, 0, sizeof ia);
     ia.a.dedup_key = key;
@@ -78,14 +79,14 @@ static struct tc_intake_alert alert(const char *key, enum tocsin_severity sev,
     ia.a.source = "prom";
     ia.a.received_at = 1000;
     ia.a.expires_at = expires_at;
-    ia.obj = tc_alert_to_json(&ia.a);
-    ia.json = json_dumps(ia.obj, JSON_COMPACT);
+    obj = tc_alert_to_json(&ia.a);
+    ia.json = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
     return ia;
 }
 
 static void release(struct tc_intake_alert *ia)
 {
-    json_decref(ia->obj);
     free(ia->json);
 }
 
