@@ -1,26 +1,13 @@
-/* incident.h: the incident state machine and its rows (timeline, outbox). */
+/* incident.h: the SQL that records incidents and their rows (timeline,
+ * outbox), on the writer's connection. The state machine itself is
+ * incident_state.h's. */
 #ifndef TC_INCIDENT_H
 #define TC_INCIDENT_H
 
 #include <sqlite3.h>
 #include <stdint.h>
 
-enum tc_state { TC_NONE = 0, TC_TRIGGERED, TC_ACKNOWLEDGED, TC_RESOLVED };
-enum tc_event { TC_EV_FIRING, TC_EV_RESOLVED, TC_EV_ACK, TC_EV_RESOLVE };
-
-/* What an event does to an incident in a state (TC_NONE: no open one). */
-enum tc_effect {
-    TC_OPEN,      /* a new incident: notify trigger */
-    TC_REPEAT,    /* bump count and last-seen, notify nobody */
-    TC_CLOSE,     /* resolve: notify resolve */
-    TC_TAKE,      /* acknowledge: notify acknowledge */
-    TC_IGNORE,    /* a resolved alert with nothing open: nothing to do */
-    TC_CONFLICT,  /* a human action that does not apply (HTTP 409) */
-};
-
-enum tc_effect tc_incident_transition(enum tc_state state, enum tc_event event);
-const char *tc_state_name(enum tc_state s);
-enum tc_state tc_state_parse(const char *name); /* TC_NONE when unknown */
+#include "incident_state.h"
 
 /* Prepared statements on the writer connection. */
 struct tc_incidents;
