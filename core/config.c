@@ -87,6 +87,11 @@ static const struct tocsin_option sink_core_options[] = {
     { 0 }
 };
 
+const struct tocsin_option *tc_config_sink_options(void)
+{
+    return sink_core_options;
+}
+
 static const char *const reserved_plain[] = { "id", "plugin", NULL };
 static const char *const reserved_sink[] = { "id", "plugin", "concurrency", "max_attempts",
                                              "retry_base", "retry_max", "retry_for",

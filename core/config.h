@@ -69,6 +69,9 @@ struct tc_config *tc_config_load(const char *path, const char *plugin_dir,
                                  struct tc_errors *errs);
 void tc_config_free(struct tc_config *c);
 
+/* The options the core reads from every sink block (for --plugin-help). */
+const struct tocsin_option *tc_config_sink_options(void);
+
 /* The instance with this id among sinks, or NULL. */
 const struct tc_instance_conf *tc_config_sink(const struct tc_config *c, const char *id);
 

@@ -121,12 +121,10 @@ static int plugin_help(const char *dir, const char *name)
                p->desc->version ? p->desc->version : "?", p->desc->abi_major,
                p->desc->abi_minor, p->desc->description ? p->desc->description : "", p->path);
         tc_options_help(stdout, p->desc->options);
-        if (kinds[i] == TOCSIN_SINK)
-            printf("\ncore options of every sink:\n"
-                   "  concurrency   int       4     deliveries at once\n"
-                   "  max_attempts  int       12    attempts before a notification fails\n"
-                   "  retry_base    duration  1s    first retry delay (doubles, with jitter)\n"
-                   "  retry_max     duration  5m    longest retry delay\n");
+        if (kinds[i] == TOCSIN_SINK) {
+            printf("\ncore options of every sink:\n");
+            tc_options_help(stdout, tc_config_sink_options());
+        }
         printf("\n");
     }
     if (!found)
