@@ -214,6 +214,44 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     return 0;
 }
 
+/* The slowest deliveries and where their time went: when the POST was
+ * sent (from the first POST), its round trip (the durable commit is in
+ * it) and the wait from the 2xx to the webhook (the sink side). A stall
+ * shows as several neighbours in time, on one side or the other. */
+#define SLOWEST 5
+static void print_slowest(const struct bench_book *b, int64_t t0)
+{
+    size_t top[SLOWEST], ntop = 0, i, k;
+
+    for (i = 0; i < b->n; i++) {
+        int64_t a = atomic_load(&b->arrived_ns[i]);
+
+        if (!a || !b->sent_ns[i])
+            continue;
+        for (k = ntop; k > 0; k--) {
+            size_t j = top[k - 1];
+
+            if (atomic_load(&b->arrived_ns[j]) - b->sent_ns[j] >= a - b->sent_ns[i])
+                break;
+            if (k < SLOWEST)
+                top[k] = j;
+        }
+        if (k < SLOWEST) {
+            top[k] = i;
+            if (ntop < SLOWEST)
+                ntop++;
+        }
+    }
+    for (k = 0; k < ntop; k++) {
+        i = top[k];
+        printf("  slowest   seq %zu sent at +%.3f s: e2e %.2f ms = POST %.2f ms + sink %.2f ms\n",
+               i, (double)(b->sent_ns[i] - t0) / 1e9,
+               (double)(atomic_load(&b->arrived_ns[i]) - b->sent_ns[i]) / 1e6,
+               (double)(b->answered_ns[i] - b->sent_ns[i]) / 1e6,
+               (double)(atomic_load(&b->arrived_ns[i]) - b->answered_ns[i]) / 1e6);
+    }
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -319,8 +357,9 @@ int main(int argc, char **argv)
     book.n = o.alerts;
     book.sent_ns = calloc(o.alerts, sizeof *book.sent_ns);
     book.arrived_ns = calloc(o.alerts, sizeof *book.arrived_ns);
+    book.answered_ns = calloc(o.alerts, sizeof *book.answered_ns);
     lat = calloc(o.alerts, sizeof *lat);
-    if (!book.sent_ns || !book.arrived_ns || !lat) {
+    if (!book.sent_ns || !book.arrived_ns || !book.answered_ns || !lat) {
         fprintf(stderr, "tocsin-bench: out of memory\n");
         goto out;
     }
@@ -416,6 +455,7 @@ int main(int argc, char **argv)
     printf("  e2e       p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (POST sent -> webhook)\n",
            pct_ms(lat, nlat, 0.50), pct_ms(lat, nlat, 0.90), pct_ms(lat, nlat, 0.99),
            pct_ms(lat, nlat, 1.0));
+    print_slowest(&book, st.t_first_ns);
     printf("  delivered %zu/%zu  (duplicates %zu, unattributable posts %zu, bad bodies %zu, "
            "of refused POSTs %zu; last one %.3f s after the first POST, drain %.3f s)\n",
            nlat, st.accepted, atomic_load(&book.duplicates), atomic_load(&book.foreign),
@@ -453,6 +493,7 @@ out:
     load_stats_free(&st);
     free(book.sent_ns);
     free(book.arrived_ns);
+    free(book.answered_ns);
     free(lat);
     curl_global_cleanup();
     return rc;
