@@ -54,6 +54,7 @@ struct opts {
     int64_t max_time_ms; /* of the posting phase */
     int64_t stop_ms;     /* SIGTERM to exit */
     const char *name;    /* scenario name for the RESULT line */
+    const char *target;  /* post to this running server instead of a tocsind */
     int keep;
 };
 
@@ -83,6 +84,9 @@ static void usage(FILE *f)
           "  --keep                  keep the temp dir (config, state, daemon log)\n"
           "  --intake-only           route nothing: measure intake alone (no deliveries)\n"
           "  --daemon-conf TEXT      more settings for the daemon block (\"intake_queue = 500;\")\n"
+          "  --target URL            post to a server already running there (Alertmanager:\n"
+          "                          http://127.0.0.1:9093) instead of starting tocsind;\n"
+          "                          intake figures only\n"
           "\n"
           "Exit status: 0 when every alert was accepted and delivered and the daemon\n"
           "exited 0 on SIGTERM; 1 otherwise; 2 when the run could not be set up.\n",
@@ -124,6 +128,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "keep", no_argument, NULL, 'K' },
         { "intake-only", no_argument, NULL, 'I' },
         { "daemon-conf", required_argument, NULL, 'D' },
+        { "target", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -157,6 +162,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'K': o->keep = 1; break;
         case 'I': o->d.intake_only = 1; break;
         case 'D': o->d.daemon_conf = optarg; break;
+        case 'T': o->target = optarg; o->d.intake_only = 1; break;
         case 'h': usage(stdout); exit(0);
         case 'n':
             if (parse_num(name, optarg, 1, (double)ALERTS_MAX, &v) < 0) return -1;
@@ -369,14 +375,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "tocsin-bench: %s\n", err);
         goto out;
     }
-    if (daemon_start(&d, &o.d, receiver_port(rx), err, sizeof err) < 0) {
+    if (o.target) {
+        /* Someone else's server (Alertmanager, for the comparison of
+         * issue 11): intake only, nothing of it to measure or stop. */
+        snprintf(d.base_url, sizeof d.base_url, "%s", o.target);
+        fprintf(stderr, "tocsin-bench: posting to %s\n", o.target);
+    } else if (daemon_start(&d, &o.d, receiver_port(rx), err, sizeof err) < 0) {
         fprintf(stderr, "tocsin-bench: %s\n", err);
         daemon_log_tail(&d, 30);
         daemon_stop(&d, 5000, &killed);
         goto out;
     }
-    fprintf(stderr, "tocsin-bench: tocsind pid %ld at %s, receiver on 127.0.0.1:%u, dir %s\n",
-            (long)d.pid, d.base_url, receiver_port(rx), d.dir);
+    if (!o.target)
+        fprintf(stderr, "tocsin-bench: tocsind pid %ld at %s, receiver on 127.0.0.1:%u, dir %s\n",
+                (long)d.pid, d.base_url, receiver_port(rx), d.dir);
 
     /* Posting phase. */
     snprintf(url, sizeof url, "%s/api/v2/alerts", d.base_url);
@@ -390,7 +402,8 @@ int main(int argc, char **argv)
     lo.deadline_ns = bench_now_ns() + o.max_time_ms * 1000000LL;
     if (load_run(&lo, &book, &st, err, sizeof err) < 0) {
         fprintf(stderr, "tocsin-bench: %s\n", err);
-        daemon_stop(&d, o.stop_ms, &killed);
+        if (!o.target)
+            daemon_stop(&d, o.stop_ms, &killed);
         goto out;
     }
     t_posted = bench_now_ns();
@@ -398,9 +411,13 @@ int main(int argc, char **argv)
     /* Stragglers, then the daemon's memory just before SIGTERM. */
     if (!o.d.intake_only)
         wait_for_stragglers(&book, &d, st.accepted, o.wait_ms);
-    daemon_memory(&d, &hwm, &rss);
-    daemon_cpu(&d, &ut, &sy);
-    stop_ms = daemon_stop(&d, o.stop_ms, &killed);
+    if (!o.target) {
+        daemon_memory(&d, &hwm, &rss);
+        daemon_cpu(&d, &ut, &sy);
+        stop_ms = daemon_stop(&d, o.stop_ms, &killed);
+    } else {
+        stop_ms = 0;
+    }
     receiver_stop(rx);
     rx = NULL;
 
@@ -476,9 +493,9 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     ok = st.accepted == o.alerts && (o.d.intake_only ? nlat == 0 : nlat == st.accepted) &&
-         !killed && d.reaped &&
-         WIFEXITED(d.wstatus) && WEXITSTATUS(d.wstatus) == 0;
-    nlog = log_lines(&d);
+         !killed && (o.target || (d.reaped &&
+         WIFEXITED(d.wstatus) && WEXITSTATUS(d.wstatus) == 0));
+    nlog = o.target ? 0 : log_lines(&d);
     if (!ok || nlog > 0) {
         if (nlog > 0)
             fprintf(stderr, "tocsin-bench: the daemon logged %ld line(s) at level %s or above\n",
