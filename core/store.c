@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "checkpoint.h"
 #include "log.h"
 #include "store.h"
 #include <tocsin/plugin.h>
@@ -17,7 +16,6 @@
 struct tc_store {
     char *path;
     sqlite3 *writer;
-    struct tc_checkpointer *ckpt; /* NULL: SQLite's auto-checkpoint on the writer */
     sqlite3 *state_db;          /* plugin state, under its own lock */
     pthread_mutex_t state_lock;
     pthread_mutex_t pool_lock;
@@ -140,11 +138,8 @@ static sqlite3 *connect_db(const char *path, int busy_ms, int cache_kib, char *e
         return NULL;
     }
     sqlite3_busy_timeout(db, busy_ms);
-    /* No auto-checkpoint: it would run inside whichever commit crossed
-     * the mark; the checkpointer thread does them (tc_store_open). */
     snprintf(sql, sizeof sql, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-             " PRAGMA foreign_keys = ON; PRAGMA cache_size = -%d;"
-             " PRAGMA wal_autocheckpoint = 0;", cache_kib);
+             " PRAGMA foreign_keys = ON; PRAGMA cache_size = -%d;", cache_kib);
     if (exec(db, sql, e, sizeof e) < 0) {
         snprintf(err, errlen, "cannot set up %s: %s", path, e);
         sqlite3_close(db);
@@ -186,13 +181,6 @@ int tc_store_open(const char *state_dir, struct tc_store **out, char *err, size_
         tc_store_close(s);
         return -1;
     }
-    /* Checkpoints off the writer thread: in its commit they held intake
-     * answers for the copy and two fsyncs. */
-    s->ckpt = tc_checkpointer_start(s->writer, tc_store_connect(s));
-    if (!s->ckpt) {
-        tc_warn("store: no checkpointer thread; the writer checkpoints the WAL itself");
-        sqlite3_wal_autocheckpoint(s->writer, TC_CKPT_PAGES);
-    }
     *out = s;
     return 0;
 }
@@ -203,7 +191,6 @@ void tc_store_close(struct tc_store *s)
 
     if (!s)
         return;
-    tc_checkpointer_stop(s->ckpt);
     for (i = 0; i < s->n_idle; i++)
         sqlite3_close(s->idle[i]);
     sqlite3_close(s->state_db);
