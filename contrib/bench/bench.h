@@ -22,6 +22,7 @@ struct bench_book {
     size_t n;
     const char *run_id;
     int64_t *sent_ns;
+    int64_t *answered_ns; /* when that POST's 2xx came back */
     _Atomic int64_t *arrived_ns;
     atomic_size_t delivered;  /* distinct seqs that arrived */
     atomic_size_t duplicates; /* a seq that arrived again */

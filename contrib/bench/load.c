@@ -124,8 +124,10 @@ static void send_batch(struct sender *s, size_t k)
         if (code >= 200 && code < 300) {
             /* Latency counts from the first attempt: a 503 retry is part
              * of what the sender lived through. */
-            for (i = lo; i < hi; i++)
+            for (i = lo; i < hi; i++) {
                 book->sent_ns[i] = t_first;
+                book->answered_ns[i] = t_done;
+            }
             s->sh->req_ns[k] = t_done - t_send > 0 ? t_done - t_send : 1;
             s->st.accepted += hi - lo;
             return;

@@ -54,6 +54,7 @@ struct opts {
     int64_t max_time_ms; /* of the posting phase */
     int64_t stop_ms;     /* SIGTERM to exit */
     const char *name;    /* scenario name for the RESULT line */
+    const char *target;  /* post to this running server instead of a tocsind */
     int keep;
 };
 
@@ -83,6 +84,9 @@ static void usage(FILE *f)
           "  --keep                  keep the temp dir (config, state, daemon log)\n"
           "  --intake-only           route nothing: measure intake alone (no deliveries)\n"
           "  --daemon-conf TEXT      more settings for the daemon block (\"intake_queue = 500;\")\n"
+          "  --target URL            post to a server already running there (Alertmanager:\n"
+          "                          http://127.0.0.1:9093) instead of starting tocsind;\n"
+          "                          intake figures only\n"
           "\n"
           "Exit status: 0 when every alert was accepted and delivered and the daemon\n"
           "exited 0 on SIGTERM; 1 otherwise; 2 when the run could not be set up.\n",
@@ -124,6 +128,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "keep", no_argument, NULL, 'K' },
         { "intake-only", no_argument, NULL, 'I' },
         { "daemon-conf", required_argument, NULL, 'D' },
+        { "target", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -157,6 +162,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'K': o->keep = 1; break;
         case 'I': o->d.intake_only = 1; break;
         case 'D': o->d.daemon_conf = optarg; break;
+        case 'T': o->target = optarg; o->d.intake_only = 1; break;
         case 'h': usage(stdout); exit(0);
         case 'n':
             if (parse_num(name, optarg, 1, (double)ALERTS_MAX, &v) < 0) return -1;
@@ -212,6 +218,44 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         return -1;
     }
     return 0;
+}
+
+/* The slowest deliveries and where their time went: when the POST was
+ * sent (from the first POST), its round trip (the durable commit is in
+ * it) and the wait from the 2xx to the webhook (the sink side). A stall
+ * shows as several neighbours in time, on one side or the other. */
+#define SLOWEST 5
+static void print_slowest(const struct bench_book *b, int64_t t0)
+{
+    size_t top[SLOWEST], ntop = 0, i, k;
+
+    for (i = 0; i < b->n; i++) {
+        int64_t a = atomic_load(&b->arrived_ns[i]);
+
+        if (!a || !b->sent_ns[i])
+            continue;
+        for (k = ntop; k > 0; k--) {
+            size_t j = top[k - 1];
+
+            if (atomic_load(&b->arrived_ns[j]) - b->sent_ns[j] >= a - b->sent_ns[i])
+                break;
+            if (k < SLOWEST)
+                top[k] = j;
+        }
+        if (k < SLOWEST) {
+            top[k] = i;
+            if (ntop < SLOWEST)
+                ntop++;
+        }
+    }
+    for (k = 0; k < ntop; k++) {
+        i = top[k];
+        printf("  slowest   seq %zu sent at +%.3f s: e2e %.2f ms = POST %.2f ms + sink %.2f ms\n",
+               i, (double)(b->sent_ns[i] - t0) / 1e9,
+               (double)(atomic_load(&b->arrived_ns[i]) - b->sent_ns[i]) / 1e6,
+               (double)(b->answered_ns[i] - b->sent_ns[i]) / 1e6,
+               (double)(atomic_load(&b->arrived_ns[i]) - b->answered_ns[i]) / 1e6);
+    }
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -319,8 +363,9 @@ int main(int argc, char **argv)
     book.n = o.alerts;
     book.sent_ns = calloc(o.alerts, sizeof *book.sent_ns);
     book.arrived_ns = calloc(o.alerts, sizeof *book.arrived_ns);
+    book.answered_ns = calloc(o.alerts, sizeof *book.answered_ns);
     lat = calloc(o.alerts, sizeof *lat);
-    if (!book.sent_ns || !book.arrived_ns || !lat) {
+    if (!book.sent_ns || !book.arrived_ns || !book.answered_ns || !lat) {
         fprintf(stderr, "tocsin-bench: out of memory\n");
         goto out;
     }
@@ -330,14 +375,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "tocsin-bench: %s\n", err);
         goto out;
     }
-    if (daemon_start(&d, &o.d, receiver_port(rx), err, sizeof err) < 0) {
+    if (o.target) {
+        /* Someone else's server (Alertmanager, for the comparison of
+         * issue 11): intake only, nothing of it to measure or stop. */
+        snprintf(d.base_url, sizeof d.base_url, "%s", o.target);
+        fprintf(stderr, "tocsin-bench: posting to %s\n", o.target);
+    } else if (daemon_start(&d, &o.d, receiver_port(rx), err, sizeof err) < 0) {
         fprintf(stderr, "tocsin-bench: %s\n", err);
         daemon_log_tail(&d, 30);
         daemon_stop(&d, 5000, &killed);
         goto out;
     }
-    fprintf(stderr, "tocsin-bench: tocsind pid %ld at %s, receiver on 127.0.0.1:%u, dir %s\n",
-            (long)d.pid, d.base_url, receiver_port(rx), d.dir);
+    if (!o.target)
+        fprintf(stderr, "tocsin-bench: tocsind pid %ld at %s, receiver on 127.0.0.1:%u, dir %s\n",
+                (long)d.pid, d.base_url, receiver_port(rx), d.dir);
 
     /* Posting phase. */
     snprintf(url, sizeof url, "%s/api/v2/alerts", d.base_url);
@@ -351,7 +402,8 @@ int main(int argc, char **argv)
     lo.deadline_ns = bench_now_ns() + o.max_time_ms * 1000000LL;
     if (load_run(&lo, &book, &st, err, sizeof err) < 0) {
         fprintf(stderr, "tocsin-bench: %s\n", err);
-        daemon_stop(&d, o.stop_ms, &killed);
+        if (!o.target)
+            daemon_stop(&d, o.stop_ms, &killed);
         goto out;
     }
     t_posted = bench_now_ns();
@@ -359,9 +411,13 @@ int main(int argc, char **argv)
     /* Stragglers, then the daemon's memory just before SIGTERM. */
     if (!o.d.intake_only)
         wait_for_stragglers(&book, &d, st.accepted, o.wait_ms);
-    daemon_memory(&d, &hwm, &rss);
-    daemon_cpu(&d, &ut, &sy);
-    stop_ms = daemon_stop(&d, o.stop_ms, &killed);
+    if (!o.target) {
+        daemon_memory(&d, &hwm, &rss);
+        daemon_cpu(&d, &ut, &sy);
+        stop_ms = daemon_stop(&d, o.stop_ms, &killed);
+    } else {
+        stop_ms = 0;
+    }
     receiver_stop(rx);
     rx = NULL;
 
@@ -416,6 +472,7 @@ int main(int argc, char **argv)
     printf("  e2e       p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (POST sent -> webhook)\n",
            pct_ms(lat, nlat, 0.50), pct_ms(lat, nlat, 0.90), pct_ms(lat, nlat, 0.99),
            pct_ms(lat, nlat, 1.0));
+    print_slowest(&book, st.t_first_ns);
     printf("  delivered %zu/%zu  (duplicates %zu, unattributable posts %zu, bad bodies %zu, "
            "of refused POSTs %zu; last one %.3f s after the first POST, drain %.3f s)\n",
            nlat, st.accepted, atomic_load(&book.duplicates), atomic_load(&book.foreign),
@@ -436,9 +493,9 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     ok = st.accepted == o.alerts && (o.d.intake_only ? nlat == 0 : nlat == st.accepted) &&
-         !killed && d.reaped &&
-         WIFEXITED(d.wstatus) && WEXITSTATUS(d.wstatus) == 0;
-    nlog = log_lines(&d);
+         !killed && (o.target || (d.reaped &&
+         WIFEXITED(d.wstatus) && WEXITSTATUS(d.wstatus) == 0));
+    nlog = o.target ? 0 : log_lines(&d);
     if (!ok || nlog > 0) {
         if (nlog > 0)
             fprintf(stderr, "tocsin-bench: the daemon logged %ld line(s) at level %s or above\n",
@@ -453,6 +510,7 @@ out:
     load_stats_free(&st);
     free(book.sent_ns);
     free(book.arrived_ns);
+    free(book.answered_ns);
     free(lat);
     curl_global_cleanup();
     return rc;
