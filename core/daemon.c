@@ -363,27 +363,11 @@ static void check_state_dir(const struct tc_config *cfg, struct tc_errors *errs)
  * checked the HOST:PORT shape, this checks that HOST resolves. */
 static void check_listen(const struct tc_config *cfg, struct tc_errors *errs)
 {
-    const char *spec = cfg->daemon.listen, *colon = strrchr(spec, ':');
-    struct addrinfo hints = { 0 }, *ai = NULL;
-    char host[256];
-    int rc;
+    struct addrinfo *ai;
+    char err[512];
 
-    if (!colon || (size_t)(colon - spec) >= sizeof host) {
-        tc_errors_add(errs, "%s: daemon.listen \"%s\" is not HOST:PORT", cfg->path, spec);
-        return;
-    }
-    memcpy(host, spec, (size_t)(colon - spec));
-    host[colon - spec] = '\0';
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = '\0';
-    }
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (rc != 0)
-        tc_errors_add(errs, "%s: daemon.listen \"%s\": %s", cfg->path, spec, gai_strerror(rc));
+    if (tc_http_resolve(cfg->daemon.listen, &ai, err, sizeof err) < 0)
+        tc_errors_add(errs, "%s: %s", cfg->path, err);
     else
         freeaddrinfo(ai);
 }

@@ -743,17 +743,14 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
         tc_log(TOCSIN_LOG_DEBUG, "http: %s", msg);
 }
 
-static int open_listener(const char *listen_spec, char *bound, size_t boundlen, char *err,
-                         size_t errlen)
+int tc_http_resolve(const char *listen_spec, struct addrinfo **ai, char *err, size_t errlen)
 {
     char host[256], port[16];
     const char *colon = strrchr(listen_spec, ':');
-    struct addrinfo hints = { 0 }, *ai = NULL;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    int fd, one = 1, rc;
-    char addr[INET6_ADDRSTRLEN];
+    struct addrinfo hints = { 0 };
+    int rc;
 
+    *ai = NULL;
     if (!colon || colon == listen_spec || (size_t)(colon - listen_spec) >= sizeof host ||
         strlen(colon + 1) >= sizeof port || !colon[1]) {
         snprintf(err, errlen, "daemon.listen \"%s\" is not HOST:PORT", listen_spec);
@@ -769,11 +766,26 @@ static int open_listener(const char *listen_spec, char *bound, size_t boundlen, 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(host, port, &hints, &ai);
+    rc = getaddrinfo(host, port, &hints, ai);
     if (rc != 0) {
         snprintf(err, errlen, "daemon.listen \"%s\": %s", listen_spec, gai_strerror(rc));
+        *ai = NULL;
         return -1;
     }
+    return 0;
+}
+
+static int open_listener(const char *listen_spec, char *bound, size_t boundlen, char *err,
+                         size_t errlen)
+{
+    struct addrinfo *ai;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd, one = 1;
+    char addr[INET6_ADDRSTRLEN];
+
+    if (tc_http_resolve(listen_spec, &ai, err, errlen) < 0)
+        return -1;
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 512) < 0 ||

@@ -15,6 +15,10 @@ struct tc_http *tc_http_new(const struct tc_daemon_conf *conf);
  * names the instance in conflict errors. Routes are fixed once listening. */
 int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsin_route_fn fn,
                   void *self, const char *owner, char *err, size_t errlen);
+struct addrinfo;
+/* Resolve daemon.listen ("host:port", "[::1]:9099") for binding: 0 and
+ * *ai (freeaddrinfo() it), or -1 with err saying what is wrong. */
+int tc_http_resolve(const char *listen_spec, struct addrinfo **ai, char *err, size_t errlen);
 /* Listen on "host:port" ("[::1]:9099"; port 0 picks one) and serve.
  * bound receives "host:port" as actually bound. */
 int tc_http_start(struct tc_http *h, const char *listen, char *bound, size_t boundlen,

@@ -46,6 +46,25 @@ static const char *env_or_fail(const char *name)
     return v;
 }
 
+void h_copy_plugin(const char *src_dir, const char *dir, const char *name)
+{
+    char from[H_PATH_MAX + 64], to[H_PATH_MAX + 64], buf[65536];
+    FILE *in, *out;
+    size_t n;
+
+    snprintf(from, sizeof from, "%s/%s", src_dir, name);
+    snprintf(to, sizeof to, "%s/%s", dir, name);
+    in = fopen(from, "rb");
+    ck_assert_msg(in != NULL, "cannot read %s", from);
+    out = fopen(to, "wb");
+    ck_assert_msg(out != NULL, "cannot write %s", to);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_int_eq(chmod(to, 0755), 0);
+}
+
 int h_under_tsan(void)
 {
     const char *v = getenv("TOCSIN_TEST_TSAN");

@@ -153,6 +153,9 @@ int h_under_tsan(void);
 void h_sleep_ms(int ms);
 /* Polls pred(arg) every 20 ms until true or timeout; returns pred's last. */
 int h_wait_until(int (*pred)(void *arg), void *arg, int timeout_ms);
+/* Copies plugin file name from src_dir into dir (0755), for a test's own
+ * plugin_dir holding just the plugins it needs. */
+void h_copy_plugin(const char *src_dir, const char *dir, const char *name);
 /* Reads a whole file (malloc()ed, NUL-terminated) or NULL. */
 char *h_read_file(const char *path);
 /* Number of lines of path containing needle. */

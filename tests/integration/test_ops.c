@@ -227,25 +227,6 @@ START_TEST(test_second_daemon_on_a_state_dir_is_refused)
 END_TEST
 
 /* Copies src/name into dir (0755: the loader refuses group-writable files). */
-static void copy_plugin(const char *src_dir, const char *dir, const char *name)
-{
-    char from[H_PATH_MAX + 64], to[H_PATH_MAX + 64], buf[65536];
-    FILE *in, *out;
-    size_t n;
-
-    snprintf(from, sizeof from, "%s/%s", src_dir, name);
-    snprintf(to, sizeof to, "%s/%s", dir, name);
-    in = fopen(from, "rb");
-    ck_assert_msg(in != NULL, "cannot read %s", from);
-    out = fopen(to, "wb");
-    ck_assert_msg(out != NULL, "cannot write %s", to);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    fclose(out);
-    ck_assert_int_eq(chmod(to, 0755), 0);
-}
-
 static void config_lifecycle(struct h_daemon *d, const char *plugins, const char *life_log,
                              const char *sink_extra)
 {
@@ -285,8 +266,8 @@ START_TEST(test_sinks_start_before_and_stop_after_deliveries)
     snprintf(plugins, sizeof plugins, "%s/plugins", d.dir);
     snprintf(life_log, sizeof life_log, "%s/life.log", d.dir);
     ck_assert_int_eq(mkdir(plugins, 0755), 0);
-    copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "input_generic.so");
-    copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "sink_lifecycle.so");
+    h_copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "input_generic.so");
+    h_copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "sink_lifecycle.so");
     g_life_log = life_log;
 
     /* Run 1: the sink answers retry; the row stays pending. */

@@ -393,25 +393,6 @@ START_TEST(test_stale_resolve_does_not_close_a_newer_incident)
 }
 END_TEST
 
-static void copy_plugin(const char *from_dir, const char *to_dir, const char *name)
-{
-    char from[H_PATH_MAX + 64], to[H_PATH_MAX + 64], buf[65536];
-    FILE *in, *out;
-    size_t n;
-
-    snprintf(from, sizeof from, "%s/%s", from_dir, name);
-    snprintf(to, sizeof to, "%s/%s", to_dir, name);
-    in = fopen(from, "rb");
-    ck_assert_msg(in != NULL, "cannot read %s", from);
-    out = fopen(to, "wb");
-    ck_assert_msg(out != NULL, "cannot write %s", to);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    ck_assert_int_eq(fclose(out), 0);
-    ck_assert_int_eq(chmod(to, 0755), 0);
-}
-
 /* A policy keeps durable state while it judges alerts, on the writer
  * thread: the write joins the writer's transaction (before, it waited on
  * a second connection for that transaction's lock: 10 s, then failed). */
@@ -426,9 +407,9 @@ START_TEST(test_policy_state_commits_with_the_writer)
     h_init(&d);
     snprintf(plugins, sizeof plugins, "%s/plugins", d.dir);
     ck_assert_int_eq(mkdir(plugins, 0755), 0);
-    copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "input_alertmanager.so");
-    copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "sink_console.so");
-    copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "policy_counter.so");
+    h_copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "input_alertmanager.so");
+    h_copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "sink_console.so");
+    h_copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "policy_counter.so");
     h_write_config(&d,
                    "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
                    "           plugin_dir = \"%s\"; };\n"
