@@ -209,6 +209,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         fprintf(stderr, "tocsin-bench: unexpected argument \"%s\"\n", argv[optind]);
         return -1;
     }
+    if (o->target) /* a server already running: nothing to start */
+        return 0;
     if (!o->d.tocsind || !o->d.plugin_dir) {
         fprintf(stderr, "tocsin-bench: --tocsind and --plugin-dir are required (--help)\n");
         return -1;
