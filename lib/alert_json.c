@@ -322,13 +322,13 @@ void tc_alert_release(struct tc_alert *alert)
     alert->kv = NULL;
 }
 
-static void set_str(json_t *o, const char *key, const char *v)
+void tc_json_set_str(json_t *o, const char *key, const char *v)
 {
     if (v)
         json_object_set_new(o, key, tc_json_string(v));
 }
 
-static void set_time(json_t *o, const char *key, int64_t ms)
+void tc_json_set_time(json_t *o, const char *key, int64_t ms)
 {
     char buf[40];
 
@@ -342,20 +342,20 @@ json_t *tc_alert_to_json(const struct tocsin_alert *a)
 
     if (!o)
         return NULL;
-    set_str(o, "dedup_key", a->dedup_key);
-    set_str(o, "status", tocsin_status_name(a->status));
-    set_str(o, "severity", tocsin_severity_name(a->severity));
-    set_str(o, "summary", a->summary);
-    set_str(o, "details", a->details);
-    set_str(o, "source", a->source);
-    set_str(o, "service", a->service);
+    tc_json_set_str(o, "dedup_key", a->dedup_key);
+    tc_json_set_str(o, "status", tocsin_status_name(a->status));
+    tc_json_set_str(o, "severity", tocsin_severity_name(a->severity));
+    tc_json_set_str(o, "summary", a->summary);
+    tc_json_set_str(o, "details", a->details);
+    tc_json_set_str(o, "source", a->source);
+    tc_json_set_str(o, "service", a->service);
     json_object_set_new(o, "labels", tc_kv_to_json(a->labels, a->n_labels));
     json_object_set_new(o, "annotations", tc_kv_to_json(a->annotations, a->n_annotations));
     if (a->n_links)
         json_object_set_new(o, "links", tc_kv_to_json(a->links, a->n_links));
-    set_time(o, "started_at", a->started_at);
-    set_time(o, "received_at", a->received_at);
-    set_time(o, "ended_at", a->ended_at);
-    set_time(o, "expires_at", a->expires_at);
+    tc_json_set_time(o, "started_at", a->started_at);
+    tc_json_set_time(o, "received_at", a->received_at);
+    tc_json_set_time(o, "ended_at", a->ended_at);
+    tc_json_set_time(o, "expires_at", a->expires_at);
     return o;
 }

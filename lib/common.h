@@ -49,6 +49,10 @@ json_t *tc_alert_to_json(const struct tocsin_alert *a);
  * NULL only when out of memory. */
 int tc_utf8_clip(const char *s, int max);
 json_t *tc_json_string(const char *s);
+/* o[key] = v as a JSON string (tc_json_string), or as RFC 3339 time for
+ * ms since the epoch; nothing when v is NULL or ms is 0. */
+void tc_json_set_str(json_t *o, const char *key, const char *v);
+void tc_json_set_time(json_t *o, const char *key, int64_t ms);
 
 /* A {"k": "v", ...} object from a kv array, and back. from_json stores a
  * malloc()ed array in *out whose strings borrow from obj. */

@@ -17,20 +17,6 @@ static char *dump(json_t *o)
     return s;
 }
 
-static void set_str(json_t *o, const char *key, const char *v)
-{
-    if (v)
-        json_object_set_new(o, key, tc_json_string(v));
-}
-
-static void set_time(json_t *o, const char *key, int64_t ms)
-{
-    char buf[40];
-
-    if (ms)
-        json_object_set_new(o, key, json_string(tc_time_format(ms, buf, sizeof buf)));
-}
-
 char *webhook_format_native(const struct tocsin_notification *n)
 {
     json_t *o, *alert;
@@ -47,15 +33,15 @@ char *webhook_format_native(const struct tocsin_notification *n)
     json_object_set_new(o, "version", json_string("1"));
     json_object_set_new(o, "action", json_string(tocsin_action_name(n->action)));
     json_object_set_new(o, "incident_id", json_integer(n->incident_id));
-    set_str(o, "sink", n->sink_id ? n->sink_id : "");
+    tc_json_set_str(o, "sink", n->sink_id ? n->sink_id : "");
     json_object_set_new(o, "outbox_id", json_integer(n->outbox_id));
     json_object_set_new(o, "attempt", json_integer(n->attempt));
     json_object_set_new(o, "occurrences", json_integer(n->occurrences));
-    set_time(o, "first_seen", n->first_seen);
-    set_time(o, "last_seen", n->last_seen);
-    set_str(o, "actor", n->actor);
-    set_str(o, "note", n->note);
-    set_str(o, "external_url", n->external_url ? n->external_url : "");
+    tc_json_set_time(o, "first_seen", n->first_seen);
+    tc_json_set_time(o, "last_seen", n->last_seen);
+    tc_json_set_str(o, "actor", n->actor);
+    tc_json_set_str(o, "note", n->note);
+    tc_json_set_str(o, "external_url", n->external_url ? n->external_url : "");
     json_object_set_new(o, "alert", alert);
     return dump(o);
 }
@@ -165,11 +151,11 @@ char *webhook_format_alertmanager(const struct tocsin_notification *n, const cha
     json_object_set_new(o, "groupKey", tc_json_string(group_key));
     json_object_set_new(o, "truncatedAlerts", json_integer(0));
     json_object_set_new(o, "status", json_string(status));
-    set_str(o, "receiver", receiver ? receiver : n->sink_id ? n->sink_id : "");
+    tc_json_set_str(o, "receiver", receiver ? receiver : n->sink_id ? n->sink_id : "");
     json_object_set_new(o, "groupLabels", json_object());
     json_object_set_new(o, "commonLabels", tc_kv_to_json(a->labels, a->n_labels));
     json_object_set_new(o, "commonAnnotations", annotations);
-    set_str(o, "externalURL", n->external_url ? n->external_url : "");
+    tc_json_set_str(o, "externalURL", n->external_url ? n->external_url : "");
     json_object_set_new(o, "alerts", alerts);
     free(group_key);
     return dump(o);
