@@ -188,7 +188,8 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
         goto fail;
     }
     d->http = tc_http_new(&cfg->daemon);
-    d->timers = tc_timers_start();
+    d->deadlines = tc_deadlines_start();
+    d->timers = d->deadlines ? tc_timers_start(d->deadlines) : NULL;
     d->sinks = make_instances(d, cfg->sinks, cfg->n_sinks);
     d->policies = make_instances(d, cfg->policies, cfg->n_policies);
     d->inputs = make_instances(d, cfg->inputs, cfg->n_inputs);
@@ -213,13 +214,14 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
      * once), and the writer evaluates policies from its first batch. */
     if (start_all(d->sinks, cfg->n_sinks) < 0 || start_all(d->policies, cfg->n_policies) < 0)
         goto fail;
-    d->dispatcher = tc_dispatcher_new(d->store, cfg, d->sink_refs, cfg->n_sinks);
+    d->dispatcher = tc_dispatcher_new(d->deadlines, d->store, cfg, d->sink_refs, cfg->n_sinks);
     if (!d->dispatcher)
         goto fail;
     /* The dispatcher loads what the last run left pending before the
      * writer runs: a row the writer commits now is handed over, not also
      * loaded. */
-    d->pipeline = tc_pipeline_new(d->store, cfg, d->policy_refs, cfg->n_policies, d->dispatcher);
+    d->pipeline = tc_pipeline_new(d->deadlines, d->store, cfg, d->policy_refs, cfg->n_policies,
+                                  d->dispatcher);
     if (!d->pipeline || tc_dispatcher_start(d->dispatcher, tc_pipeline_outcome, d->pipeline) < 0 ||
         tc_pipeline_run(d->pipeline) < 0) {
         tc_error("cannot start the pipeline");
@@ -280,6 +282,7 @@ void tc_daemon_stop(struct tc_daemon *d)
     stop_all(d, d->sinks, cfg->n_sinks);
     tc_timers_stop(d->timers);
     d->timers = NULL;
+    tc_deadlines_stop(d->deadlines); /* every owner above has cancelled its own */
     destroy_all(d->inputs, cfg->n_inputs);
     destroy_all(d->policies, cfg->n_policies);
     destroy_all(d->sinks, cfg->n_sinks);

@@ -7,6 +7,7 @@
 #include <tocsin/plugin.h>
 
 #include "config.h"
+#include "deadline.h"
 #include "dispatcher.h"
 #include "http.h"
 #include "pipeline.h"
@@ -30,6 +31,7 @@ struct tc_daemon {
     struct tc_config *cfg;
     struct tc_store *store;
     struct tc_http *http;
+    struct tc_deadlines *deadlines;
     struct tc_timers *timers;
     struct tc_pipeline *pipeline;
     struct tc_dispatcher *dispatcher;

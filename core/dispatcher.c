@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "deadline.h"
 #include "common.h"
 #include "dispatcher.h"
 #include "httpclient.h"
@@ -42,6 +43,7 @@ struct sink_queue {
     struct tc_order *order; /* rows waiting behind their incident's head */
     int busy;               /* deliveries in flight */
     int stopping;
+    struct tc_deadline due; /* wakes the workers when the heap's first row is due */
     /* attempts by outcome, and rows skipped, for /metrics */
     _Atomic int64_t delivered, retried, failed, skipped;
     pthread_t *threads;
@@ -49,6 +51,7 @@ struct sink_queue {
 };
 
 struct tc_dispatcher {
+    struct tc_deadlines *deadlines;
     struct tc_store *store;
     const struct tc_config *cfg;
     tc_outcome_fn outcome;
@@ -514,7 +517,8 @@ static void *worker_main(void *arg)
         if (q->n == 0) {
             pthread_cond_wait(&q->cond, &q->lock);
         } else if (q->heap[0].due > now) {
-            tc_clock_timedwait(&q->cond, &q->lock, q->heap[0].due);
+            tc_deadline_set(&q->due, q->heap[0].due);
+            pthread_cond_wait(&q->cond, &q->lock);
         } else {
             struct tc_item it = heap_pop(q);
             struct skips sk = { NULL, 0, 0 };
@@ -540,7 +544,19 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct tc_dispatcher *tc_dispatcher_new(struct tc_store *store, const struct tc_config *cfg,
+/* A queue's first row fell due (on the deadlines thread): wake its
+ * workers; the first to look takes it, the others wait again. */
+static void queue_due(void *arg)
+{
+    struct sink_queue *q = arg;
+
+    pthread_mutex_lock(&q->lock);
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+}
+
+struct tc_dispatcher *tc_dispatcher_new(struct tc_deadlines *deadlines, struct tc_store *store,
+                                        const struct tc_config *cfg,
                                         const struct tc_sink_ref *sinks, size_t n)
 {
     struct tc_dispatcher *d = calloc(1, sizeof *d);
@@ -550,6 +566,7 @@ struct tc_dispatcher *tc_dispatcher_new(struct tc_store *store, const struct tc_
         free(d);
         return NULL;
     }
+    d->deadlines = deadlines;
     d->store = store;
     d->cfg = cfg;
     d->n = n;
@@ -563,6 +580,7 @@ struct tc_dispatcher *tc_dispatcher_new(struct tc_store *store, const struct tc_
         }
         pthread_mutex_init(&d->q[i].lock, NULL);
         pthread_cond_init(&d->q[i].cond, NULL);
+        tc_deadline_init(&d->q[i].due, deadlines, queue_due, &d->q[i]);
     }
     return d;
 }
@@ -724,6 +742,7 @@ void tc_dispatcher_stop(struct tc_dispatcher *d)
         for (k = 0; k < d->q[i].n_threads; k++)
             pthread_join(d->q[i].threads[k], NULL);
         d->q[i].n_threads = 0;
+        tc_deadline_cancel(&d->q[i].due); /* not under q->lock: queue_due takes it */
     }
 }
 

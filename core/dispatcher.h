@@ -29,7 +29,10 @@ struct tc_outcome {
 };
 typedef void (*tc_outcome_fn)(void *arg, const struct tc_outcome *o);
 
-struct tc_dispatcher *tc_dispatcher_new(struct tc_store *store, const struct tc_config *cfg,
+struct tc_deadlines;
+/* Workers wait for retries through deadlines (deadline.h). */
+struct tc_dispatcher *tc_dispatcher_new(struct tc_deadlines *deadlines, struct tc_store *store,
+                                        const struct tc_config *cfg,
                                         const struct tc_sink_ref *sinks, size_t n);
 /* Load pending rows from the store and start each sink's workers, which
  * report every outcome through fn (on their own threads; it must not

@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "common.h"
+#include "deadline.h"
 #include "dispatcher.h"
 #include "log.h"
 #include "metrics.h"
@@ -93,6 +94,7 @@ struct tc_pipeline {
     int64_t next_probe;
     struct tc_rows handing;   /* committed rows, handed over outside the lock */
     char probe_sql[48];
+    struct tc_deadline due;   /* wakes the writer for expiry, pruning, batched outcomes */
 };
 
 /* /readyz follows the last commit: a store that cannot commit (disk full)
@@ -383,8 +385,10 @@ static void *writer_main(void *arg)
         int committed;
 
         pthread_mutex_lock(&p->lock);
-        while (!has_work(p, tc_now_ms(), &until))
-            tc_clock_timedwait(&p->wake, &p->lock, until);
+        while (!has_work(p, tc_now_ms(), &until)) {
+            tc_deadline_set(&p->due, until);
+            pthread_cond_wait(&p->wake, &p->lock);
+        }
         batch = take_batch(p);
         if (!batch && p->stopping) {
             pthread_mutex_unlock(&p->lock);
@@ -688,9 +692,20 @@ static void free_pipeline(struct tc_pipeline *p)
     free(p);
 }
 
-struct tc_pipeline *tc_pipeline_new(struct tc_store *store, const struct tc_config *cfg,
-                                      const struct tc_policy_ref *policies, size_t n_policies,
-                                      struct tc_dispatcher *dispatcher)
+/* The writer's deadline fell due (on the deadlines thread): wake it. */
+static void writer_due(void *arg)
+{
+    struct tc_pipeline *p = arg;
+
+    pthread_mutex_lock(&p->lock);
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+
+struct tc_pipeline *tc_pipeline_new(struct tc_deadlines *deadlines, struct tc_store *store,
+                                    const struct tc_config *cfg,
+                                    const struct tc_policy_ref *policies, size_t n_policies,
+                                    struct tc_dispatcher *dispatcher)
 {
     struct tc_pipeline *p = calloc(1, sizeof *p);
     int i;
@@ -716,6 +731,7 @@ struct tc_pipeline *tc_pipeline_new(struct tc_store *store, const struct tc_conf
              TC_SCHEMA_VERSION);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
+    tc_deadline_init(&p->due, deadlines, writer_due, p);
     if (!p->ap.inc) {
         free_pipeline(p);
         return NULL;
@@ -749,5 +765,6 @@ void tc_pipeline_stop(struct tc_pipeline *p)
     pthread_mutex_unlock(&p->lock);
     if (p->running)
         pthread_join(p->thread, NULL);
+    tc_deadline_cancel(&p->due); /* not under p->lock: writer_due takes it */
     free_pipeline(p);
 }

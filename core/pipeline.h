@@ -13,12 +13,14 @@
 #include "incident.h"
 #include "store.h"
 
+struct tc_deadlines;
 struct tc_dispatcher;
 struct tc_pipeline;
 
 /* The writer, not yet running: start the dispatcher (which loads the rows
  * left pending) first, so nothing the writer commits is loaded twice. */
-struct tc_pipeline *tc_pipeline_new(struct tc_store *store, const struct tc_config *cfg,
+struct tc_pipeline *tc_pipeline_new(struct tc_deadlines *deadlines, struct tc_store *store,
+                                    const struct tc_config *cfg,
                                     const struct tc_policy_ref *policies, size_t n_policies,
                                     struct tc_dispatcher *dispatcher);
 /* Start the writer thread. 0 or -1. */

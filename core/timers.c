@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
+#include "deadline.h"
 #include "httpclient.h"
 #include "timers.h"
 
@@ -28,15 +29,27 @@ struct lane {
     int released;        /* the owner's start() returned */
     int has_thread;      /* started with the owner's first timer */
     int64_t running;     /* id of the callback running now, 0 when none */
+    struct tc_deadline due; /* wakes the lane for its soonest timer */
     struct lane *next;
 };
 
 struct tc_timers {
+    struct tc_deadlines *deadlines;
     pthread_mutex_t lock; /* guards everything, never held in a callback */
     struct lane *lanes;
     int64_t next_id;
     int stopping;
 };
+
+/* The lane's deadline fell due (on the deadlines thread): wake it. */
+static void lane_due(void *arg)
+{
+    struct lane *l = arg;
+
+    pthread_mutex_lock(&l->t->lock);
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->t->lock);
+}
 
 static void *lane_main(void *arg)
 {
@@ -63,7 +76,8 @@ static void *lane_main(void *arg)
             }
         }
         if (soonest > now) {
-            tc_clock_timedwait(&l->cond, &t->lock, soonest);
+            tc_deadline_set(&l->due, soonest);
+            pthread_cond_wait(&l->cond, &t->lock);
             continue;
         }
         tm = l->v[best];
@@ -96,10 +110,8 @@ static struct lane *lane_of(struct tc_timers *t, const void *owner, int create)
         return NULL;
     l->t = t;
     l->owner = owner;
-    if (tc_clock_cond_init(&l->cond) != 0) {
-        free(l);
-        return NULL;
-    }
+    pthread_cond_init(&l->cond, NULL);
+    tc_deadline_init(&l->due, t->deadlines, lane_due, l);
     l->next = t->lanes;
     t->lanes = l;
     return l;
@@ -115,12 +127,13 @@ static void wait_not_running(struct tc_timers *t, struct lane *l, int64_t id)
         pthread_cond_wait(&l->cond, &t->lock);
 }
 
-struct tc_timers *tc_timers_start(void)
+struct tc_timers *tc_timers_start(struct tc_deadlines *deadlines)
 {
     struct tc_timers *t = calloc(1, sizeof *t);
 
     if (!t)
         return NULL;
+    t->deadlines = deadlines;
     pthread_mutex_init(&t->lock, NULL);
     return t;
 }
@@ -140,6 +153,7 @@ void tc_timers_stop(struct tc_timers *t)
         next = l->next;
         if (l->has_thread)
             pthread_join(l->thread, NULL);
+        tc_deadline_cancel(&l->due); /* not under t->lock: lane_due takes it */
         pthread_cond_destroy(&l->cond);
         free(l->v);
         free(l);

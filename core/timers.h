@@ -8,7 +8,9 @@
 
 struct tc_timers;
 
-struct tc_timers *tc_timers_start(void);
+struct tc_deadlines;
+/* The lanes wait for their timers through deadlines (deadline.h). */
+struct tc_timers *tc_timers_start(struct tc_deadlines *deadlines);
 /* Cancels everything still pending, waits for running callbacks, joins. */
 void tc_timers_stop(struct tc_timers *t);
 /* owner groups timers so an instance's are cancelled together. Timers of

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "deadline.h"
 #include "timers.h"
 
 #define HOUR (3600 * 1000LL)
@@ -40,6 +41,23 @@ static int sem_wait_ms(sem_t *s, int ms)
         if (errno != EINTR)
             return -1;
     return 0;
+}
+
+/* Timers wait through the deadlines thread, as in the daemon. */
+static struct tc_deadlines *g_deadlines;
+
+static struct tc_timers *timers_start(void)
+{
+    g_deadlines = tc_deadlines_start();
+    ck_assert_ptr_nonnull(g_deadlines);
+    return tc_timers_start(g_deadlines);
+}
+
+static void timers_stop(struct tc_timers *t)
+{
+    tc_timers_stop(t);
+    tc_deadlines_stop(g_deadlines);
+    g_deadlines = NULL;
 }
 
 /* --- clock ---------------------------------------------------------------- */
@@ -195,7 +213,7 @@ static int owner_a, owner_b; /* addresses stand for plugin instances */
 
 START_TEST(test_timer_fires_when_the_test_clock_reaches_it)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct probe p;
 
     tc_clock_advance(0);
@@ -205,14 +223,14 @@ START_TEST(test_timer_fires_when_the_test_clock_reaches_it)
     ck_assert_int_ne(sem_wait_ms(&p.fired, 100), 0);
     tc_clock_advance(HOUR);
     ck_assert_int_eq(sem_wait_ms(&p.fired, 2000), 0);
-    tc_timers_stop(t);
+    timers_stop(t);
     ck_assert_int_eq(atomic_load(&p.count), 1);
 }
 END_TEST
 
 START_TEST(test_a_slow_callback_does_not_delay_another_owners_timer)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct probe slow, quick;
 
     probe_init(&slow, t);
@@ -227,13 +245,13 @@ START_TEST(test_a_slow_callback_does_not_delay_another_owners_timer)
                   "owner b's timer waited for owner a's slow callback");
     sem_post(&slow.gate);
     ck_assert_int_eq(sem_wait_ms(&slow.fired, 2000), 0);
-    tc_timers_stop(t);
+    timers_stop(t);
 }
 END_TEST
 
 START_TEST(test_an_owners_callbacks_run_one_at_a_time)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct probe first, second;
 
     probe_init(&first, t);
@@ -246,7 +264,7 @@ START_TEST(test_an_owners_callbacks_run_one_at_a_time)
     ck_assert_int_ne(sem_wait_ms(&second.entered, 200), 0);
     sem_post(&first.gate);
     ck_assert_int_eq(sem_wait_ms(&second.fired, 2000), 0);
-    tc_timers_stop(t);
+    timers_stop(t);
 }
 END_TEST
 
@@ -274,7 +292,7 @@ static void *cancel_main(void *arg)
 
 static void cancel_waits_for_running_callback(int by_owner)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct canceller c = { 0 };
     struct probe p;
     pthread_t th;
@@ -298,7 +316,7 @@ static void cancel_waits_for_running_callback(int by_owner)
     /* A periodic timer, cancelled mid-run, does not come back. */
     tc_clock_advance(HOUR);
     ck_assert_int_ne(sem_wait_ms(&p.entered, 200), 0);
-    tc_timers_stop(t);
+    timers_stop(t);
     ck_assert_int_eq(atomic_load(&p.count), 1);
 }
 
@@ -316,7 +334,7 @@ END_TEST
 
 START_TEST(test_cancel_from_inside_the_callback_does_not_deadlock)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct probe p;
 
     probe_init(&p, t);
@@ -324,14 +342,14 @@ START_TEST(test_cancel_from_inside_the_callback_does_not_deadlock)
     p.self_id = tc_timers_add(t, &owner_a, 0, 10, probe_fn, &p);
     tc_timers_release(t, &owner_a); /* after self_id is set: the callback reads it */
     ck_assert_int_eq(sem_wait_ms(&p.fired, 5000), 0);
-    tc_timers_stop(t);
+    timers_stop(t);
     ck_assert_int_eq(atomic_load(&p.count), 1);
 }
 END_TEST
 
 START_TEST(test_nothing_fires_before_release_and_after_cancel_owner)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct probe p;
 
     probe_init(&p, t);
@@ -345,14 +363,14 @@ START_TEST(test_nothing_fires_before_release_and_after_cancel_owner)
     tc_timers_cancel_owner(t, &owner_a);
     tc_timers_add(t, &owner_a, 0, 0, probe_fn, &p);
     ck_assert_int_ne(sem_wait_ms(&p.fired, 200), 0);
-    tc_timers_stop(t);
+    timers_stop(t);
     ck_assert_int_eq(atomic_load(&p.count), 1);
 }
 END_TEST
 
 START_TEST(test_a_periodic_timer_fires_once_after_a_jump_not_a_burst)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct probe p;
 
     tc_clock_advance(0);
@@ -365,20 +383,20 @@ START_TEST(test_a_periodic_timer_fires_once_after_a_jump_not_a_burst)
     ck_assert_int_eq(atomic_load(&p.count), 1);
     tc_clock_advance(60000);
     ck_assert_int_eq(sem_wait_ms(&p.fired, 2000), 0);
-    tc_timers_stop(t);
+    timers_stop(t);
 }
 END_TEST
 
 START_TEST(test_stop_with_pending_timers_and_idle_owners_is_clean)
 {
-    struct tc_timers *t = tc_timers_start();
+    struct tc_timers *t = timers_start();
     struct probe p;
 
     probe_init(&p, t);
     tc_timers_release(t, &owner_b); /* an instance without timers: no thread */
     tc_timers_add(t, &owner_a, HOUR, 0, probe_fn, &p);
     tc_timers_release(t, &owner_a);
-    tc_timers_stop(t);
+    timers_stop(t);
     ck_assert_int_eq(atomic_load(&p.count), 0);
 }
 END_TEST
