@@ -287,7 +287,9 @@ static int64_t expiry_due(const struct tc_pipeline *p)
  * wall-clock ms at which it will (waiting outcomes fall due, pruning). */
 static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
 {
-    int64_t due = now + 60000;
+    /* Pruning is always scheduled, so the wake-up time only changes when
+     * something is due sooner: re-arming the same deadline costs nothing. */
+    int64_t due = p->next_prune;
 
     if (p->head || p->stopping || now >= p->next_prune || now >= expiry_due(p) ||
         (!atomic_load(&p->store_ok) && now >= p->next_probe))
