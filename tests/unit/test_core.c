@@ -189,6 +189,33 @@ START_TEST(test_prune_drops_old_resolved_incidents_with_their_rows)
 }
 END_TEST
 
+/* Pruning a backlog goes in bounded batches, so no one transaction holds
+ * the writer (and intake) for long. */
+START_TEST(test_prune_takes_at_most_its_batch)
+{
+    sqlite3 *db = memory_store();
+    struct tc_incidents *x = tc_incidents_new(db);
+    struct tc_new_incident n = { "k", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
+    int64_t removed = 0;
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        int64_t id = tc_incident_insert(x, &n);
+
+        ck_assert_int_eq(tc_incident_resolve(x, id, 100, "a", "n", NULL), 0);
+    }
+    ck_assert_int_eq(tc_incidents_prune(x, 500, 2, &removed), 0);
+    ck_assert_int_eq(removed, 2);
+    ck_assert_int_eq(tc_incidents_prune(x, 500, 2, &removed), 0);
+    ck_assert_int_eq(removed, 2);
+    ck_assert_int_eq(tc_incidents_prune(x, 500, 2, &removed), 0);
+    ck_assert_int_eq(removed, 1);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM incidents"), 0);
+    tc_incidents_free(x);
+    sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(test_expiry_finds_open_incidents_past_their_expiry_earliest_first)
 {
     sqlite3 *db = memory_store();
@@ -453,6 +480,7 @@ static Suite *core_suite(void)
     tcase_add_test(rows, test_one_open_incident_per_dedup_key);
     tcase_add_test(rows, test_outbox_rows_and_the_sinks_that_were_triggered);
     tcase_add_test(rows, test_prune_drops_old_resolved_incidents_with_their_rows);
+    tcase_add_test(rows, test_prune_takes_at_most_its_batch);
     tcase_add_test(rows, test_expiry_finds_open_incidents_past_their_expiry_earliest_first);
     tcase_add_test(store, test_store_refuses_a_newer_schema);
     tcase_add_test(store, test_store_migration_is_idempotent);
