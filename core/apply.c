@@ -22,8 +22,7 @@ struct annotations {
     json_t *obj;
 };
 
-static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t incident,
-                   enum tocsin_action action, int64_t at, struct tc_fresh *fresh)
+int tc_rows_push(struct tc_rows *rows, const struct tc_new_row *row)
 {
     if (rows->n == rows->cap) {
         size_t cap = rows->cap ? rows->cap * 2 : 4;
@@ -34,7 +33,18 @@ static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t i
         rows->v = grown;
         rows->cap = cap;
     }
-    rows->v[rows->n++] = (struct tc_new_row){ sink, id, incident, at, action, tc_fresh_ref(fresh) };
+    rows->v[rows->n++] = *row;
+    return 0;
+}
+
+static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t incident,
+                   enum tocsin_action action, int64_t at, struct tc_fresh *fresh)
+{
+    struct tc_new_row row = { sink, id, incident, at, action, fresh };
+
+    if (tc_rows_push(rows, &row) < 0)
+        return -1;
+    tc_fresh_ref(fresh); /* the row's own reference */
     return 0;
 }
 
@@ -363,9 +373,7 @@ static int hand_to_fallback(struct tc_applier *ap, struct tc_rows *rows,
                             const struct tc_outcome *o, const char *fallback, int64_t now)
 {
     const struct tc_instance_conf *fb = tc_config_sink(ap->cfg, fallback);
-    enum tocsin_action action = strcmp(o->action, "resolve") == 0       ? TOCSIN_ACT_RESOLVE
-                                : strcmp(o->action, "acknowledge") == 0 ? TOCSIN_ACT_ACKNOWLEDGE
-                                                                        : TOCSIN_ACT_TRIGGER;
+    enum tocsin_action action = tc_action_parse(o->action);
     int64_t row;
 
     if (!fb)

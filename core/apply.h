@@ -42,6 +42,9 @@ struct tc_rows {
     size_t n, cap;
 };
 
+/* Append a row (taking over its fresh reference). 0, or -1 when out of
+ * memory (the row is not added). */
+int tc_rows_push(struct tc_rows *rows, const struct tc_new_row *row);
 /* Rolled back: release the rows (the array stays for reuse). */
 void tc_rows_drop(struct tc_rows *rows);
 void tc_rows_free(struct tc_rows *rows);

@@ -119,6 +119,17 @@ static struct sink_queue *find_queue(struct tc_dispatcher *d, const char *sink)
     return NULL;
 }
 
+/* Out of memory: the row stays pending in the store, so it is not lost;
+ * it goes out after the next start. */
+static void not_queued(struct sink_queue *q, struct tc_item *it)
+{
+    tc_error("[sink %s] out of memory queueing notification %lld; it stays pending "
+             "in the store until the next start",
+             q->ref->conf->id, (long long)it->id);
+    tc_fresh_unref(it->fresh);
+    it->fresh = NULL;
+}
+
 /* A head of its line is ready (under q->lock). */
 static void push_ready(struct sink_queue *q, struct tc_item it)
 {
@@ -129,10 +140,7 @@ static void push_ready(struct sink_queue *q, struct tc_item it)
         it.fresh = NULL;
     }
     if (heap_push(q, it) < 0) {
-        tc_error("[sink %s] out of memory queueing notification %lld; it stays pending "
-                 "in the store until the next start",
-                 q->ref->conf->id, (long long)it.id);
-        tc_fresh_unref(it.fresh);
+        not_queued(q, &it);
         return;
     }
     pthread_cond_signal(&q->cond);
@@ -205,10 +213,7 @@ static void arrive(struct sink_queue *q, struct tc_item it, struct skips *sk)
         skip_later(sk, &it);
         break;
     case TC_LINE_NOMEM:
-        tc_error("[sink %s] out of memory queueing notification %lld; it stays pending "
-                 "in the store until the next start",
-                 q->ref->conf->id, (long long)it.id);
-        tc_fresh_unref(it.fresh);
+        not_queued(q, &it);
         break;
     }
 }
@@ -341,9 +346,7 @@ static int load(struct worker_db *w, int64_t id, struct loaded *l)
         return rc == SQLITE_DONE ? 0 : -1;
     }
     l->n.incident_id = sqlite3_column_int64(st, 0);
-    l->n.action = col_is(st, 1, "resolve")       ? TOCSIN_ACT_RESOLVE
-                  : col_is(st, 1, "acknowledge") ? TOCSIN_ACT_ACKNOWLEDGE
-                                                 : TOCSIN_ACT_TRIGGER;
+    l->n.action = tc_action_parse((const char *)sqlite3_column_text(st, 1));
     l->pending = col_is(st, 2, "pending");
     l->actor = col_dup(st, 3);
     l->note = col_dup(st, 4);
@@ -607,9 +610,7 @@ static int load_pending(struct tc_dispatcher *d)
         struct tc_item it = {
             .due = sqlite3_column_int64(st, 2), .id = sqlite3_column_int64(st, 0),
             .incident = sqlite3_column_int64(st, 5), .created = sqlite3_column_int64(st, 7),
-            .action = strcmp(action, "resolve") == 0       ? TOCSIN_ACT_RESOLVE
-                      : strcmp(action, "acknowledge") == 0 ? TOCSIN_ACT_ACKNOWLEDGE
-                                                           : TOCSIN_ACT_TRIGGER,
+            .action = (int)tc_action_parse(action),
             .attempts = sqlite3_column_int(st, 3), .throttled = sqlite3_column_int(st, 4),
         };
 

@@ -206,21 +206,12 @@ static void collect(struct tc_pipeline *p, struct tc_rows *rows)
     size_t i;
 
     for (i = 0; i < rows->n; i++) {
-        if (p->handing.n == p->handing.cap) {
-            size_t cap = p->handing.cap ? p->handing.cap * 2 : 64;
-            struct tc_new_row *grown = realloc(p->handing.v, cap * sizeof *grown);
-
-            if (!grown) {
-                tc_error("out of memory handing notification %lld to its sink; it stays "
-                         "pending in the store until the next start",
-                         (long long)rows->v[i].id);
-                tc_fresh_unref(rows->v[i].fresh);
-                continue;
-            }
-            p->handing.v = grown;
-            p->handing.cap = cap;
+        if (tc_rows_push(&p->handing, &rows->v[i]) < 0) {
+            tc_error("out of memory handing notification %lld to its sink; it stays "
+                     "pending in the store until the next start",
+                     (long long)rows->v[i].id);
+            tc_fresh_unref(rows->v[i].fresh);
         }
-        p->handing.v[p->handing.n++] = rows->v[i];
     }
     free(rows->v);
     *rows = (struct tc_rows){ NULL, 0, 0 };

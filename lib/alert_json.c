@@ -57,6 +57,15 @@ char *tc_fingerprint_hex(const struct tocsin_kv *labels, size_t n, char *buf)
     return buf;
 }
 
+enum tocsin_action tc_action_parse(const char *name)
+{
+    if (name && strcmp(name, "resolve") == 0)
+        return TOCSIN_ACT_RESOLVE;
+    if (name && strcmp(name, "acknowledge") == 0)
+        return TOCSIN_ACT_ACKNOWLEDGE;
+    return TOCSIN_ACT_TRIGGER;
+}
+
 int tc_severity_parse(const char *s, enum tocsin_severity *out)
 {
     static const struct { const char *name; enum tocsin_severity sev; } names[] = {

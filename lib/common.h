@@ -24,6 +24,10 @@ char *tc_fingerprint_hex(const struct tocsin_kv *labels, size_t n, char *buf);
  * "error" (high), "warning" (medium). Case-insensitive. 0 or -1. */
 int tc_severity_parse(const char *s, enum tocsin_severity *out);
 
+/* The action named by tocsin_action_name() ("trigger", "acknowledge",
+ * "resolve", as the outbox stores it); anything else is a trigger. */
+enum tocsin_action tc_action_parse(const char *name);
+
 /* An alert parsed from JSON: strings borrow from the json_t it came from,
  * which must outlive it; the kv arrays are owned and freed by release. */
 struct tc_alert {
