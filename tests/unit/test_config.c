@@ -384,6 +384,23 @@ START_TEST(test_sink_core_options_are_typed_and_range_checked)
 }
 END_TEST
 
+/* A fallback names another configured sink, and fallbacks never lead
+ * back to where they started. */
+START_TEST(test_fallbacks_name_known_sinks_without_cycles)
+{
+    ck_assert_ptr_null(load("sinks = (\n"
+                            "  { id = \"a\"; plugin = \"good\"; url = \"u\"; fallback = \"b\"; },\n"
+                            "  { id = \"b\"; plugin = \"good\"; url = \"u\"; fallback = \"a\"; },\n"
+                            "  { id = \"c\"; plugin = \"good\"; url = \"u\"; fallback = \"nope\"; }\n"
+                            ");\n"));
+    ck_assert_msg(errs.n == 3, "%s", all_errors());
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: sink \"a\": its fallbacks lead back to it", path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:3: sink \"b\": its fallbacks lead back to it", path));
+    ck_assert_str_eq(errs.msgs[2], expect("%s:4: sink \"c\": fallback \"nope\" is not a "
+                                          "configured sink", path));
+}
+END_TEST
+
 START_TEST(test_core_sink_options_are_not_allowed_on_inputs)
 {
     ck_assert_ptr_null(load("inputs = ( { id = \"i\"; plugin = \"good\"; concurrency = 2; } );\n"));
@@ -523,6 +540,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_refused_plugin_reason_is_shown);
     tcase_add_test(tc, test_plugin_option_errors_name_the_instance);
     tcase_add_test(tc, test_sink_core_options_are_typed_and_range_checked);
+    tcase_add_test(tc, test_fallbacks_name_known_sinks_without_cycles);
     tcase_add_test(tc, test_core_sink_options_are_not_allowed_on_inputs);
     tcase_add_test(tc, test_instances_need_a_valid_id_and_a_plugin);
     tcase_add_test(tc, test_syntax_error_names_file_and_line);
