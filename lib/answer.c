@@ -1,7 +1,9 @@
 /* answer.c: the error answers HTTP endpoints share, so every input and
  * the core say "busy", "shutting down" and "bad request" the same way. */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -48,4 +50,29 @@ int tc_emit_answer(struct tocsin_http_response *resp, int rc, const char *err)
         break;
     }
     return 0;
+}
+
+const char *tc_media_type(const char *content_type, char *buf, size_t len)
+{
+    size_t n, i;
+
+    if (!content_type)
+        content_type = "application/octet-stream";
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    n = strcspn(content_type, "; \t");
+    if (len == 0)
+        return "";
+    for (i = 0; i < n && i + 1 < len; i++)
+        buf[i] = (char)tolower((unsigned char)content_type[i]);
+    buf[i] = '\0';
+    return buf;
+}
+
+int tc_is_json_type(const char *content_type)
+{
+    char type[32];
+
+    return content_type &&
+           strcmp(tc_media_type(content_type, type, sizeof type), "application/json") == 0;
 }

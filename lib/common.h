@@ -64,6 +64,14 @@ json_t *tc_kv_to_json(const struct tocsin_kv *kv, size_t n);
 int tc_kv_from_json(const json_t *obj, const char *field, struct tocsin_kv **out,
                     size_t *n, char *err, size_t errlen);
 
+/* Whether a Content-Type header names application/json (any case, with
+ * or without parameters). NULL is not JSON. */
+int tc_is_json_type(const char *content_type);
+/* The media type of a Content-Type header, lower case and without
+ * parameters, into buf ("application/octet-stream" when absent, as HTTP
+ * says to assume). */
+const char *tc_media_type(const char *content_type, char *buf, size_t len);
+
 /* The error answer of every HTTP endpoint: {"error": error, "detail":
  * detail} (detail left out when NULL), as malloc()ed JSON text. */
 char *tc_error_json(const char *error, const char *detail);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fake_host.h"
 
@@ -76,6 +77,15 @@ void fake_host_init(struct fake_host *f, const char *instance_id, int64_t now)
     f->host.emit = fake_emit;
     f->host.route = fake_route;
     f->now = now;
+    f->content_type = "application/json";
+}
+
+/* req.core carries the fake host, whose only header is Content-Type. */
+static const char *fake_header(const struct tocsin_http_request *req, const char *name)
+{
+    const struct fake_host *f = req->core;
+
+    return strcasecmp(name, "Content-Type") == 0 ? f->content_type : NULL;
 }
 
 void fake_host_post(struct fake_host *f, const char *body, struct tocsin_http_response *resp)
@@ -89,6 +99,8 @@ void fake_host_post(struct fake_host *f, const char *body, struct tocsin_http_re
     req.body = body;
     req.body_len = strlen(body);
     req.remote_addr = "127.0.0.1";
+    req.header = fake_header;
+    req.core = f;
     memset(resp, 0, sizeof *resp);
     ck_assert_int_eq(f->route_fn(f->route_self, &req, resp), TOCSIN_OK);
 }

@@ -24,11 +24,13 @@ struct fake_host {
     char first_dedup[17], first_summary[64];
     /* fail() */
     char failed[256];
+    /* the Content-Type of fake_host_post (default application/json; NULL: none) */
+    const char *content_type;
 };
 
 void fake_host_init(struct fake_host *f, const char *instance_id, int64_t now);
-/* POSTs body to the registered route from 127.0.0.1; the answer goes to
- * resp (zeroed first: free an earlier body before). */
+/* POSTs body to the registered route from 127.0.0.1 with f->content_type;
+ * the answer goes to resp (zeroed first: free an earlier body before). */
 void fake_host_post(struct fake_host *f, const char *body, struct tocsin_http_response *resp);
 
 #endif

@@ -703,6 +703,46 @@ START_TEST(test_valid_batch_is_200_empty)
 }
 END_TEST
 
+/* Alertmanager answers a body that is not declared JSON with 415 and this
+ * exact text; so do we, before parsing or storing anything. */
+START_TEST(test_not_json_is_415_as_alertmanager)
+{
+    static const struct {
+        const char *type, *message;
+    } cases[] = {
+        { "text/plain", "unsupported media type \"text/plain\", only [application/json] are allowed" },
+        { "application/x-www-form-urlencoded; charset=UTF-8",
+          "unsupported media type \"application/x-www-form-urlencoded\", only [application/json] are allowed" },
+        { NULL, "unsupported media type \"application/octet-stream\", only [application/json] are allowed" },
+    };
+    struct served s;
+    size_t len, i;
+    char *body = read_fixture("batch_valid.json", &len);
+    json_t *j;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        served_start(&s);
+        s.f.content_type = cases[i].type;
+        serve(&s, body);
+        ck_assert_int_eq(s.resp.status, 415);
+        j = json_loads(s.resp.body, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "code")), 415);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "message")), cases[i].message);
+        ck_assert_int_eq(s.f.emits, 0);
+        json_decref(j);
+        served_end(&s);
+    }
+    /* Parameters and case do not matter, as in Alertmanager. */
+    served_start(&s);
+    s.f.content_type = "Application/JSON; charset=utf-8";
+    serve(&s, body);
+    ck_assert_int_eq(s.resp.status, 200);
+    served_end(&s);
+    free(body);
+}
+END_TEST
+
 START_TEST(test_partial_batch_emits_valid_and_is_400)
 {
     struct served s;
@@ -828,6 +868,7 @@ static Suite *suite(void)
     tcase_add_test(plugin, test_descriptor_and_options);
     tcase_add_test(plugin, test_registers_post_on_path);
     tcase_add_test(plugin, test_valid_batch_is_200_empty);
+    tcase_add_test(plugin, test_not_json_is_415_as_alertmanager);
     tcase_add_test(plugin, test_partial_batch_emits_valid_and_is_400);
     tcase_add_test(plugin, test_all_invalid_emits_nothing);
     tcase_add_test(plugin, test_malformed_and_object_bodies_are_400);

@@ -2,7 +2,9 @@
  * POST /api/v2/alerts so Prometheus (amtool, Grafana, vmalert...) can send
  * to tocsin unchanged. Parsing lives in parse.c; this file holds the
  * descriptor, the options and the HTTP glue around host->emit(). */
+#include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tocsin/plugin.h>
@@ -41,6 +43,22 @@ static void answer_emit_error(struct tocsin_http_response *resp, int rc, const c
     }
 }
 
+/* {"code":415,"message":"unsupported media type \"text/plain\", only
+ * [application/json] are allowed"}, as Alertmanager words it. */
+static char *am_media_body(const char *type)
+{
+    char msg[160];
+    json_t *o;
+    char *s;
+
+    snprintf(msg, sizeof msg, "unsupported media type \"%s\", only [application/json] are"
+             " allowed", type);
+    o = json_pack("{s:i,s:s}", "code", 415, "message", msg);
+    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
 static int am_handle(void *self, const struct tocsin_http_request *req,
                      struct tocsin_http_response *resp)
 {
@@ -50,6 +68,15 @@ static int am_handle(void *self, const struct tocsin_http_request *req,
     char err[256] = "";
     int rc;
 
+    /* Alertmanager's own answer, so a browser form cannot post alerts. */
+    if (!tc_is_json_type(req->header(req, "Content-Type"))) {
+        char type[80];
+
+        resp->status = 415;
+        resp->body = am_media_body(tc_media_type(req->header(req, "Content-Type"), type,
+                                                 sizeof type));
+        return resp->body ? TOCSIN_OK : TOCSIN_ENOMEM;
+    }
     rc = am_parse(req->body, req->body_len, host->now_ms(host), in->conf->resolve_timeout, &b);
     if (rc == TOCSIN_ENOMEM) {
         resp->status = 500;

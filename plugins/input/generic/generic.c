@@ -3,6 +3,7 @@
  * parse.c; this file holds the descriptor, the options and the HTTP glue
  * around host->emit(). */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <tocsin/plugin.h>
 
@@ -33,6 +34,15 @@ static int gen_handle(void *self, const struct tocsin_http_request *req,
     char err[256] = "";
     int rc;
 
+    if (!tc_is_json_type(req->header(req, "Content-Type"))) {
+        char type[80], detail[160];
+
+        snprintf(detail, sizeof detail, "Content-Type \"%s\": send application/json",
+                 tc_media_type(req->header(req, "Content-Type"), type, sizeof type));
+        resp->status = 415;
+        resp->body = tc_error_json("unsupported media type", detail);
+        return TOCSIN_OK;
+    }
     rc = gen_parse(req->body, req->body_len, host->now_ms(host), &b);
     if (rc == TOCSIN_OK && b.n_alerts > 0)
         rc = host->emit(host, b.alerts, b.n_alerts, err, sizeof err);
