@@ -395,7 +395,10 @@ static int act_on_incident(void *self, const struct tocsin_http_request *req,
         return reply_error(resp, 400, "a resolution note is required",
                            "send {\"note\": \"what was wrong and what fixed it\"}");
     }
-    status = tc_pipeline_act(d->pipeline, id, ev, non_blank(by) ? by : "anonymous",
+    /* Unless the body names someone, the token's name is the actor. */
+    if (!non_blank(by))
+        by = non_blank(tc_http_who(req)) ? tc_http_who(req) : "anonymous";
+    status = tc_pipeline_act(d->pipeline, id, ev, by,
                              ev == TC_EV_RESOLVE ? note : NULL, err, sizeof err);
     json_decref(body);
     if (status != 200)
@@ -445,23 +448,26 @@ static int metrics(void *self, const struct tocsin_http_request *req,
 
 int tc_api_register(struct tc_daemon *d)
 {
+    /* Health for probes and load balancers; the rest needs a token once
+     * daemon.auth is set (read for GET, write for POST). */
     static const struct {
         const char *method, *path;
         tocsin_route_fn fn;
+        enum tc_gate gate;
     } routes[] = {
-        { "GET", "/healthz", healthz },
-        { "GET", "/readyz", readyz },
-        { "GET", "/metrics", metrics },
-        { "GET", "/api/v1/incidents", list_incidents },
-        { "GET", "/api/v1/incidents/*", get_incident },
-        { "POST", "/api/v1/incidents/*", act_on_incident },
+        { "GET", "/healthz", healthz, TC_GATE_OPEN },
+        { "GET", "/readyz", readyz, TC_GATE_OPEN },
+        { "GET", "/metrics", metrics, TC_GATE_API },
+        { "GET", "/api/v1/incidents", list_incidents, TC_GATE_API },
+        { "GET", "/api/v1/incidents/*", get_incident, TC_GATE_API },
+        { "POST", "/api/v1/incidents/*", act_on_incident, TC_GATE_API },
     };
     char err[256];
     size_t i;
 
     for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (tc_http_route(d->http, routes[i].method, routes[i].path, routes[i].fn, d, "core",
-                          err, sizeof err) != TOCSIN_OK) {
+        if (tc_http_route(d->http, routes[i].method, routes[i].path, routes[i].fn, d, NULL,
+                          routes[i].gate, NULL, err, sizeof err) != TOCSIN_OK) {
             tc_error("%s", err);
             return -1;
         }

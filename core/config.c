@@ -64,6 +64,25 @@ static const struct tocsin_option daemon_options[] = {
     { "max_answer", TOCSIN_OPT_SIZE, "1M", 0,
       offsetof(struct tc_daemon_conf, max_answer),
       "Bytes of one incident list answer; past it the list is cut and links the next page." },
+    { "allowed_hosts", TOCSIN_OPT_STRLIST, NULL, 0, offsetof(struct tc_daemon_conf, allowed_hosts),
+      "Host names (\"name\" or \"name:port\") clients may address besides listen and "
+      "external_url." },
+    { "tls_cert", TOCSIN_OPT_STRING, NULL, 0, offsetof(struct tc_daemon_conf, tls_cert),
+      "PEM certificate chain: the listener speaks HTTPS (with tls_key)." },
+    { "tls_key", TOCSIN_OPT_STRING, NULL, 0, offsetof(struct tc_daemon_conf, tls_key),
+      "PEM private key of tls_cert." },
+    { 0 }
+};
+
+/* Options the core reads from every input block besides its plugin's own. */
+static const struct tocsin_option input_core_options[] = {
+    { "bearer_token", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET,
+      offsetof(struct tc_instance_conf, bearer_token),
+      "Requests must carry Authorization: Bearer with this token." },
+    { "basic_user", TOCSIN_OPT_STRING, NULL, 0, offsetof(struct tc_instance_conf, basic_user),
+      "Requests may carry HTTP basic authentication with this user (and basic_password)." },
+    { "basic_password", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET,
+      offsetof(struct tc_instance_conf, basic_password), "The password of basic_user." },
     { 0 }
 };
 
@@ -92,7 +111,14 @@ const struct tocsin_option *tc_config_sink_options(void)
     return sink_core_options;
 }
 
+const struct tocsin_option *tc_config_input_options(void)
+{
+    return input_core_options;
+}
+
 static const char *const reserved_plain[] = { "id", "plugin", NULL };
+static const char *const reserved_input[] = { "id", "plugin", "bearer_token", "basic_user",
+                                              "basic_password", NULL };
 static const char *const reserved_sink[] = { "id", "plugin", "concurrency", "max_attempts",
                                              "retry_base", "retry_max", "retry_for",
                                              "fallback", NULL };
@@ -172,6 +198,34 @@ static int well_typed(const config_setting_t *block, const char *key, enum tocsi
     }
 }
 
+/* "name", "name:port", "[v6]" or "[v6]:port": what a Host header holds. */
+static int valid_host_name(const char *s)
+{
+    const char *p = s, *end;
+
+    if (*p == '[') {
+        end = strchr(p, ']');
+        if (!end || end == p + 1)
+            return 0;
+        p = end + 1;
+    } else {
+        for (; *p && *p != ':'; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
+                return 0;
+        if (p == s)
+            return 0;
+    }
+    if (!*p)
+        return 1;
+    if (*p++ != ':' || !*p || strlen(p) > 5)
+        return 0;
+    for (end = p; *end; end++)
+        if (*end < '0' || *end > '9')
+            return 0;
+    return atol(p) >= 1 && atol(p) <= 65535;
+}
+
 static int valid_listen(const char *s)
 {
     const char *colon = strrchr(s, ':');
@@ -193,10 +247,140 @@ static int valid_listen(const char *s)
     return memchr(s, ':', (size_t)(colon - s)) == NULL;
 }
 
+static const char *member_string(struct loading *ld, const config_setting_t *g,
+                                 const char *what, const char *key, int required)
+{
+    const config_setting_t *s = config_setting_get_member(g, key);
+
+    if (!s) {
+        if (required)
+            fail(ld, g, "%s: missing \"%s\"", what, key);
+        return NULL;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        fail(ld, s, "%s: \"%s\" must be a string", what, key);
+        return NULL;
+    }
+    return config_setting_get_string(s);
+}
+
+/* One { token = "env:..."; role = "read"; name = "grafana"; } of
+ * daemon.auth.tokens. The token itself never appears in a message. */
+static void load_token(struct loading *ld, const config_setting_t *g, int index)
+{
+    struct tc_daemon_conf *d = &ld->c->daemon;
+    struct tc_api_token *t = &d->tokens[d->n_tokens];
+    const char *raw, *role, *name;
+    char what[64], err[512];
+    size_t i;
+    int k;
+
+    snprintf(what, sizeof what, "daemon.auth.tokens #%d", index + 1);
+    if (!config_setting_is_group(g)) {
+        fail(ld, g, "%s must be a group: { token = \"env:TOCSIN_TOKEN\"; role = \"write\"; }",
+             what);
+        return;
+    }
+    for (k = 0; k < config_setting_length(g); k++) {
+        const config_setting_t *m = config_setting_get_elem(g, (unsigned)k);
+        const char *key = config_setting_name(m);
+
+        if (strcmp(key, "token") != 0 && strcmp(key, "role") != 0 && strcmp(key, "name") != 0)
+            fail(ld, m, "%s: unknown key \"%s\" (a token has token, role and name)", what, key);
+    }
+    raw = member_string(ld, g, what, "token", 1);
+    role = member_string(ld, g, what, "role", 1);
+    name = member_string(ld, g, what, "name", 0);
+    if (role && strcmp(role, "read") != 0 && strcmp(role, "write") != 0) {
+        fail(ld, config_setting_get_member(g, "role"),
+             "%s: role must be \"read\" or \"write\", not \"%s\"", what, role);
+        role = NULL;
+    }
+    if (!raw || !role)
+        return;
+    t->line = (int)config_setting_source_line(g);
+    t->token = tc_resolve_secret(raw, err, sizeof err);
+    if (!t->token) {
+        fail(ld, config_setting_get_member(g, "token"), "%s: token: %s", what, err);
+        return;
+    }
+    d->n_tokens++; /* owned from here: tc_config_free frees it */
+    t->role = strcmp(role, "write") == 0 ? TC_ROLE_WRITE : TC_ROLE_READ;
+    if (name)
+        t->name = strdup(name);
+    else if (asprintf(&t->name, "token #%d", index + 1) < 0)
+        t->name = NULL;
+    if (strlen(t->token) < 16)
+        fail(ld, config_setting_get_member(g, "token"),
+             "%s: the token must be at least 16 characters (try: openssl rand -hex 32)", what);
+    for (i = 0; i + 1 < d->n_tokens; i++)
+        if (strcmp(d->tokens[i].token, t->token) == 0)
+            fail(ld, config_setting_get_member(g, "token"),
+                 "%s: the same token as the one at line %d; give each client its own", what,
+                 d->tokens[i].line);
+}
+
+/* daemon.auth = { tokens = ( ... ); }: with it, the API wants a token. */
+static void load_auth(struct loading *ld, const config_setting_t *auth)
+{
+    struct tc_daemon_conf *d = &ld->c->daemon;
+    const config_setting_t *tokens;
+    int n, i;
+
+    if (!config_setting_is_group(auth)) {
+        fail(ld, auth, "daemon.auth must be a group: auth = { tokens = ( { token = "
+             "\"env:TOCSIN_TOKEN\"; role = \"write\"; } ); };");
+        return;
+    }
+    d->auth = 1;
+    for (i = 0; i < config_setting_length(auth); i++) {
+        const config_setting_t *m = config_setting_get_elem(auth, (unsigned)i);
+
+        if (strcmp(config_setting_name(m), "tokens") != 0)
+            fail(ld, m, "daemon.auth: unknown key \"%s\" (auth has tokens)",
+                 config_setting_name(m));
+    }
+    tokens = config_setting_get_member(auth, "tokens");
+    if (!tokens || (!config_setting_is_list(tokens) && !config_setting_is_array(tokens))) {
+        fail(ld, tokens ? tokens : auth, "daemon.auth: tokens must be a list: tokens = ( { token"
+             " = \"env:TOCSIN_TOKEN\"; role = \"write\"; } );");
+        return;
+    }
+    n = config_setting_length(tokens);
+    if (n == 0) {
+        fail(ld, tokens, "daemon.auth.tokens is empty: nobody could use the API");
+        return;
+    }
+    d->tokens = calloc((size_t)n + 1, sizeof *d->tokens);
+    if (!d->tokens) {
+        fail(ld, tokens, "daemon.auth: out of memory");
+        return;
+    }
+    for (i = 0; i < n; i++)
+        load_token(ld, config_setting_get_elem(tokens, (unsigned)i), i);
+}
+
+/* Whether listen names a loopback address by itself: 127.x.x.x, [::1] or
+ * localhost. Names that merely resolve there count as exposed: what a
+ * name resolves to can change, the rule should not. */
+static int loopback_listen(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+    unsigned a, b, c, e;
+    char tail;
+
+    if ((n == 9 && strncmp(listen, "localhost", 9) == 0) ||
+        (n == 5 && strncmp(listen, "[::1]", 5) == 0))
+        return 1;
+    return n < 16 && sscanf(listen, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &e, &tail) == 5 &&
+           tail == ':' && a == 127 && b < 256 && c < 256 && e < 256;
+}
+
 static void load_daemon(struct loading *ld, const config_setting_t *block)
 {
     static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
-    static const char *const reserved[] = { "log_level", NULL };
+    static const char *const reserved[] = { "log_level", "auth", NULL };
     struct tc_daemon_conf *d = &ld->c->daemon;
     const config_setting_t *s;
     config_t empty;
@@ -228,10 +412,25 @@ static void load_daemon(struct loading *ld, const config_setting_t *block)
         else
             fail(ld, s, "daemon: log_level must be a string: error, warn, info or debug");
     }
+    if ((s = config_setting_get_member(block, "auth")))
+        load_auth(ld, s);
+    if (!d->tls_cert != !d->tls_key)
+        fail(ld, at_key(block, d->tls_cert ? "tls_cert" : "tls_key"),
+             "daemon: tls_cert and tls_key go together");
+    for (i = 0; i < (int)d->allowed_hosts.n; i++)
+        if (!valid_host_name(d->allowed_hosts.items[i]))
+            fail(ld, at_key(block, "allowed_hosts"),
+                 "daemon: allowed_hosts: \"%s\" is not a host name or host:port",
+                 d->allowed_hosts.items[i]);
     if (d->listen && !valid_listen(d->listen))
         fail(ld, at_key(block, "listen"),
              "daemon: listen must be HOST:PORT (like \"127.0.0.1:9099\"), not \"%s\"",
              d->listen);
+    else if (d->listen && !loopback_listen(d->listen) && !d->auth)
+        fail(ld, at_key(block, "listen"),
+             "daemon: listen \"%s\" is reachable from other hosts, so the API needs tokens:"
+             " add daemon.auth = { tokens = ( { token = \"env:TOCSIN_TOKEN\"; role ="
+             " \"write\"; } ); }; (or listen on 127.0.0.1)", d->listen);
     if (d->max_body < 1 && well_typed(block, "max_body", TOCSIN_OPT_SIZE))
         fail(ld, at_key(block, "max_body"), "daemon: max_body must be at least 1 byte");
     if (d->intake_queue < 1 && well_typed(block, "intake_queue", TOCSIN_OPT_INT))
@@ -310,8 +509,11 @@ static const char *string_member(struct loading *ld, const config_setting_t *g,
     return config_setting_get_string(s);
 }
 
-static void load_sink_core(struct loading *ld, const config_setting_t *g,
-                           struct tc_instance_conf *inst, const char *context)
+/* Fill the core's options of an instance (table: its kind's); every
+ * other key belongs to the plugin, whose table reports unknown ones. */
+static void fill_core(struct loading *ld, const config_setting_t *g,
+                      const struct tocsin_option *table, struct tc_instance_conf *inst,
+                      const char *context)
 {
     const char **others;
     int n = config_setting_length(g), i, k = 0;
@@ -327,14 +529,32 @@ static void load_sink_core(struct loading *ld, const config_setting_t *g,
         const char *name = config_setting_name(config_setting_get_elem(g, (unsigned)i));
         const struct tocsin_option *o;
 
-        for (o = sink_core_options; o->name && strcmp(o->name, name) != 0; o++)
+        for (o = table; o->name && strcmp(o->name, name) != 0; o++)
             ;
         if (!o->name)
             others[k++] = name;
     }
-    tc_options_fill(sink_core_options, g, others, context, inst, ld->errs);
+    tc_options_fill(table, g, others, context, inst, ld->errs);
     free(others);
+}
 
+static void load_input_core(struct loading *ld, const config_setting_t *g,
+                            struct tc_instance_conf *inst, const char *context)
+{
+    fill_core(ld, g, input_core_options, inst, context);
+    if (!inst->basic_user != !inst->basic_password)
+        fail(ld, at_key(g, inst->basic_user ? "basic_user" : "basic_password"),
+             "%s: basic_user and basic_password go together", context);
+    if (inst->bearer_token && strlen(inst->bearer_token) < 16)
+        fail(ld, at_key(g, "bearer_token"),
+             "%s: bearer_token must be at least 16 characters (try: openssl rand -hex 32)",
+             context);
+}
+
+static void load_sink_core(struct loading *ld, const config_setting_t *g,
+                           struct tc_instance_conf *inst, const char *context)
+{
+    fill_core(ld, g, sink_core_options, inst, context);
     if ((inst->concurrency < 1 || inst->concurrency > 64) &&
         well_typed(g, "concurrency", TOCSIN_OPT_INT))
         fail(ld, at_key(g, "concurrency"), "%s: concurrency must be between 1 and 64, not %lld",
@@ -394,6 +614,8 @@ static void load_instance(struct loading *ld, const config_setting_t *g, enum to
         /* The plugin's options are unknown; the core's can still be checked. */
         if (kind == TOCSIN_SINK)
             load_sink_core(ld, g, inst, context);
+        else if (kind == TOCSIN_INPUT)
+            load_input_core(ld, g, inst, context);
         return;
     }
     inst->conf = calloc(1, inst->plugin_ref->desc->conf_size ? inst->plugin_ref->desc->conf_size
@@ -403,10 +625,14 @@ static void load_instance(struct loading *ld, const config_setting_t *g, enum to
         return;
     }
     tc_options_fill(inst->plugin_ref->desc->options, g,
-                    kind == TOCSIN_SINK ? reserved_sink : reserved_plain, context, inst->conf,
-                    ld->errs);
+                    kind == TOCSIN_SINK    ? reserved_sink
+                    : kind == TOCSIN_INPUT ? reserved_input
+                                           : reserved_plain,
+                    context, inst->conf, ld->errs);
     if (kind == TOCSIN_SINK)
         load_sink_core(ld, g, inst, context);
+    else if (kind == TOCSIN_INPUT)
+        load_input_core(ld, g, inst, context);
 }
 
 static void load_section(struct loading *ld, const config_setting_t *root, const char *name,
@@ -594,7 +820,9 @@ static void free_instances(struct tc_instance_conf *list, size_t n)
         if (list[i].conf && list[i].plugin_ref)
             tc_options_free(list[i].plugin_ref->desc->options, list[i].conf);
         free(list[i].conf);
-        tc_options_free(sink_core_options, &list[i]); /* NULL strings of other kinds */
+        /* Each kind's core options; the other kind's strings are NULL. */
+        tc_options_free(sink_core_options, &list[i]);
+        tc_options_free(input_core_options, &list[i]);
         free(list[i].id);
         free(list[i].plugin);
     }
@@ -603,6 +831,8 @@ static void free_instances(struct tc_instance_conf *list, size_t n)
 
 void tc_config_free(struct tc_config *c)
 {
+    size_t i;
+
     if (!c)
         return;
     tc_routes_free(c->routes);
@@ -611,6 +841,12 @@ void tc_config_free(struct tc_config *c)
     free_instances(c->policies, c->n_policies);
     free_instances(c->sinks, c->n_sinks);
     tc_options_free(daemon_options, &c->daemon);
+    for (i = 0; i < c->daemon.n_tokens; i++) {
+        explicit_bzero(c->daemon.tokens[i].token, strlen(c->daemon.tokens[i].token));
+        free(c->daemon.tokens[i].token);
+        free(c->daemon.tokens[i].name);
+    }
+    free(c->daemon.tokens);
     tc_loader_free(c->loader);
     free(c->path);
     free(c);

@@ -9,6 +9,18 @@
 #include "loader.h"
 #include "routes.h"
 
+/* Roles of API tokens: read sees incidents and /metrics; write also
+ * acknowledges, resolves and posts alerts. */
+enum tc_role { TC_ROLE_READ = 1, TC_ROLE_WRITE = 2 };
+
+/* One token of daemon.auth.tokens. */
+struct tc_api_token {
+    char *token;                  /* resolved from env:/file: (never logged) */
+    char *name;                   /* for logs and as the actor: "token #N" unless named */
+    enum tc_role role;
+    int line;
+};
+
 /* One declared plugin instance. */
 struct tc_instance_conf {
     char *id;
@@ -26,6 +38,11 @@ struct tc_instance_conf {
     int64_t retry_max_ms;         /* backoff cap (default 5m) */
     char *fallback;               /* sink that gets what this one gives up, or NULL */
     int fallback_line;
+
+    /* Core options every input accepts: its own credentials. */
+    char *bearer_token;           /* Authorization: Bearer, or NULL */
+    char *basic_user;             /* Authorization: Basic, with basic_password */
+    char *basic_password;
 };
 
 struct tc_daemon_conf {
@@ -49,6 +66,12 @@ struct tc_daemon_conf {
     int64_t max_alerts_per_request; /* (1000) */
     int64_t max_alert_size;       /* JSON bytes of one alert (64k) */
     int64_t max_answer;           /* bytes of one list answer (1M) */
+    struct tocsin_strlist allowed_hosts; /* Host names besides listen/external_url */
+    char *tls_cert, *tls_key;     /* PEM files: serve HTTPS; both or neither */
+
+    int auth;                     /* daemon.auth given: the API needs tokens */
+    struct tc_api_token *tokens;
+    size_t n_tokens;
 };
 
 struct tc_config {
@@ -69,8 +92,10 @@ struct tc_config *tc_config_load(const char *path, const char *plugin_dir,
                                  struct tc_errors *errs);
 void tc_config_free(struct tc_config *c);
 
-/* The options the core reads from every sink block (for --plugin-help). */
+/* The options the core reads from every sink and every input block (for
+ * --plugin-help). */
 const struct tocsin_option *tc_config_sink_options(void);
+const struct tocsin_option *tc_config_input_options(void);
 
 /* The instance with this id among sinks, or NULL. */
 const struct tc_instance_conf *tc_config_sink(const struct tc_config *c, const char *id);

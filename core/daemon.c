@@ -18,6 +18,7 @@
 #include "httpclient.h"
 #include "log.h"
 #include "loader.h"
+#include "tls.h"
 
 static struct tc_instance *make_instances(struct tc_daemon *d,
                                           const struct tc_instance_conf *confs, size_t n)
@@ -187,7 +188,8 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
         tc_error("store: %s", err);
         goto fail;
     }
-    d->http = tc_http_new(&cfg->daemon);
+    d->auth = tc_auth_new(cfg);
+    d->http = d->auth ? tc_http_new(&cfg->daemon, d->auth) : NULL;
     d->deadlines = tc_deadlines_start();
     d->timers = d->deadlines ? tc_timers_start(d->deadlines) : NULL;
     d->sinks = make_instances(d, cfg->sinks, cfg->n_sinks);
@@ -287,6 +289,7 @@ void tc_daemon_stop(struct tc_daemon *d)
     destroy_all(d->policies, cfg->n_policies);
     destroy_all(d->sinks, cfg->n_sinks);
     tc_http_free(d->http);
+    tc_auth_free(d->auth);
     free(d->policy_refs);
     free(d->sink_refs);
     tc_store_close(d->store);
@@ -375,6 +378,27 @@ static void check_listen(const struct tc_config *cfg, struct tc_errors *errs)
         freeaddrinfo(ai);
 }
 
+/* tc_http_start() loads these; a wrong file fails start-up the same way. */
+static void check_tls(const struct tc_config *cfg, struct tc_errors *errs)
+{
+    char *cert, *key, err[512];
+
+    if (!cfg->daemon.tls_cert)
+        return;
+    if (!tc_tls_available()) {
+        tc_errors_add(errs, "%s: daemon.tls_cert is set but libmicrohttpd was built without TLS",
+                      cfg->path);
+        return;
+    }
+    if (tc_tls_load(cfg->daemon.tls_cert, cfg->daemon.tls_key, &cert, &key, err,
+                    sizeof err) < 0) {
+        tc_errors_add(errs, "%s: %s", cfg->path, err);
+        return;
+    }
+    free(cert);
+    tc_tls_free_key(key);
+}
+
 /* The host table under --check-config: create() runs as at start-up,
  * but nothing it asks for may outlive the check or touch the store. */
 static int check_fail(const struct tocsin_host *host, const char *fmt, ...)
@@ -401,7 +425,10 @@ static int check_route(const struct tocsin_host *host, const char *method, const
     int rc;
 
     snprintf(owner, sizeof owner, "%s \"%s\"", tc_kind_name(inst->conf->kind), inst->conf->id);
-    rc = tc_http_route(inst->d->http, method, path, fn, self, owner, err, sizeof err);
+    /* An input's routes take its own credentials; anyone else's are API. */
+    rc = tc_http_route(inst->d->http, method, path, fn, self, owner,
+                       inst->conf->kind == TOCSIN_INPUT ? TC_GATE_INPUT : TC_GATE_API,
+                       inst->conf->id, err, sizeof err);
     if (rc != TOCSIN_OK)
         check_fail(host, "%s", err);
     return rc;
@@ -464,9 +491,11 @@ size_t tc_daemon_check(struct tc_config *cfg, struct tc_errors *errs)
     d.check_errs = errs;
     check_state_dir(cfg, errs);
     check_listen(cfg, errs);
+    check_tls(cfg, errs);
     /* Every instance is created, in start-up's order, into a listener
      * that never listens: plugins' own validation and route conflicts. */
-    d.http = tc_http_new(&cfg->daemon);
+    d.auth = tc_auth_new(cfg);
+    d.http = d.auth ? tc_http_new(&cfg->daemon, d.auth) : NULL;
     d.sinks = make_check_instances(&d, cfg->sinks, cfg->n_sinks);
     d.policies = make_check_instances(&d, cfg->policies, cfg->n_policies);
     d.inputs = make_check_instances(&d, cfg->inputs, cfg->n_inputs);
@@ -483,5 +512,6 @@ size_t tc_daemon_check(struct tc_config *cfg, struct tc_errors *errs)
     destroy_all(d.policies, cfg->n_policies);
     destroy_all(d.sinks, cfg->n_sinks);
     tc_http_free(d.http);
+    tc_auth_free(d.auth);
     return errs->n - before;
 }

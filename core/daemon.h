@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <tocsin/plugin.h>
 
+#include "auth.h"
 #include "config.h"
 #include "deadline.h"
 #include "dispatcher.h"
@@ -30,6 +31,7 @@ struct tc_instance {
 struct tc_daemon {
     struct tc_config *cfg;
     struct tc_store *store;
+    struct tc_auth *auth;
     struct tc_http *http;
     struct tc_deadlines *deadlines;
     struct tc_timers *timers;

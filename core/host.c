@@ -77,7 +77,10 @@ static int host_route(const struct tocsin_host *host, const char *method, const 
     int rc;
 
     snprintf(owner, sizeof owner, "%s \"%s\"", tc_kind_name(inst->conf->kind), inst->conf->id);
-    rc = tc_http_route(inst->d->http, method, path, fn, self, owner, err, sizeof err);
+    /* An input's routes take its own credentials; anyone else's are API. */
+    rc = tc_http_route(inst->d->http, method, path, fn, self, owner,
+                       inst->conf->kind == TOCSIN_INPUT ? TC_GATE_INPUT : TC_GATE_API,
+                       inst->conf->id, err, sizeof err);
     if (rc != TOCSIN_OK)
         host_fail(host, "%s", err);
     return rc;

@@ -30,11 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "common.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "origin.h"
+#include "tls.h"
 
 struct route {
     char *method, *path;
@@ -42,7 +45,9 @@ struct route {
     tocsin_route_fn fn;
     void *self;
     char *owner;
-    int intake; /* an input's route: its body is alerts */
+    enum tc_gate gate;
+    char *input; /* TC_GATE_INPUT: the instance; its body is alerts */
+    int json;    /* a core route whose body must be application/json */
 };
 
 /* One open connection, for the request deadline. */
@@ -54,10 +59,14 @@ struct conn {
     char addr[INET6_ADDRSTRLEN];
 };
 
-enum warn_kind { W_DEADLINE, W_BUSY, W_TOO_BIG, W_CONN_LIMIT, W_COUNT };
+enum warn_kind { W_DEADLINE, W_BUSY, W_TOO_BIG, W_CONN_LIMIT, W_AUTH, W_FOREIGN, W_COUNT };
 
 struct tc_http {
     struct MHD_Daemon *mhd;
+    const struct tc_daemon_conf *conf;
+    const struct tc_auth *auth;
+    struct tc_origins *origins; /* built once the listener is bound */
+    char *tls_cert, *tls_key;   /* PEM text, kept while MHD runs */
     int fd;          /* ours before MHD_start_daemon and after quiesce, else -1 */
     int64_t max_body, max_body_memory, max_alerts, max_alert_size, request_timeout_ms;
     unsigned max_connections, max_connections_per_ip;
@@ -82,11 +91,14 @@ struct pending {
     int64_t reserved;      /* bytes of the body budget held */
     int too_big, busy;     /* answer 413 / 503 once the body is over */
     int answered;          /* a response was queued on the first call */
+    const struct route *route; /* found on the first call; NULL: none */
+    char who[96];          /* the token or user that was let in */
 };
 
 struct request {
     struct tocsin_http_request pub;
     struct MHD_Connection *conn;
+    const char *who;
 };
 
 static int64_t mono_ms(void)
@@ -125,13 +137,15 @@ static void warn_limited(struct tc_http *h, enum warn_kind kind, const char *fmt
         tc_warn("http: %s", msg);
 }
 
-struct tc_http *tc_http_new(const struct tc_daemon_conf *conf)
+struct tc_http *tc_http_new(const struct tc_daemon_conf *conf, const struct tc_auth *auth)
 {
     struct tc_http *h = calloc(1, sizeof *h);
 
     if (!h)
         return NULL;
     h->fd = -1;
+    h->conf = conf;
+    h->auth = auth;
     h->max_body = conf->max_body;
     h->max_body_memory = conf->max_body_memory;
     h->max_alerts = conf->max_alerts_per_request;
@@ -145,7 +159,8 @@ struct tc_http *tc_http_new(const struct tc_daemon_conf *conf)
 }
 
 int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsin_route_fn fn,
-                  void *self, const char *owner, char *err, size_t errlen)
+                  void *self, const char *owner, enum tc_gate gate, const char *input,
+                  char *err, size_t errlen)
 {
     size_t i, len = strlen(path);
     struct route *grown, *r;
@@ -173,8 +188,12 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
     r->fn = fn;
     r->self = self;
     r->owner = strdup(owner ? owner : "core");
-    /* host.c names an input's routes "input \"ID\"". */
-    r->intake = owner && strncmp(owner, "input ", 6) == 0;
+    r->gate = gate;
+    r->input = gate == TC_GATE_INPUT && input ? strdup(input) : NULL;
+    /* The core's own bodies are JSON; inputs say what their senders send. */
+    r->json = !owner && gate == TC_GATE_API;
+    if (!r->method || !r->path || !r->owner || (gate == TC_GATE_INPUT && !r->input))
+        return TOCSIN_ENOMEM;
     return TOCSIN_OK;
 }
 
@@ -212,6 +231,11 @@ static const char *req_header(const struct tocsin_http_request *req, const char 
     const struct request *r = (const struct request *)req;
 
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *tc_http_who(const struct tocsin_http_request *req)
+{
+    return ((const struct request *)req)->who;
 }
 
 static const char *req_query(const struct tocsin_http_request *req, const char *name)
@@ -425,16 +449,121 @@ static void client_addr(struct MHD_Connection *conn, char *addr, size_t len)
     }
 }
 
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* A bodyless POST (curl -X POST) has neither header: nothing to type. */
+static int has_body(struct MHD_Connection *conn)
+{
+    const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    return header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0") != 0);
+}
+
+static enum MHD_Result respond_unauthorized(struct tc_http *h, struct MHD_Connection *conn,
+                                            const struct route *r, const char *detail)
+{
+    char *body = tc_error_json("unauthorized", detail);
+    struct MHD_Response *mr;
+    enum MHD_Result ret;
+
+    mr = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (void *)"",
+                                         body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!mr) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                            tc_auth_challenge(h->auth, r->gate, r->input));
+    ret = MHD_queue_response(conn, 401, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* Who may send this request: the daemon's own names in Host, no foreign
+ * web page (Origin), the credentials of the route's gate, and JSON bodies
+ * for the core's routes. Refused before a byte of the body is read. */
+static enum MHD_Result gatekeep(struct tc_http *h, struct MHD_Connection *conn,
+                                const char *method, const char *url, struct pending *p)
+{
+    const struct route *r = p->route;
+    const char *host, *origin, *ctype;
+    char detail[300], addr[INET6_ADDRSTRLEN];
+    enum tc_auth_result ar;
+    int read_only = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+    if (r->gate == TC_GATE_OPEN)
+        return MHD_YES;
+    p->answered = 1; /* unless let through below */
+    client_addr(conn, addr, sizeof addr);
+    host = header(conn, MHD_HTTP_HEADER_HOST);
+    if (!tc_origins_host_ok(h->origins, host)) {
+        warn_limited(h, W_FOREIGN, "refused %s %s from %s: Host \"%.80s\" is not one of this"
+                     " daemon's names", method, url, addr, host);
+        snprintf(detail, sizeof detail, "Host \"%.80s\" is not one of this daemon's names"
+                 " (daemon.listen, daemon.external_url, daemon.allowed_hosts)", host);
+        return respond_error(conn, 421, "misdirected request", detail);
+    }
+    origin = header(conn, "Origin");
+    if (!read_only && !tc_origins_origin_ok(h->origins, origin)) {
+        warn_limited(h, W_FOREIGN, "refused %s %s from %s: cross-site request from origin"
+                     " \"%.80s\"", method, url, addr, origin);
+        snprintf(detail, sizeof detail, "origin \"%.80s\" may not change anything here", origin);
+        return respond_error(conn, 403, "cross-site request refused", detail);
+    }
+    ar = tc_auth_check(h->auth, r->gate, r->input, method,
+                       header(conn, MHD_HTTP_HEADER_AUTHORIZATION), p->who, sizeof p->who);
+    if (ar == TC_AUTH_UNAUTHORIZED) {
+        int sent = header(conn, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
+
+        warn_limited(h, W_AUTH, "refused %s %s from %s: %s", method, url, addr,
+                     sent ? "credentials not valid here" : "no credentials");
+        return respond_unauthorized(h, conn, r, sent ? "the credentials are not valid here"
+                                                     : "send Authorization: Bearer <token>");
+    }
+    if (ar == TC_AUTH_FORBIDDEN) {
+        warn_limited(h, W_AUTH, "refused %s %s from %s: token \"%s\" may only read", method,
+                     url, addr, p->who);
+        return respond_error(conn, 403, "forbidden", "this token may only read; "
+                             "changes need a token with role \"write\"");
+    }
+    ctype = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (r->json && !read_only && !tc_is_json_type(ctype) && (ctype || has_body(conn))) {
+        snprintf(detail, sizeof detail, "Content-Type \"%.80s\": send application/json",
+                 ctype ? ctype : "(none)");
+        return respond_error(conn, 415, "unsupported media type", detail);
+    }
+    p->answered = 0;
+    return MHD_YES;
+}
+
 /* The first call of a request: headers are in, no body byte read yet.
  * Whatever is refused here is refused before reading the body, and
  * without "100 Continue" (MHD sends it only when we queue nothing). */
 static enum MHD_Result on_headers(struct tc_http *h, struct MHD_Connection *conn,
-                                  struct pending *p)
+                                  const char *method, const char *url, struct pending *p)
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     char detail[160], addr[INET6_ADDRSTRLEN];
     long long n = 0;
+    int known;
+
+    p->route = find_route(h, method, url, &known);
+    if (!p->route) {
+        p->answered = 1;
+        return known ? respond_error(conn, 405, "method not allowed", method)
+                     : respond_error(conn, 404, "not found", url);
+    }
+    {
+        enum MHD_Result r = gatekeep(h, conn, method, url, p);
+
+        if (p->answered || r != MHD_YES)
+            return r;
+    }
 
     if (cl) {
         char *end;
@@ -521,7 +650,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request req;
     struct tocsin_http_response resp = { 200, NULL, NULL, 0 };
     char detail[200], addr[INET6_ADDRSTRLEN + 8];
-    int known;
 
     if (!p) {
         p = calloc(1, sizeof *p);
@@ -532,7 +660,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_lock(&h->lock);
         h->active++;
         pthread_mutex_unlock(&h->lock);
-        return on_headers(h, conn, p);
+        return on_headers(h, conn, method, url, p);
     }
     if (p->answered) { /* answered on the first call: MHD reads no body */
         *upload_size = 0;
@@ -561,11 +689,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                      " (daemon.max_body_memory)", addr);
         return respond_busy(conn);
     }
-    route = find_route(h, method, url, &known);
-    if (!route)
-        return known ? respond_error(conn, 405, "method not allowed", method)
-                     : respond_error(conn, 404, "not found", url);
-    if (route->intake && p->len) {
+    route = p->route;
+    if (route->gate == TC_GATE_INPUT && p->len) {
         size_t big, big_len,
             n = scan_alerts(p->body, p->len, (size_t)h->max_alerts, (size_t)h->max_alert_size,
                             &big, &big_len);
@@ -592,6 +717,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.pub.query = req_query;
     client_addr(conn, addr, sizeof addr);
     req.pub.remote_addr = addr;
+    req.who = p->who;
     if (route->fn(route->self, &req.pub, &resp) != TOCSIN_OK && resp.status < 400) {
         free(resp.body);
         return respond_error(conn, 500, "internal error", route->owner);
@@ -775,8 +901,32 @@ int tc_http_resolve(const char *listen_spec, struct addrinfo **ai, char *err, si
     return 0;
 }
 
-static int open_listener(const char *listen_spec, char *bound, size_t boundlen, char *err,
-                         size_t errlen)
+int tc_http_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
+}
+
+int tc_http_listen_is_loopback(const char *listen_spec, char *err, size_t errlen)
+{
+    struct addrinfo *ai;
+    int yes;
+
+    if (tc_http_resolve(listen_spec, &ai, err, errlen) < 0)
+        return -1;
+    yes = tc_http_is_loopback(ai->ai_addr); /* the one open_listener binds */
+    freeaddrinfo(ai);
+    return yes;
+}
+
+static int open_listener(const char *listen_spec, char *bound, size_t boundlen, int *loopback,
+                         char *err, size_t errlen)
 {
     struct addrinfo *ai;
     struct sockaddr_storage ss;
@@ -797,6 +947,7 @@ static int open_listener(const char *listen_spec, char *bound, size_t boundlen, 
         return -1;
     }
     freeaddrinfo(ai);
+    *loopback = tc_http_is_loopback((struct sockaddr *)&ss);
     if (ss.ss_family == AF_INET6) {
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof addr);
         snprintf(bound, boundlen, "[%s]:%u", addr,
@@ -838,20 +989,43 @@ int tc_http_start(struct tc_http *h, const char *listen_spec, char *bound, size_
 {
     unsigned conns = fit_fd_limit(h->max_connections);
     unsigned idle_s = (unsigned)((h->request_timeout_ms + 999) / 1000);
-    int fd = open_listener(listen_spec, bound, boundlen, err, errlen);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL } };
+    int loopback, fd;
 
+    if (h->conf->tls_cert) {
+        if (!tc_tls_available()) {
+            snprintf(err, errlen, "daemon.tls_cert is set but libmicrohttpd was built without"
+                     " TLS");
+            return -1;
+        }
+        if (tc_tls_load(h->conf->tls_cert, h->conf->tls_key, &h->tls_cert, &h->tls_key, err,
+                        errlen) < 0)
+            return -1;
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
+        tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
+    }
+    fd = open_listener(listen_spec, bound, boundlen, &loopback, err, errlen);
     if (fd < 0)
         return -1;
+    h->origins = tc_origins_new(bound, loopback, h->conf->tls_cert != NULL,
+                                h->conf->external_url, &h->conf->allowed_hosts);
+    if (!h->origins) {
+        snprintf(err, errlen, "out of memory");
+        close(fd);
+        return -1;
+    }
     /* MHD_USE_ITC: MHD_quiesce_daemon needs it. MHD owns fd from here. */
     h->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-            MHD_USE_ITC | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+        MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, h, MHD_OPTION_CONNECTION_LIMIT, conns,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
+        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", listen_spec);
         /* Whether MHD closed it on failure varies by version. */
@@ -931,7 +1105,11 @@ void tc_http_free(struct tc_http *h)
         free(h->routes[i].method);
         free(h->routes[i].path);
         free(h->routes[i].owner);
+        free(h->routes[i].input);
     }
+    tc_origins_free(h->origins);
+    free(h->tls_cert);
+    free(h->tls_key);
     free(h->routes);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->changed);

@@ -6,15 +6,29 @@
 #include <stdint.h>
 #include <tocsin/plugin.h>
 
+#include "auth.h"
+
 struct tc_daemon_conf;
 struct tc_http;
+struct sockaddr;
 
-/* Limits from conf (max_body, max_body_memory, connections, deadlines). */
-struct tc_http *tc_http_new(const struct tc_daemon_conf *conf);
+/* Limits from conf (max_body, max_body_memory, connections, deadlines),
+ * names and TLS from conf, credentials from auth; both outlive it. */
+struct tc_http *tc_http_new(const struct tc_daemon_conf *conf, const struct tc_auth *auth);
 /* Register METHOD PATH (exact, or a prefix when it ends in '*'). owner
- * names the instance in conflict errors. Routes are fixed once listening. */
+ * names the instance in conflict errors (NULL: the core's own route, whose
+ * bodies are JSON). gate says who may call it; input names the instance
+ * for TC_GATE_INPUT. Routes are fixed once listening. */
 int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsin_route_fn fn,
-                  void *self, const char *owner, char *err, size_t errlen);
+                  void *self, const char *owner, enum tc_gate gate, const char *input,
+                  char *err, size_t errlen);
+/* Inside a route: the name of the token or user the request came with
+ * ("" on an open API). */
+const char *tc_http_who(const struct tocsin_http_request *req);
+/* Whether an address, or the address daemon.listen binds (-1 with err
+ * when it does not resolve), is a loopback one. */
+int tc_http_is_loopback(const struct sockaddr *sa);
+int tc_http_listen_is_loopback(const char *listen_spec, char *err, size_t errlen);
 struct addrinfo;
 /* Resolve daemon.listen ("host:port", "[::1]:9099") for binding: 0 and
  * *ai (freeaddrinfo() it), or -1 with err saying what is wrong. */

@@ -124,6 +124,9 @@ static int plugin_help(const char *dir, const char *name)
         if (kinds[i] == TOCSIN_SINK) {
             printf("\ncore options of every sink:\n");
             tc_options_help(stdout, tc_config_sink_options());
+        } else if (kinds[i] == TOCSIN_INPUT) {
+            printf("\ncore options of every input:\n");
+            tc_options_help(stdout, tc_config_input_options());
         }
         printf("\n");
     }

@@ -123,7 +123,7 @@ def open_idle(d, n, addrs, trickle):
     stop = threading.Event()
 
     def drip():
-        line = b"POST /api/v1/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+        line = b"POST /api/v1/alerts HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n"
         k = 0
         while not stop.wait(1.0):
             for s in socks:

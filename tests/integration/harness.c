@@ -184,7 +184,7 @@ void h_config_standard(struct h_daemon *d, const struct h_config *c)
     h_write_config(d,
                    "# written by tests/integration/harness.c\n"
                    "daemon = {\n"
-                   "  listen = \"127.0.0.1:0\";\n"
+                   "  listen = \"%s\";\n"
                    "  state_dir = \"%s\";\n"
                    "  plugin_dir = \"%s\";\n"
                    "  log_level = \"debug\";\n"
@@ -194,8 +194,8 @@ void h_config_standard(struct h_daemon *d, const struct h_config *c)
                    "  %s\n"
                    "};\n"
                    "inputs = (\n"
-                   "  { id = \"prom\"; plugin = \"alertmanager\"; },\n"
-                   "  { id = \"api\"; plugin = \"generic\"; }\n"
+                   "  { id = \"prom\"; plugin = \"alertmanager\"; %s },\n"
+                   "  { id = \"api\"; plugin = \"generic\"; %s }\n"
                    ");\n"
                    "sinks = (\n"
                    "  { id = \"hook\"; plugin = \"webhook\";\n"
@@ -206,9 +206,11 @@ void h_config_standard(struct h_daemon *d, const struct h_config *c)
                    "routes = (\n"
                    "  { sinks = [ \"hook\"%s ]; }\n"
                    ");\n",
-                   d->state_dir, plugins, c->max_body ? c->max_body : "64k",
+                   c->listen ? c->listen : "127.0.0.1:0", d->state_dir, plugins,
+                   c->max_body ? c->max_body : "64k",
                    c->intake_queue ? c->intake_queue : 10000,
                    c->drain_timeout ? c->drain_timeout : "5s", c->daemon_extra ? c->daemon_extra : "",
+                   c->prom_extra ? c->prom_extra : "", c->api_extra ? c->api_extra : "",
                    c->peer_port, hook, c->no_console ? "" : ",",
                    c->no_console ? "" : "  { id = \"console\"; plugin = \"console\"; path = \"",
                    c->no_console ? "" : d->console, c->no_console ? "" : "\"; }\n",
@@ -317,13 +319,15 @@ static int read_addr(struct h_daemon *d)
 
     if (!text)
         return 0;
-    if (strncmp(text, "127.0.0.1:", 10) == 0 && strchr(text, '\n'))
-        port = atoi(text + 10);
+    /* "127.0.0.1:PORT\n", or "0.0.0.0:PORT\n" on a wildcard listener:
+     * either way the test reaches it on 127.0.0.1. */
+    if (strchr(text, '\n') && strchr(text, ':') && strchr(text, ':') < strchr(text, '\n'))
+        port = atoi(strrchr(text, ':') + 1);
     free(text);
     if (port <= 0 || port > 65535)
         return 0;
     d->port = port;
-    snprintf(d->base, sizeof d->base, "http://127.0.0.1:%d", port);
+    snprintf(d->base, sizeof d->base, "%s://127.0.0.1:%d", d->tls ? "https" : "http", port);
     return 1;
 }
 
@@ -574,6 +578,19 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+static void header_value(const char *line, size_t n, size_t name_len, char *out, size_t outlen)
+{
+    const char *v = line + name_len;
+    size_t len;
+
+    while (*v == ' ')
+        v++;
+    len = n - (size_t)(v - line);
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
+        len--;
+    snprintf(out, outlen, "%.*s", (int)len, v);
+}
+
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     struct h_resp *r = arg;
@@ -581,24 +598,27 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 
     if (n > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
         r->retry_after = atoi(ptr + 12);
-    else if (n > 13 && strncasecmp(ptr, "Content-Type:", 13) == 0) {
-        const char *v = ptr + 13;
-        size_t len;
-
-        while (*v == ' ')
-            v++;
-        len = n - (size_t)(v - ptr);
-        while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
-            len--;
-        snprintf(r->content_type, sizeof r->content_type, "%.*s", (int)len, v);
-    }
+    else if (n > 13 && strncasecmp(ptr, "Content-Type:", 13) == 0)
+        header_value(ptr, n, 13, r->content_type, sizeof r->content_type);
+    else if (n > 17 && strncasecmp(ptr, "WWW-Authenticate:", 17) == 0)
+        header_value(ptr, n, 17, r->www_authenticate, sizeof r->www_authenticate);
     return n;
 }
+
+const char *h_ca_file;
 
 int h_http(const char *method, const char *url, const char *body, size_t body_len,
            long timeout_ms, struct h_resp *resp)
 {
     return h_http_ex(method, url, body, body_len, timeout_ms, NULL, resp);
+}
+
+static int has_header(const char *const *headers, const char *name)
+{
+    for (; headers && *headers; headers++)
+        if (strncasecmp(*headers, name, strlen(name)) == 0)
+            return 1;
+    return 0;
 }
 
 int h_http_ex(const char *method, const char *url, const char *body, size_t body_len,
@@ -622,13 +642,19 @@ int h_http_ex(const char *method, const char *url, const char *body, size_t body
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
     if (body) {
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        if (!has_header(headers, "Content-Type:"))
+            hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     } else if (strcmp(method, "POST") == 0) {
+        /* Bodyless, as curl -X POST sends it: no Content-Type at all. */
+        if (!has_header(headers, "Content-Type:"))
+            hdrs = curl_slist_append(hdrs, "Content-Type:");
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
     }
+    if (h_ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, h_ca_file);
     for (; headers && *headers; headers++)
         hdrs = curl_slist_append(hdrs, *headers);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);

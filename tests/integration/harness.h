@@ -27,7 +27,8 @@ struct h_daemon {
     char addr_file[H_PATH_MAX]; /* state_dir/tocsind.addr */
     pid_t pid;                /* 0 when not running */
     int port;                 /* the daemon's listening port */
-    char base[64];            /* "http://127.0.0.1:PORT" */
+    char base[64];            /* "http://127.0.0.1:PORT" (https:// with tls) */
+    int tls;                  /* set before h_start: the daemon serves HTTPS */
     char clock_file[H_PATH_MAX]; /* dir/clock when h_clock_enable()d, else "" */
     int64_t *clock;           /* its int64 offset (ms), mapped shared */
 };
@@ -41,7 +42,10 @@ struct h_config {
     const char *max_body;       /* default "64k" */
     int intake_queue;           /* default 10000 */
     const char *drain_timeout;  /* default "5s" */
+    const char *listen;         /* default "127.0.0.1:0" */
     const char *daemon_extra;
+    const char *prom_extra;     /* inside input "prom" (alertmanager) */
+    const char *api_extra;      /* inside input "api" (generic) */
     const char *hook_extra;     /* default: retry_base 100ms, retry_max 1s, max_attempts 5 */
     int no_console;             /* 1: no console sink */
 };
@@ -92,7 +96,10 @@ struct h_resp {
     size_t len;
     int retry_after;    /* Retry-After header value, -1 when absent */
     char content_type[128];
+    char www_authenticate[128];
 };
+/* A CA file (PEM) the client trusts for https:// URLs, or NULL. */
+extern const char *h_ca_file;
 /* method, url, optional body (then Content-Type: application/json).
  * Returns 0, or -1 when no answer came (resp->status 0). */
 int h_http(const char *method, const char *url, const char *body, size_t body_len,

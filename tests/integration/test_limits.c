@@ -226,7 +226,7 @@ END_TEST
 START_TEST(test_request_deadline_closes_slow_clients)
 {
     struct h_daemon d;
-    const char head[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX: ";
+    const char head[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nX: ";
     int64_t t0, closed_at = 0;
     int slow, idle, k = 0;
 
@@ -272,9 +272,9 @@ START_TEST(test_oversized_body_refused_before_reading)
 
     up(&d, NULL, "64k");
     fd = connect_from(&d, 1);
-    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: localhost:%d\r\n"
              "Content-Type: application/json\r\nContent-Length: 104857600\r\n"
-             "Expect: 100-continue\r\n\r\n");
+             "Expect: 100-continue\r\n\r\n", d.port);
     t0 = h_now_ms();
     send_all(fd, req, strlen(req));
     n = read_answer(fd, buf, sizeof buf, 3000);
@@ -288,8 +288,8 @@ START_TEST(test_oversized_body_refused_before_reading)
 
     /* The same without Expect: still answered before any body byte. */
     fd = connect_from(&d, 1);
-    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\n"
-             "Content-Length: 104857600\r\n\r\n");
+    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: localhost:%d\r\n"
+             "Content-Length: 104857600\r\n\r\n", d.port);
     send_all(fd, req, strlen(req));
     n = read_answer(fd, buf, sizeof buf, 3000);
     h_assert(&d, n > 0 && strncmp(buf, "HTTP/1.1 413", 12) == 0, "answer: %.200s", buf);
@@ -297,8 +297,8 @@ START_TEST(test_oversized_body_refused_before_reading)
 
     /* Chunked: 200 chunks of 8k (1.6 MB) against a 64k limit. */
     fd = connect_from(&d, 1);
-    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n");
+    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: localhost:%d\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n", d.port);
     send_all(fd, req, strlen(req));
     memset(chunk, ' ', sizeof chunk);
     for (i = 0; i < 200; i++) {
@@ -573,8 +573,8 @@ START_TEST(test_sigterm_finishes_requests_being_read)
     up(&d, NULL, NULL);
     body = h_am_alert("HalfSent", "db1", "critical", "sent across SIGTERM", 0);
     fd = connect_from(&d, 1);
-    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\n"
-             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", strlen(body));
+    snprintf(req, sizeof req, "POST /api/v2/alerts HTTP/1.1\r\nHost: localhost:%d\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", d.port, strlen(body));
     send_all(fd, req, strlen(req));
     half = strlen(body) / 2;
     send_all(fd, body, half);
@@ -584,7 +584,8 @@ START_TEST(test_sigterm_finishes_requests_being_read)
     h_sleep_ms(500);
     late = connect_from(&d, 1);
     if (late >= 0) { /* a connect may still succeed in the kernel; never answered */
-        send_all(late, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 35);
+        send_all(late, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                 strlen("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         n = read_answer(late, buf, sizeof buf, 1000);
         h_assert(&d, n <= 0 || strncmp(buf, "HTTP/1.1 200", 12) != 0,
                  "a new connection was served after SIGTERM");

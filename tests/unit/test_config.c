@@ -499,6 +499,121 @@ START_TEST(test_secrets_stay_out_of_config_errors)
 }
 END_TEST
 
+START_TEST(test_auth_tokens_load_with_roles_and_names)
+{
+    char tokfile[4300];
+
+    snprintf(tokfile, sizeof tokfile, "%s/read.token", dir);
+    write_text(tokfile, "r-0123456789abcdef0123\n");
+    setenv("TC_TEST_WRITE", "w-0123456789abcdef0123", 1);
+    ck_assert_ptr_nonnull(load(expect(
+        "daemon = { listen = \"0.0.0.0:9099\";\n"
+        "  auth = { tokens = (\n"
+        "    { token = \"env:TC_TEST_WRITE\"; role = \"write\"; name = \"ops\"; },\n"
+        "    { token = \"file:%s\"; role = \"read\"; } ); }; };\n"
+        "inputs = ( { id = \"prom\"; plugin = \"good\"; bearer_token = \"p-0123456789abcdef\";"
+        " basic_user = \"u\"; basic_password = \"pw\"; } );\n", tokfile)));
+    unlink(tokfile);
+    ck_assert_int_eq(c->daemon.auth, 1);
+    ck_assert_uint_eq(c->daemon.n_tokens, 2);
+    ck_assert_str_eq(c->daemon.tokens[0].token, "w-0123456789abcdef0123");
+    ck_assert_int_eq(c->daemon.tokens[0].role, TC_ROLE_WRITE);
+    ck_assert_str_eq(c->daemon.tokens[0].name, "ops");
+    ck_assert_str_eq(c->daemon.tokens[1].token, "r-0123456789abcdef0123");
+    ck_assert_int_eq(c->daemon.tokens[1].role, TC_ROLE_READ);
+    ck_assert_str_eq(c->daemon.tokens[1].name, "token #2");
+    ck_assert_str_eq(c->inputs[0].bearer_token, "p-0123456789abcdef");
+    ck_assert_str_eq(c->inputs[0].basic_user, "u");
+    ck_assert_str_eq(c->inputs[0].basic_password, "pw");
+}
+END_TEST
+
+START_TEST(test_auth_errors_name_the_line_never_the_token)
+{
+    size_t i;
+
+    setenv("TC_TEST_WRITE", "w-0123456789abcdef0123", 1);
+    setenv("TC_TEST_SHORT", "SHORTSECRET", 1);
+    unsetenv("TC_TEST_UNSET");
+    ck_assert_ptr_null(load(
+        "daemon = { auth = { tokens = (\n"                                           /* 1 */
+        "    { token = \"env:TC_TEST_SHORT\"; role = \"write\"; },\n"                /* 2 */
+        "    { token = \"env:TC_TEST_WRITE\"; role = \"admin\"; },\n"                /* 3 */
+        "    { token = \"env:TC_TEST_UNSET\"; role = \"read\"; },\n"                 /* 4 */
+        "    { token = \"env:TC_TEST_WRITE\"; role = \"write\"; },\n"                /* 5 */
+        "    { token = \"env:TC_TEST_WRITE\"; role = \"read\"; scope = \"x\"; },\n"  /* 6 */
+        "    { role = \"read\"; }\n"                                                 /* 7 */
+        "  ); }; };\n"));                                                            /* 8 */
+    ck_assert_msg(errs.n == 6, "%s", all_errors());
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: daemon.auth.tokens #1: the token must be at "
+                                          "least 16 characters (try: openssl rand -hex 32)", path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:3: daemon.auth.tokens #2: role must be \"read\" or "
+                                          "\"write\", not \"admin\"", path));
+    ck_assert_str_eq(errs.msgs[2], expect("%s:4: daemon.auth.tokens #3: token: environment "
+                                          "variable TC_TEST_UNSET is not set", path));
+    ck_assert_str_eq(errs.msgs[3], expect("%s:6: daemon.auth.tokens #5: unknown key \"scope\" "
+                                          "(a token has token, role and name)", path));
+    ck_assert_str_eq(errs.msgs[4], expect("%s:6: daemon.auth.tokens #5: the same token as the "
+                                          "one at line 5; give each client its own", path));
+    ck_assert_str_eq(errs.msgs[5], expect("%s:7: daemon.auth.tokens #6: missing \"token\"", path));
+    for (i = 0; i < errs.n; i++) {
+        ck_assert_msg(!strstr(errs.msgs[i], "SHORTSECRET"), "%s", errs.msgs[i]);
+        ck_assert_msg(!strstr(errs.msgs[i], "w-0123456789"), "%s", errs.msgs[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_exposed_listener_needs_auth)
+{
+    static const char *const loopback[] = { "127.0.0.1:9099", "127.3.2.1:1", "localhost:9099",
+                                            "[::1]:9099" };
+    size_t i;
+
+    for (i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
+        ck_assert_msg(load(expect("daemon = { listen = \"%s\"; };\n", loopback[i])) != NULL,
+                      "%s: %s", loopback[i], all_errors());
+        tc_config_free(c);
+        c = NULL;
+    }
+    ck_assert_ptr_null(load("daemon = {\n  listen = \"0.0.0.0:9099\";\n};\n"));
+    ck_assert_uint_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: daemon: listen \"0.0.0.0:9099\" is reachable "
+                                          "from other hosts, so the API needs tokens: add "
+                                          "daemon.auth = { tokens = ( { token = "
+                                          "\"env:TOCSIN_TOKEN\"; role = \"write\"; } ); }; (or "
+                                          "listen on 127.0.0.1)", path));
+    tc_errors_free(&errs);
+    memset(&errs, 0, sizeof errs);
+    /* A name that resolves to loopback today may not tomorrow. */
+    ck_assert_ptr_null(load("daemon = { listen = \"tocsin.example.org:9099\"; };\n"));
+    tc_errors_free(&errs);
+    memset(&errs, 0, sizeof errs);
+    ck_assert_ptr_null(load("daemon = { listen = \"127.0.0.1.example.org:9099\"; };\n"));
+}
+END_TEST
+
+START_TEST(test_listener_options_are_checked)
+{
+    ck_assert_ptr_null(load("daemon = {\n"
+                            "  tls_cert = \"/etc/tocsin/cert.pem\";\n"
+                            "  allowed_hosts = [ \"ok.example.org\", \"bad host\", \"x:99999\" ];\n"
+                            "};\n"
+                            "inputs = ( { id = \"prom\"; plugin = \"good\";\n"
+                            "  basic_user = \"u\";\n"
+                            "  bearer_token = \"short\"; } );\n"));
+    ck_assert_msg(errs.n == 5, "%s", all_errors());
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: daemon: tls_cert and tls_key go together", path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:3: daemon: allowed_hosts: \"bad host\" is not a "
+                                          "host name or host:port", path));
+    ck_assert_str_eq(errs.msgs[2], expect("%s:3: daemon: allowed_hosts: \"x:99999\" is not a "
+                                          "host name or host:port", path));
+    ck_assert_str_eq(errs.msgs[3], expect("%s:6: input \"prom\" (good): basic_user and "
+                                          "basic_password go together", path));
+    ck_assert_str_eq(errs.msgs[4], expect("%s:7: input \"prom\" (good): bearer_token must be at "
+                                          "least 16 characters (try: openssl rand -hex 32)", path));
+}
+END_TEST
+
 START_TEST(test_earlier_errors_do_not_fail_a_good_load)
 {
     tc_errors_add(&errs, "something before");
@@ -547,6 +662,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_missing_file_names_the_reason);
     tcase_add_test(tc, test_all_errors_are_reported_at_once);
     tcase_add_test(tc, test_secrets_stay_out_of_config_errors);
+    tcase_add_test(tc, test_auth_tokens_load_with_roles_and_names);
+    tcase_add_test(tc, test_auth_errors_name_the_line_never_the_token);
+    tcase_add_test(tc, test_exposed_listener_needs_auth);
+    tcase_add_test(tc, test_listener_options_are_checked);
     tcase_add_test(tc, test_earlier_errors_do_not_fail_a_good_load);
     tcase_add_test(tc, test_include_is_relative_to_the_config_file);
     suite_add_tcase(s, tc);
