@@ -472,7 +472,6 @@ static int prepare(const char *source, const struct tocsin_alert *in, struct tc_
                    size_t index, int64_t now, char *err, size_t errlen)
 {
     struct tocsin_alert *a = &ia->a;
-    json_t *obj;
 
     *a = *in;
     if ((!a->dedup_key || !*a->dedup_key) && a->n_labels == 0) {
@@ -501,9 +500,7 @@ static int prepare(const char *source, const struct tocsin_alert *in, struct tc_
         a->started_at = a->received_at;
     if (a->status == TOCSIN_RESOLVED && !a->ended_at)
         a->ended_at = now;
-    obj = tc_alert_to_json(a);
-    ia->json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj); /* the text is all that is kept: half the memory */
+    ia->json = tc_alert_to_text(a); /* the text is all that is kept */
     if (!ia->json) {
         snprintf(err, errlen, "out of memory");
         return -1;

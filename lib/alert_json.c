@@ -87,9 +87,7 @@ int tc_severity_parse(const char *s, enum tocsin_severity *out)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0. Stops at a NUL. */
-static int utf8_seq(const unsigned char *p)
+int tc_utf8_seq(const unsigned char *p)
 {
     unsigned c = p[0];
 
@@ -140,7 +138,7 @@ json_t *tc_json_string(const char *s)
     if (!copy)
         return NULL;
     for (p = (const unsigned char *)s, q = copy; *p;) {
-        int n = utf8_seq(p);
+        int n = tc_utf8_seq(p);
 
         if (n == 0) {
             memcpy(q, "\xef\xbf\xbd", 3);
@@ -367,4 +365,108 @@ json_t *tc_alert_to_json(const struct tocsin_alert *a)
     tc_json_set_time(o, "ended_at", a->ended_at);
     tc_json_set_time(o, "expires_at", a->expires_at);
     return o;
+}
+
+/* One {"k":"v",...} member as jansson would dump tc_kv_to_json(kv, n):
+ * straight, unless a key repeats or is not UTF-8 (then jansson's own
+ * rules for overwriting and repairing apply, through the tree). */
+static void put_kv(struct tc_text *t, const struct tocsin_kv *kv, size_t n)
+{
+    size_t i, j, w = 0;
+    int plain = n <= 64;
+
+    for (i = 0; plain && i < n; i++) {
+        const unsigned char *p;
+
+        if (!kv[i].key || !kv[i].value)
+            continue;
+        for (p = (const unsigned char *)kv[i].key; *p && plain;) {
+            int len = tc_utf8_seq(p);
+
+            plain = len > 0;
+            p += len;
+        }
+        for (j = 0; plain && j < i; j++)
+            plain = !kv[j].key || !kv[j].value || strcmp(kv[j].key, kv[i].key) != 0;
+    }
+    if (!plain) {
+        json_t *o = tc_kv_to_json(kv, n);
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+        if (s)
+            tc_text_put(t, s, strlen(s));
+        else
+            t->failed = 1;
+        free(s);
+        json_decref(o);
+        return;
+    }
+    tc_text_put(t, "{", 1);
+    for (i = 0; i < n; i++) {
+        if (!kv[i].key || !kv[i].value)
+            continue;
+        if (w++)
+            tc_text_put(t, ",", 1);
+        tc_text_json_string(t, kv[i].key);
+        tc_text_put(t, ":", 1);
+        tc_text_json_string(t, kv[i].value);
+    }
+    tc_text_put(t, "}", 1);
+}
+
+static void put_key(struct tc_text *t, const char *key)
+{
+    tc_text_put(t, t->len > 1 ? ",\"" : "\"", t->len > 1 ? 2 : 1);
+    tc_text_put(t, key, strlen(key));
+    tc_text_put(t, "\":", 2);
+}
+
+static void put_str(struct tc_text *t, const char *key, const char *v)
+{
+    if (v) {
+        put_key(t, key);
+        tc_text_json_string(t, v);
+    }
+}
+
+static void put_time(struct tc_text *t, const char *key, int64_t ms)
+{
+    char buf[40];
+
+    if (ms) {
+        put_key(t, key);
+        tc_text_json_string(t, tc_time_format(ms, buf, sizeof buf));
+    }
+}
+
+char *tc_alert_to_text(const struct tocsin_alert *a)
+{
+    struct tc_text t = { NULL, 0, 0, 0 };
+
+    tc_text_put(&t, "{", 1);
+    put_str(&t, "dedup_key", a->dedup_key);
+    put_str(&t, "status", tocsin_status_name(a->status));
+    put_str(&t, "severity", tocsin_severity_name(a->severity));
+    put_str(&t, "summary", a->summary);
+    put_str(&t, "details", a->details);
+    put_str(&t, "source", a->source);
+    put_str(&t, "service", a->service);
+    put_key(&t, "labels");
+    put_kv(&t, a->labels, a->n_labels);
+    put_key(&t, "annotations");
+    put_kv(&t, a->annotations, a->n_annotations);
+    if (a->n_links) {
+        put_key(&t, "links");
+        put_kv(&t, a->links, a->n_links);
+    }
+    put_time(&t, "started_at", a->started_at);
+    put_time(&t, "received_at", a->received_at);
+    put_time(&t, "ended_at", a->ended_at);
+    put_time(&t, "expires_at", a->expires_at);
+    tc_text_put(&t, "}", 2); /* with the NUL */
+    if (t.failed) {
+        free(t.s);
+        return NULL;
+    }
+    return t.s;
 }

@@ -44,6 +44,24 @@ void tc_alert_release(struct tc_alert *alert);
 /* The native schema as a new JSON object (times as RFC 3339, unset ones
  * left out). */
 json_t *tc_alert_to_json(const struct tocsin_alert *a);
+/* The same as JSON text: byte for byte json_dumps(tc_alert_to_json(a),
+ * JSON_COMPACT), written without building the tree (the intake path).
+ * malloc()ed, or NULL without memory. */
+char *tc_alert_to_text(const struct tocsin_alert *a);
+
+/* A growing text buffer; failed is set once an allocation failed. */
+struct tc_text {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+void tc_text_put(struct tc_text *t, const char *s, size_t n);
+/* s as a JSON string, quoted and escaped as jansson dumps it; invalid
+ * UTF-8 bytes become U+FFFD, as tc_json_string() repairs them. */
+void tc_text_json_string(struct tc_text *t, const char *s);
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. Stops at a NUL. */
+int tc_utf8_seq(const unsigned char *p);
 
 /* Text from any source made safe for JSON. tc_utf8_clip: the length of
  * the longest prefix of s of at most max bytes that does not split a UTF-8

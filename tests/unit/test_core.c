@@ -397,9 +397,96 @@ START_TEST(test_rfc3339_parse_and_format)
     ck_assert_int_eq(tc_time_parse("2026-11-23T05:12:45+02:00", &ms), 0);
     ck_assert_str_eq(tc_time_format(ms, buf, sizeof buf), "2026-11-23T03:12:45.000Z");
     ck_assert_int_eq(tc_time_parse("0001-01-01T00:00:00Z", &ms), 0);
+    ck_assert_str_eq(tc_time_format(ms, buf, sizeof buf), "0001-01-01T00:00:00.000Z");
+    ck_assert_str_eq(tc_time_format(0, buf, sizeof buf), "1970-01-01T00:00:00.000Z");
+    ck_assert_str_eq(tc_time_format(-1, buf, sizeof buf), "1969-12-31T23:59:59.999Z");
+    ck_assert_str_eq(tc_time_format(253402300799999LL, buf, sizeof buf),
+                     "9999-12-31T23:59:59.999Z");
+    ck_assert_str_eq(tc_time_format(253402300800000LL, buf, sizeof buf),
+                     "10000-01-01T00:00:00.000Z");
+    ck_assert_str_eq(tc_time_format(1764558765007LL, buf, 21), "2025-12-01T03:12:45.");
     ck_assert_int_eq(tc_time_parse("2026-13-01T00:00:00Z", &ms), -1);
     ck_assert_int_eq(tc_time_parse("2026-11-23 03:12", &ms), -1);
     ck_assert_int_eq(tc_time_parse("2026-11-23T03:12:45", &ms), -1);
+}
+END_TEST
+
+/* The intake writes alerts as text directly; what it writes must be what
+ * jansson would have dumped from the tree, byte for byte, whatever the
+ * strings hold. */
+static void assert_text_is_jansson(const struct tocsin_alert *a)
+{
+    json_t *o = tc_alert_to_json(a);
+    char *want = json_dumps(o, JSON_COMPACT), *got = tc_alert_to_text(a);
+
+    ck_assert_ptr_nonnull(want);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, want);
+    free(want);
+    free(got);
+    json_decref(o);
+}
+
+START_TEST(test_alert_text_is_what_jansson_dumps)
+{
+    static const char *const odd[] = {
+        "", "plain", "quote \" and backslash \\ and slash /", "\b\f\n\r\t\x01\x1f\x7f",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\xa5", "bad \xff byte", "cut \xe2\x82",
+        "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "\xf4\x90\x80\x80 above max",
+        "<script>alert(1)</script>", "\x1b[31mred\x1b[0m",
+    };
+    size_t n = sizeof odd / sizeof odd[0], i, k;
+
+    for (i = 0; i < n; i++) {
+        struct tocsin_kv labels[4] = {
+            { "alertname", odd[i] }, { odd[i][0] ? odd[i] : "empty", "v" },
+            { "nullvalue", NULL }, { "job", "x" },
+        };
+        struct tocsin_kv links[1] = { { "generator", odd[(i + 3) % n] } };
+        struct tocsin_alert a;
+
+        memset(&a, 0, sizeof a);
+        a.dedup_key = odd[i];
+        a.status = i % 2 ? TOCSIN_RESOLVED : TOCSIN_FIRING;
+        a.severity = (enum tocsin_severity)(i % 5);
+        a.summary = odd[(i + 1) % n];
+        a.details = i % 3 ? odd[(i + 2) % n] : NULL;
+        a.source = "prom";
+        a.service = i % 4 ? NULL : "db";
+        a.labels = labels;
+        a.n_labels = 4;
+        a.annotations = labels + 1;
+        a.n_annotations = i % 3;
+        a.links = links;
+        a.n_links = i % 2;
+        a.started_at = 1764558765007LL + (int64_t)i;
+        a.received_at = i % 2 ? 0 : 1764558765999LL;
+        a.ended_at = i % 2 ? 1764558766000LL : 0;
+        a.expires_at = -1000;
+        assert_text_is_jansson(&a);
+    }
+    /* Repeated keys (the last value wins, in the first one's place) and
+     * many labels take jansson's own way; still the same text. */
+    {
+        struct tocsin_kv dup[3] = { { "a", "1" }, { "b", "2" }, { "a", "3" } };
+        struct tocsin_kv many[80];
+        char names[80][8];
+        struct tocsin_alert a;
+
+        memset(&a, 0, sizeof a);
+        a.labels = dup;
+        a.n_labels = 3;
+        assert_text_is_jansson(&a);
+        for (k = 0; k < 80; k++) {
+            snprintf(names[k], sizeof names[k], "l%zu", k);
+            many[k].key = names[k];
+            many[k].value = odd[k % n];
+        }
+        a.labels = many;
+        a.n_labels = 80;
+        a.dedup_key = "k";
+        assert_text_is_jansson(&a);
+    }
 }
 END_TEST
 
@@ -491,6 +578,7 @@ static Suite *core_suite(void)
     tcase_add_test(retry, test_http_verdicts_follow_status_classes);
     tcase_add_test(common, test_rfc3339_parse_and_format);
     tcase_add_test(common, test_fingerprint_ignores_label_order);
+    tcase_add_test(common, test_alert_text_is_what_jansson_dumps);
     tcase_add_test(common, test_emit_errors_answer_alike_for_every_input);
     suite_add_tcase(s, sm);
     suite_add_tcase(s, rows);
