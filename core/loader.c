@@ -1,16 +1,19 @@
 /* loader.c: finding plugin .so files, checking their descriptor against the
- * ABI before anything in it is used, and keeping them loaded. */
+ * ABI before anything in it is used, and keeping them loaded. Which files
+ * are trusted, and how they are mapped, is plugin_file.c's. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "loader.h"
+#include "plugin_file.h"
 
 const char *tc_kind_name(enum tocsin_kind kind)
 {
@@ -138,40 +141,19 @@ static int check_members(const char *path, const struct tocsin_plugin *d, char *
     return 0;
 }
 
-struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen)
+/* Loads name from the checked directory dirfd, then checks what it
+ * exports before anything in it is used; path names it everywhere. */
+static struct tc_plugin *open_at(int dirfd, const char *name, const char *path, char *err,
+                                 size_t errlen)
 {
     const struct tocsin_plugin *d;
     struct tc_plugin *p;
-    struct stat st;
-    char *full;
     void *dl;
+    int fd = -1;
 
-    if (stat(path, &st) < 0) {
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+    dl = tc_plugin_file_load(dirfd, name, path, &fd, err, errlen);
+    if (!dl)
         return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        seterr(err, errlen, "%s: not a regular file", path);
-        return NULL;
-    }
-    /* Whoever can write the file can run code as tocsind. */
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        seterr(err, errlen, "plugin %s is writable by group or others; refusing to load it",
-               path);
-        return NULL;
-    }
-    /* Without a slash dlopen would search the library path instead. */
-    if (asprintf(&full, "%s%s", strchr(path, '/') ? "" : "./", path) < 0) {
-        seterr(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    dl = dlopen(full, RTLD_NOW | RTLD_LOCAL);
-    free(full);
-    if (!dl) {
-        const char *why = dlerror();
-        seterr(err, errlen, "cannot load %s: %s", path, why ? why : "dlopen failed");
-        return NULL;
-    }
     d = dlsym(dl, TOCSIN_PLUGIN_SYMBOL);
     if (!d) {
         seterr(err, errlen, "%s: no symbol %s: not a tocsin plugin", path, TOCSIN_PLUGIN_SYMBOL);
@@ -207,18 +189,42 @@ struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen)
     }
     p->desc = d;
     p->dl = dl;
+    p->fd = fd;
     return p;
 fail:
-    dlclose(dl);
+    tc_plugin_file_unload(dl, fd);
     return NULL;
+}
+
+struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    struct tc_plugin *p;
+    char *dir;
+    int dirfd;
+
+    if (!slash)
+        dir = strdup(".");
+    else
+        dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    if (!dir) {
+        seterr(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    dirfd = tc_plugin_dir_open(dir, err, errlen);
+    free(dir);
+    if (dirfd < 0)
+        return NULL;
+    p = open_at(dirfd, base_name(path), path, err, errlen);
+    close(dirfd);
+    return p;
 }
 
 void tc_plugin_close(struct tc_plugin *p)
 {
     if (!p)
         return;
-    if (p->dl)
-        dlclose(p->dl);
+    tc_plugin_file_unload(p->dl, p->fd);
     free(p->path);
     free(p);
 }
@@ -256,7 +262,8 @@ const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kin
 {
     const char *kname = tc_kind_name(kind);
     struct tc_plugin *p, **tail;
-    char *path;
+    char *path, file[256];
+    int dirfd;
 
     if (!kname) {
         seterr(err, errlen, "unknown plugin kind %d", (int)kind);
@@ -271,7 +278,11 @@ const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kin
         seterr(err, errlen, "invalid plugin name \"%s\" (no '/' or \"..\" allowed)", name);
         return NULL;
     }
-    if (asprintf(&path, "%s/%s_%s.so", l->dir, kname, name) < 0) {
+    if ((size_t)snprintf(file, sizeof file, "%s_%s.so", kname, name) >= sizeof file) {
+        seterr(err, errlen, "plugin name \"%s\" is too long", name);
+        return NULL;
+    }
+    if (asprintf(&path, "%s/%s", l->dir, file) < 0) {
         seterr(err, errlen, "out of memory");
         return NULL;
     }
@@ -280,7 +291,10 @@ const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kin
             free(path);
             return p;
         }
-    p = tc_plugin_open(path, err, errlen);
+    dirfd = tc_plugin_dir_open(l->dir, err, errlen);
+    p = dirfd < 0 ? NULL : open_at(dirfd, file, path, err, errlen);
+    if (dirfd >= 0)
+        close(dirfd);
     free(path);
     if (p)
         *tail = p;
@@ -300,11 +314,21 @@ void tc_loader_scan(const char *dir,
     char **names = NULL, **grown, err[512];
     size_t n = 0, i;
     struct dirent *e;
-    DIR *d = opendir(dir);
+    int dirfd = tc_plugin_dir_open(dir, err, sizeof err), listfd;
+    DIR *d;
 
-    /* An unreadable directory is reported like an unloadable file. */
+    /* An unusable directory is reported like an unloadable file. */
+    if (dirfd < 0) {
+        fn(arg, dir, NULL, err);
+        return;
+    }
+    listfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    d = listfd < 0 ? NULL : fdopendir(listfd);
     if (!d) {
-        snprintf(err, sizeof err, "cannot open plugin directory %s: %s", dir, strerror(errno));
+        snprintf(err, sizeof err, "plugin directory %s: %s", dir, strerror(errno));
+        if (listfd >= 0)
+            close(listfd);
+        close(dirfd);
         fn(arg, dir, NULL, err);
         return;
     }
@@ -329,7 +353,7 @@ void tc_loader_scan(const char *dir,
         char *path;
 
         if (asprintf(&path, "%s/%s", dir, names[i]) >= 0) {
-            p = tc_plugin_open(path, err, sizeof err);
+            p = open_at(dirfd, names[i], path, err, sizeof err);
             fn(arg, path, p, p ? NULL : err);
             tc_plugin_close(p);
             free(path);
@@ -337,4 +361,5 @@ void tc_loader_scan(const char *dir,
         free(names[i]);
     }
     free(names);
+    close(dirfd);
 }

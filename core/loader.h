@@ -10,6 +10,7 @@ struct tc_plugin {
     const struct tocsin_plugin *desc;
     char *path;     /* full path of the .so */
     void *dl;       /* dlopen handle */
+    int fd;         /* the checked file, open as long as dl is (plugin_file.h) */
     struct tc_plugin *next;
 };
 
@@ -27,21 +28,24 @@ const char *tc_kind_name(enum tocsin_kind kind);
 enum tocsin_kind tc_kind_parse(const char *name);
 
 /* Load <dir>/<kind>_<name>.so (once; later calls return the same plugin).
- * Refuses, with err naming the file: a name with '/' or "..", a missing or
- * non-regular file, a file writable by group or others, dlopen failure,
+ * Refuses, with err naming the file or directory: a name with '/' or "..",
+ * a directory or file owned by someone other than root or tocsind's user
+ * or writable by group or others, a file that is a symlink, missing or
+ * not a regular file, no /proc to load it through, dlopen failure,
  * no `tocsin_plugin` symbol, wrong magic, another ABI major, a descriptor
  * smaller than its minor requires, a kind or name that differ from the
  * file name, a missing create (or deliver for sinks, evaluate for policies). */
 const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kind,
                                        const char *name, char *err, size_t errlen);
 
-/* Load a plugin file by its path (any directory): the checks above. For
- * --list-plugins and tests. The caller frees with tc_plugin_close. */
+/* Load a plugin file by its path (its directory checked like plugin_dir):
+ * the checks above. For tests. The caller frees with tc_plugin_close. */
 struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen);
 void tc_plugin_close(struct tc_plugin *p);
 
 /* Calls fn for every *.so in the directory, sorted by name: with the
- * plugin when it loads, or with NULL and the reason when it does not. */
+ * plugin when it loads, or with NULL and the reason when it does not (or
+ * once, with the directory's path, when the directory is refused). */
 void tc_loader_scan(const char *dir,
                     void (*fn)(void *arg, const char *path, const struct tc_plugin *p,
                                const char *err),

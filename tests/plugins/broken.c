@@ -105,6 +105,10 @@ const struct tocsin_plugin tocsin_plugin = {
     .options = badoffset_options, .conf_size = sizeof(struct broken_conf),
     .create = broken_create, .deliver = broken_deliver,
 };
+#elif defined(BROKEN_NODELETE)
+/* Not broken: linked -z nodelete, so it stays mapped after its last
+ * dlclose(), as a C++ plugin with unique symbols does. */
+const struct tocsin_plugin tocsin_plugin = { TOCSIN_PLUGIN_HEADER, SINK_BODY("nodelete") };
 #else
 #error "build with one -DBROKEN_* defined"
 #endif

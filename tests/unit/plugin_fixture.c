@@ -12,6 +12,7 @@
 const char *tu_plugin_dir(void)
 {
     const char *d = getenv("TOCSIN_TEST_PLUGIN_DIR");
+    struct stat st;
     DIR *dh;
     struct dirent *e;
     char p[4400];
@@ -20,6 +21,8 @@ const char *tu_plugin_dir(void)
         fprintf(stderr, "TOCSIN_TEST_PLUGIN_DIR is not set (run through make check)\n");
         exit(99);
     }
+    if (stat(d, &st) == 0)
+        chmod(d, st.st_mode & 0755);
     dh = opendir(d);
     while (dh && (e = readdir(dh))) {
         size_t len = strlen(e->d_name);

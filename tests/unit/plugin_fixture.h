@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /* $TOCSIN_TEST_PLUGIN_DIR (set by make check) with its .so files made
- * 0755, since the loader refuses group-writable plugins and libtool
- * leaves them as the umask says. Exits 99 (a hard error) when unset. */
+ * 0755 and itself not writable by group or others, since the loader
+ * refuses those and libtool leaves both as the umask says. Exits 99 (a
+ * hard error) when unset. */
 const char *tu_plugin_dir(void);
 
 /* A new directory "prefix.XXXXXX" under $TOCSIN_TMPDIR (default /tmp),

@@ -1,14 +1,20 @@
 /* tests/unit/test_loader.c: every refusal of the plugin loader, on real .so
- * files built from tests/plugins/, and the good loads. */
+ * files built from tests/plugins/, and the good loads: the descriptor
+ * checks, and which files and directories are trusted (owner, modes,
+ * symlinks, loading through /proc/self/fd). */
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "loader.h"
@@ -24,22 +30,18 @@ static void setup(void)
     err[0] = '\0';
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
 static void teardown(void)
 {
-    DIR *dh = opendir(tmp);
-    struct dirent *e;
-    char p[4400];
-
-    while (dh && (e = readdir(dh))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmp, e->d_name);
-        if (unlink(p) < 0)
-            rmdir(p);
-    }
-    if (dh)
-        closedir(dh);
-    rmdir(tmp);
+    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static const char *fixture(const char *file)
@@ -50,8 +52,9 @@ static const char *fixture(const char *file)
     return p;
 }
 
-/* Copies a built plugin into the temp dir with an exact mode. */
-static const char *copy_plugin(const char *file, const char *as, mode_t mode)
+/* Copies a built plugin into dir with an exact mode. */
+static const char *copy_plugin_to(const char *dir, const char *file, const char *as,
+                                  mode_t mode)
 {
     static char dst[4400];
     char buf[65536];
@@ -59,7 +62,7 @@ static const char *copy_plugin(const char *file, const char *as, mode_t mode)
     int in = open(fixture(file), O_RDONLY), out;
 
     ck_assert_int_ge(in, 0);
-    snprintf(dst, sizeof dst, "%s/%s", tmp, as);
+    snprintf(dst, sizeof dst, "%s/%s", dir, as);
     out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ck_assert_int_ge(out, 0);
     while ((n = read(in, buf, sizeof buf)) > 0)
@@ -68,6 +71,46 @@ static const char *copy_plugin(const char *file, const char *as, mode_t mode)
     ck_assert_int_eq(fchmod(out, mode), 0);
     close(out);
     return dst;
+}
+
+/* Copies a built plugin into the temp dir (0700, ours) with an exact mode. */
+static const char *copy_plugin(const char *file, const char *as, mode_t mode)
+{
+    return copy_plugin_to(tmp, file, as, mode);
+}
+
+/* A directory tmp/name with an exact mode (mkdir alone follows the umask). */
+static const char *subdir(const char *name, mode_t mode)
+{
+    static char p[4400];
+
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    ck_assert_msg(mkdir(p, 0700) == 0, "mkdir %s: %s", p, strerror(errno));
+    ck_assert_int_eq(chmod(p, mode), 0);
+    return p;
+}
+
+/* Ownership tests need root (chown); elsewhere they say so in the log
+ * rather than pass silently. */
+static int running_as_root(const char *test)
+{
+    if (geteuid() == 0)
+        return 1;
+    fprintf(stderr, "SKIP %s: needs root to chown files to another user (running as uid %lu)\n",
+            test, (unsigned long)geteuid());
+    return 0;
+}
+
+static int open_fds(void)
+{
+    DIR *dh = opendir("/proc/self/fd");
+    int n = 0;
+
+    ck_assert_ptr_nonnull(dh);
+    while (readdir(dh))
+        n++;
+    closedir(dh);
+    return n;
 }
 
 static char *expect(const char *fmt, ...)
@@ -79,6 +122,27 @@ static char *expect(const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     return buf;
+}
+
+/* What tc_loader_scan reported, file by file. */
+struct seen {
+    char names[8][64];
+    int ok[8];
+    char errs[8][512];
+    int n;
+};
+
+static void record(void *arg, const char *path, const struct tc_plugin *p, const char *why)
+{
+    struct seen *s = arg;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+    ck_assert_int_lt(s->n, 8);
+    snprintf(s->names[s->n], sizeof s->names[0], "%s", base);
+    s->ok[s->n] = p != NULL;
+    snprintf(s->errs[s->n], sizeof s->errs[0], "%s", why ? why : "");
+    ck_assert((p == NULL) == (why != NULL));
+    s->n++;
 }
 
 /* Opening `file` from the fixtures fails with exactly `want` (a format
@@ -260,26 +324,379 @@ END_TEST
 
 START_TEST(test_group_or_other_writable_plugin_is_refused)
 {
-    const mode_t modes[] = { 0775, 0757, 0666 };
+    static const struct {
+        mode_t mode;
+        const char *why;
+    } cases[] = {
+        { 0775, "writable by its group (mode 0775)" },
+        { 0620, "writable by its group (mode 0620)" },
+        { 0757, "writable by others (mode 0757)" },
+        { 0666, "writable by others (mode 0666)" },
+    };
     size_t i;
 
-    for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-        const char *p = copy_plugin("sink_good.so", "sink_good.so", modes[i]);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *p = copy_plugin("sink_good.so", "sink_good.so", cases[i].mode);
 
         ck_assert_ptr_null(tc_plugin_open(p, err, sizeof err));
-        ck_assert_str_eq(err, expect("plugin %s is writable by group or others; refusing to "
-                                     "load it", p));
+        ck_assert_str_eq(err, expect("plugin %s: %s", p, cases[i].why));
     }
 }
 END_TEST
 
-START_TEST(test_owner_only_writable_copy_loads_from_any_directory)
+/* The accepted case: a file and directory of ours, no one else can
+ * write; code from the checked file is what runs. */
+START_TEST(test_trusted_copy_loads_and_works)
 {
-    const char *p = copy_plugin("sink_good.so", "sink_good.so", 0700);
-    struct tc_plugin *pl = tc_plugin_open(p, err, sizeof err);
+    static const mode_t dir_modes[] = { 0700, 0755, 0500 };
+    static const mode_t file_modes[] = { 0755, 0700, 0644, 0400 };
+    size_t i, j;
 
+    for (i = 0; i < sizeof dir_modes / sizeof dir_modes[0]; i++)
+        for (j = 0; j < sizeof file_modes / sizeof file_modes[0]; j++) {
+            char name[32], dir[4400];
+            const char *p;
+            struct tc_plugin *pl;
+            void *self = NULL;
+            int conf = 0;
+
+            snprintf(name, sizeof name, "d%zu%zu", i, j);
+            snprintf(dir, sizeof dir, "%s", subdir(name, 0700));
+            p = copy_plugin_to(dir, "sink_good.so", "sink_good.so", file_modes[j]);
+            ck_assert_int_eq(chmod(dir, dir_modes[i]), 0);
+            pl = tc_plugin_open(p, err, sizeof err);
+            ck_assert_msg(pl != NULL, "dir %04o, file %04o: %s", (unsigned)dir_modes[i],
+                          (unsigned)file_modes[j], err);
+            ck_assert_str_eq(pl->desc->name, "good");
+            ck_assert_int_eq(pl->desc->create(NULL, &conf, &self), TOCSIN_OK);
+            ck_assert_ptr_eq(self, &conf);
+            ck_assert_int_eq(pl->desc->deliver(self, NULL).kind, TOCSIN_DONE);
+            tc_plugin_close(pl);
+            ck_assert_int_eq(chmod(dir, 0700), 0);
+        }
+}
+END_TEST
+
+START_TEST(test_plugin_owned_by_another_user_is_refused)
+{
+    struct tc_loader *l;
+    const char *p;
+
+    if (!running_as_root(__func__))
+        return;
+    p = copy_plugin("sink_good.so", "sink_good.so", 0755);
+    ck_assert_int_eq(chown(p, 65534, 65534), 0);
+    ck_assert_ptr_null(tc_plugin_open(p, err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin %s: owned by uid 65534, not by root or tocsind's user "
+                                 "(uid 0)", p));
+    /* The same refusal through plugin_dir, as start-up loads it. */
+    l = tc_loader_new(tmp);
+    ck_assert_ptr_null(tc_loader_load(l, TOCSIN_SINK, "good", err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin %s/sink_good.so: owned by uid 65534, not by root or "
+                                 "tocsind's user (uid 0)", tmp));
+    tc_loader_free(l);
+}
+END_TEST
+
+START_TEST(test_directory_owned_by_another_user_is_refused)
+{
+    char dir[4400];
+    const char *p;
+
+    if (!running_as_root(__func__))
+        return;
+    snprintf(dir, sizeof dir, "%s", subdir("theirs", 0755));
+    p = copy_plugin_to(dir, "sink_good.so", "sink_good.so", 0755);
+    ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+    ck_assert_ptr_null(tc_plugin_open(p, err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin directory %s: owned by uid 65534, not by root or "
+                                 "tocsind's user (uid 0)", dir));
+}
+END_TEST
+
+/* "tocsind's user" is its effective uid, whoever that is: run as uid
+ * 65534 in a child, root's file and 65534's own load, uid 1's does not. */
+START_TEST(test_owner_may_be_root_or_tocsinds_own_user)
+{
+    char mine[4400], roots[4400], report[3][1024];
+    const char *p;
+    int fds[2], status;
+    pid_t pid;
+    size_t i;
+
+    if (!running_as_root(__func__))
+        return;
+    ck_assert_int_eq(chmod(tmp, 0755), 0);
+    snprintf(roots, sizeof roots, "%s", subdir("roots", 0755));
+    copy_plugin_to(roots, "sink_good.so", "sink_good.so", 0755);
+    snprintf(mine, sizeof mine, "%s", subdir("mine", 0755));
+    p = copy_plugin_to(mine, "sink_good.so", "sink_good.so", 0755);
+    ck_assert_int_eq(chown(p, 65534, 65534), 0);
+    ck_assert_int_eq(chown(mine, 65534, 65534), 0);
+    p = copy_plugin_to(mine, "input_good.so", "input_good.so", 0755);
+    ck_assert_int_eq(chown(p, 1, 1), 0);
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        static const char *const files[] = { "roots/sink_good.so", "mine/sink_good.so",
+                                             "mine/input_good.so" };
+        char path[4400];
+
+        memset(report, 0, sizeof report);
+        if (seteuid(65534) != 0 || access(mine, X_OK) != 0) {
+            snprintf(report[0], sizeof report[0], "SKIP: uid 65534 cannot reach %.900s: %s",
+                     mine, strerror(errno));
+        } else {
+            for (i = 0; i < 3; i++) {
+                struct tc_plugin *pl;
+
+                snprintf(path, sizeof path, "%s/%s", tmp, files[i]);
+                pl = tc_plugin_open(path, report[i], sizeof report[i]);
+                if (pl)
+                    snprintf(report[i], sizeof report[i], "loaded");
+                tc_plugin_close(pl);
+            }
+        }
+        if (write(fds[1], report, sizeof report) != (ssize_t)sizeof report)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    ck_assert_int_eq(read(fds[0], report, sizeof report), (ssize_t)sizeof report);
+    close(fds[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (strncmp(report[0], "SKIP", 4) == 0) {
+        fprintf(stderr, "%s %s\n", __func__, report[0]);
+        return;
+    }
+    ck_assert_str_eq(report[0], "loaded");
+    ck_assert_str_eq(report[1], "loaded");
+    ck_assert_str_eq(report[2], expect("plugin %s/input_good.so: owned by uid 1, not by root or "
+                                       "tocsind's user (uid 65534)", mine));
+}
+END_TEST
+
+START_TEST(test_directory_writable_by_group_or_others_is_refused)
+{
+    static const struct {
+        mode_t mode;
+        const char *why;
+    } cases[] = {
+        { 0777, "writable by others (mode 0777)" },
+        { 01777, "writable by others (mode 1777)" }, /* sticky, like /tmp */
+        { 0757, "writable by others (mode 0757)" },
+        { 0775, "writable by its group (mode 0775)" },
+        { 0770, "writable by its group (mode 0770)" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[16], dir[4400];
+        struct tc_loader *l;
+        struct seen *s;
+        const char *p;
+
+        snprintf(name, sizeof name, "d%zu", i);
+        snprintf(dir, sizeof dir, "%s", subdir(name, 0755));
+        p = copy_plugin_to(dir, "sink_good.so", "sink_good.so", 0755);
+        ck_assert_int_eq(chmod(dir, cases[i].mode), 0);
+        ck_assert_ptr_null(tc_plugin_open(p, err, sizeof err));
+        ck_assert_str_eq(err, expect("plugin directory %s: %s", dir, cases[i].why));
+        /* Start-up's way, by kind and name from plugin_dir. */
+        l = tc_loader_new(dir);
+        ck_assert_ptr_null(tc_loader_load(l, TOCSIN_SINK, "good", err, sizeof err));
+        ck_assert_str_eq(err, expect("plugin directory %s: %s", dir, cases[i].why));
+        tc_loader_free(l);
+        /* --list-plugins' way: the directory is reported once. */
+        s = calloc(1, sizeof *s);
+        ck_assert_ptr_nonnull(s);
+        tc_loader_scan(dir, record, s);
+        ck_assert_int_eq(s->n, 1);
+        ck_assert_str_eq(s->names[0], name);
+        ck_assert_str_eq(s->errs[0], expect("plugin directory %s: %s", dir, cases[i].why));
+        free(s);
+    }
+}
+END_TEST
+
+START_TEST(test_symlinked_plugin_is_refused_not_followed)
+{
+    char real[4400], link[4400];
+    struct tc_loader *l;
+    struct seen *s;
+
+    /* The target is a trusted plugin in a trusted directory: the link
+     * itself is what is refused. */
+    snprintf(real, sizeof real, "%s", copy_plugin_to(subdir("real", 0755), "sink_good.so",
+                                                    "sink_good.so", 0755));
+    snprintf(link, sizeof link, "%s/sink_good.so", tmp);
+    ck_assert_int_eq(symlink(real, link), 0);
+    ck_assert_ptr_null(tc_plugin_open(link, err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin %s: is a symbolic link, refusing to follow it", link));
+
+    l = tc_loader_new(tmp);
+    ck_assert_ptr_null(tc_loader_load(l, TOCSIN_SINK, "good", err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin %s: is a symbolic link, refusing to follow it", link));
+    tc_loader_free(l);
+
+    s = calloc(1, sizeof *s);
+    ck_assert_ptr_nonnull(s);
+    tc_loader_scan(tmp, record, s);
+    ck_assert_int_eq(s->n, 1);
+    ck_assert_str_eq(s->errs[0], expect("plugin %s: is a symbolic link, refusing to follow it",
+                                        link));
+    free(s);
+
+    /* A relative link and a dangling one read the same. */
+    ck_assert_int_eq(unlink(link), 0);
+    ck_assert_int_eq(symlink("real/sink_good.so", link), 0);
+    ck_assert_ptr_null(tc_plugin_open(link, err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin %s: is a symbolic link, refusing to follow it", link));
+    ck_assert_int_eq(unlink(link), 0);
+    ck_assert_int_eq(symlink("nowhere.so", link), 0);
+    ck_assert_ptr_null(tc_plugin_open(link, err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin %s: is a symbolic link, refusing to follow it", link));
+}
+END_TEST
+
+/* plugin_dir may be a symlink: the directory it leads to is what is
+ * checked, and plugins are opened relative to that very directory. */
+START_TEST(test_symlinked_directory_is_checked_as_its_target)
+{
+    char good[4400], bad[4400], link[4400], p[4500];
+    struct tc_plugin *pl;
+
+    snprintf(good, sizeof good, "%s", subdir("good", 0755));
+    copy_plugin_to(good, "sink_good.so", "sink_good.so", 0755);
+    snprintf(bad, sizeof bad, "%s", subdir("bad", 0755));
+    copy_plugin_to(bad, "sink_good.so", "sink_good.so", 0755);
+    ck_assert_int_eq(chmod(bad, 0777), 0);
+    snprintf(link, sizeof link, "%s/plugins", tmp);
+    snprintf(p, sizeof p, "%s/sink_good.so", link);
+
+    ck_assert_int_eq(symlink(good, link), 0);
+    pl = tc_plugin_open(p, err, sizeof err);
     ck_assert_msg(pl != NULL, "%s", err);
     tc_plugin_close(pl);
+
+    ck_assert_int_eq(unlink(link), 0);
+    ck_assert_int_eq(symlink(bad, link), 0);
+    ck_assert_ptr_null(tc_plugin_open(p, err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin directory %s: writable by others (mode 0777)", link));
+}
+END_TEST
+
+START_TEST(test_fifo_is_refused_without_blocking)
+{
+    char p[4400];
+
+    snprintf(p, sizeof p, "%s/sink_fifo.so", tmp);
+    ck_assert_int_eq(mkfifo(p, 0644), 0);
+    ck_assert_ptr_null(tc_plugin_open(p, err, sizeof err));
+    ck_assert_str_eq(err, expect("plugin %s: not a regular file", p));
+}
+END_TEST
+
+/* Without /proc the checked file cannot be loaded by its descriptor, and
+ * loading it by path would reopen whatever is there by then: refused. Run
+ * in a child with its own mount namespace and an empty /proc. */
+START_TEST(test_without_proc_the_plugin_is_refused_not_loaded_by_path)
+{
+    char report[1024] = "", want[1200];
+    const char *p = copy_plugin("sink_good.so", "sink_good.so", 0755);
+    int fds[2], status;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct tc_plugin *pl;
+
+        /* Private first, so the empty /proc cannot propagate back. */
+        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            mount("none", "/proc", "tmpfs", 0, NULL) != 0) {
+            snprintf(report, sizeof report, "SKIP: no private mount namespace here: %s",
+                     strerror(errno));
+        } else {
+            pl = tc_plugin_open(p, report, sizeof report);
+            if (pl)
+                snprintf(report, sizeof report, "loaded");
+            tc_plugin_close(pl);
+        }
+        if (write(fds[1], report, sizeof report) != (ssize_t)sizeof report)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    ck_assert_int_eq(read(fds[0], report, sizeof report), (ssize_t)sizeof report);
+    close(fds[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (strncmp(report, "SKIP", 4) == 0) {
+        fprintf(stderr, "%s %s\n", __func__, report);
+        return;
+    }
+    snprintf(want, sizeof want, "plugin %s: cannot reach the checked file as /proc/self/fd/", p);
+    ck_assert_msg(strncmp(report, want, strlen(want)) == 0, "%s", report);
+    ck_assert_msg(strstr(report, "is /proc mounted?"), "%s", report);
+}
+END_TEST
+
+/* Each loaded plugin holds its file open (the dynamic loader knows it as
+ * /proc/self/fd/N), and gives it back when closed. */
+START_TEST(test_a_closed_plugin_gives_its_file_back)
+{
+    int before = open_fds();
+    struct tc_plugin *a = tc_plugin_open(fixture("sink_good.so"), err, sizeof err);
+    struct tc_plugin *b;
+
+    ck_assert_msg(a != NULL, "%s", err);
+    ck_assert_int_eq(open_fds(), before + 1);
+    tc_plugin_close(a);
+    ck_assert_int_eq(open_fds(), before);
+    /* A refused file is not kept either. */
+    b = tc_plugin_open(fixture("sink_badmagic.so"), err, sizeof err);
+    ck_assert_ptr_null(b);
+    ck_assert_int_eq(open_fds(), before);
+}
+END_TEST
+
+/* The dynamic loader matches /proc/self/fd/N against objects still
+ * loaded: a plugin that outlives its dlclose() (-z nodelete) must not be
+ * handed out for the next file that gets the same descriptor number. */
+START_TEST(test_a_plugin_still_mapped_is_not_handed_out_for_the_next)
+{
+    struct tc_plugin *nd, *next;
+
+    nd = tc_plugin_open(fixture("sink_nodelete.so"), err, sizeof err);
+    ck_assert_msg(nd != NULL, "%s", err);
+    tc_plugin_close(nd);
+    next = tc_plugin_open(fixture("sink_good.so"), err, sizeof err);
+    ck_assert_msg(next != NULL, "%s", err);
+    ck_assert_str_eq(next->desc->name, "good");
+    tc_plugin_close(next);
+}
+END_TEST
+
+/* The same with one file loaded twice: the second name stays bound to
+ * the first's mapping after the second is closed. */
+START_TEST(test_a_file_loaded_twice_is_not_handed_out_for_the_next)
+{
+    struct tc_plugin *a1, *a2, *next;
+
+    a1 = tc_plugin_open(fixture("sink_good.so"), err, sizeof err);
+    a2 = tc_plugin_open(fixture("sink_good.so"), err, sizeof err);
+    ck_assert(a1 && a2);
+    ck_assert_ptr_eq(a1->desc, a2->desc); /* one mapping of one file */
+    tc_plugin_close(a2);
+    next = tc_plugin_open(fixture("policy_good.so"), err, sizeof err);
+    ck_assert_msg(next != NULL, "%s", err);
+    ck_assert_int_eq(next->desc->kind, TOCSIN_POLICY);
+    tc_plugin_close(next);
+    tc_plugin_close(a1);
 }
 END_TEST
 
@@ -300,7 +717,7 @@ START_TEST(test_directory_is_not_a_plugin)
     snprintf(p, sizeof p, "%s/sink_dir.so", tmp);
     ck_assert_int_eq(mkdir(p, 0755), 0);
     ck_assert_ptr_null(tc_plugin_open(p, err, sizeof err));
-    ck_assert_str_eq(err, expect("%s: not a regular file", p));
+    ck_assert_str_eq(err, expect("plugin %s: not a regular file", p));
 }
 END_TEST
 
@@ -319,26 +736,6 @@ START_TEST(test_non_elf_file_is_refused_by_dlopen)
     ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
 }
 END_TEST
-
-struct seen {
-    char names[8][64];
-    int ok[8];
-    char errs[8][512];
-    int n;
-};
-
-static void record(void *arg, const char *path, const struct tc_plugin *p, const char *why)
-{
-    struct seen *s = arg;
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-
-    ck_assert_int_lt(s->n, 8);
-    snprintf(s->names[s->n], sizeof s->names[0], "%s", base);
-    s->ok[s->n] = p != NULL;
-    snprintf(s->errs[s->n], sizeof s->errs[0], "%s", why ? why : "");
-    ck_assert((p == NULL) == (why != NULL));
-    s->n++;
-}
 
 START_TEST(test_scan_reports_every_so_sorted_by_name)
 {
@@ -375,8 +772,7 @@ START_TEST(test_scan_of_missing_directory_reports_it)
     snprintf(p, sizeof p, "%s/nope", tmp);
     tc_loader_scan(p, record, &s);
     ck_assert_int_eq(s.n, 1);
-    ck_assert_str_eq(s.errs[0], expect("cannot open plugin directory %s: No such file or "
-                                       "directory", p));
+    ck_assert_str_eq(s.errs[0], expect("plugin directory %s: No such file or directory", p));
 }
 END_TEST
 
@@ -418,7 +814,18 @@ static Suite *suite(void)
     tcase_add_test(tc, test_options_without_conf_size_are_refused);
     tcase_add_test(tc, test_option_outside_conf_struct_is_refused);
     tcase_add_test(tc, test_group_or_other_writable_plugin_is_refused);
-    tcase_add_test(tc, test_owner_only_writable_copy_loads_from_any_directory);
+    tcase_add_test(tc, test_trusted_copy_loads_and_works);
+    tcase_add_test(tc, test_plugin_owned_by_another_user_is_refused);
+    tcase_add_test(tc, test_directory_owned_by_another_user_is_refused);
+    tcase_add_test(tc, test_owner_may_be_root_or_tocsinds_own_user);
+    tcase_add_test(tc, test_directory_writable_by_group_or_others_is_refused);
+    tcase_add_test(tc, test_symlinked_plugin_is_refused_not_followed);
+    tcase_add_test(tc, test_symlinked_directory_is_checked_as_its_target);
+    tcase_add_test(tc, test_fifo_is_refused_without_blocking);
+    tcase_add_test(tc, test_without_proc_the_plugin_is_refused_not_loaded_by_path);
+    tcase_add_test(tc, test_a_closed_plugin_gives_its_file_back);
+    tcase_add_test(tc, test_a_plugin_still_mapped_is_not_handed_out_for_the_next);
+    tcase_add_test(tc, test_a_file_loaded_twice_is_not_handed_out_for_the_next);
     tcase_add_test(tc, test_renamed_copy_is_refused_for_its_name);
     tcase_add_test(tc, test_directory_is_not_a_plugin);
     tcase_add_test(tc, test_non_elf_file_is_refused_by_dlopen);
