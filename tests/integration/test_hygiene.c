@@ -1,10 +1,12 @@
 /* test_hygiene.c: hostile text and secrets stay out of the log and the
  * timeline: control characters in alerts cannot forge a log line, a
- * provider's answer is cut and rid of URLs' secrets. */
+ * provider's answer is cut and rid of URLs' secrets, secret defaults and
+ * values are never printed. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -229,6 +231,94 @@ START_TEST(test_a_provider_answer_is_cut_and_scrubbed_before_timeline_and_log)
 }
 END_TEST
 
+/* --- secret options ------------------------------------------------------ */
+
+static char *plugin_dir_with_secretive(struct h_daemon *d)
+{
+    static char dir[H_PATH_MAX];
+
+    snprintf(dir, sizeof dir, "%s/plugins", d->dir);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    h_copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), dir, "sink_secretive.so");
+    return dir;
+}
+
+/* The line of the help that starts with "  NAME ", malloc()ed or NULL. */
+static char *help_line(const char *out, const char *name)
+{
+    char start[64];
+    const char *p;
+
+    snprintf(start, sizeof start, "  %s ", name);
+    for (p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, start, strlen(start)) == 0)
+            return strndup(p, strcspn(p, "\n"));
+    return NULL;
+}
+
+START_TEST(test_plugin_help_never_prints_a_secret_default)
+{
+    struct h_daemon d;
+    char *out, *l;
+
+    h_init(&d);
+    ck_assert_int_eq(h_run_tocsind(&out, "--plugin-help", "secretive", "--plugin-dir",
+                                   plugin_dir_with_secretive(&d), (char *)NULL), 0);
+    ck_assert_msg(!strstr(out, "d3fault") && !strstr(out, "735911"), "%s", out);
+    l = help_line(out, "api_key");
+    ck_assert_msg(l && strstr(l, " (secret) ") && strstr(l, " secret "), "%s", out);
+    free(l);
+    l = help_line(out, "pin");
+    ck_assert_msg(l && strstr(l, " (secret) "), "%s", out);
+    free(l);
+    l = help_line(out, "keys");
+    ck_assert_msg(l && strstr(l, " (secret) "), "%s", out);
+    free(l);
+    l = help_line(out, "region");
+    ck_assert_msg(l && strstr(l, " \"eu-west\" ") && !strstr(l, "secret"), "%s", out);
+    free(l);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_config_errors_never_echo_a_secret_value)
+{
+    struct h_daemon d;
+    char *out;
+    const char *dir;
+
+    h_init(&d);
+    dir = plugin_dir_with_secretive(&d);
+    setenv("TOCSIN_IT_SECRET", "HUNTER2-from-env", 1);
+    unsetenv("TOCSIN_IT_UNSET");
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
+                   "  plugin_dir = \"%s\"; };\n"
+                   "sinks = (\n"
+                   "  { id = \"s1\"; plugin = \"secretive\"; api_key = 424242; },\n"
+                   "  { id = \"s2\"; plugin = \"secretive\"; pin = \"env:TOCSIN_IT_SECRET\"; },\n"
+                   "  { id = \"s3\"; plugin = \"secretive\";\n"
+                   "    keys = [ \"env:TOCSIN_IT_SECRET\", \"env:TOCSIN_IT_UNSET\" ];\n"
+                   "    api_key = \"HUNTER2-literal\"; regoin = \"x\"; }\n"
+                   ");\n"
+                   "routes = ( { sinks = [ \"s1\" ]; } );\n",
+                   d.state_dir, dir);
+    ck_assert_int_eq(h_run_tocsind(&out, "--check-config", "-c", d.conf, (char *)NULL), 1);
+    /* Each error is there, naming the option and not its value. */
+    ck_assert_msg(strstr(out, ":4: sink \"s1\" (secretive): option \"api_key\" must be a "
+                              "string, not an integer"), "%s", out);
+    ck_assert_msg(strstr(out, ":5: sink \"s2\" (secretive): option \"pin\" must be an "
+                              "integer, not a string"), "%s", out);
+    ck_assert_msg(strstr(out, "option \"keys\" item 2: environment variable TOCSIN_IT_UNSET "
+                              "is not set"), "%s", out);
+    ck_assert_msg(strstr(out, "unknown option \"regoin\"; did you mean \"region\"?"), "%s",
+                  out);
+    ck_assert_msg(!strstr(out, "424242") && !strstr(out, "HUNTER2") && !strstr(out, "d3fault"),
+                  "a secret in the errors:\n%s", out);
+    free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: hygiene");
@@ -236,6 +326,8 @@ static Suite *suite(void)
 
     tcase_add_test(tc, test_hostile_alert_text_cannot_forge_a_log_line);
     tcase_add_test(tc, test_a_provider_answer_is_cut_and_scrubbed_before_timeline_and_log);
+    tcase_add_test(tc, test_plugin_help_never_prints_a_secret_default);
+    tcase_add_test(tc, test_config_errors_never_echo_a_secret_value);
     suite_add_tcase(s, tc);
     return s;
 }
