@@ -1,7 +1,7 @@
-/* test_hygiene.c: hostile text and secrets stay out of the log and the
- * timeline: control characters in alerts cannot forge a log line, a
- * provider's answer is cut and rid of URLs' secrets, secret defaults and
- * values are never printed. */
+/* test_hygiene.c: hostile text and secrets stay out of the log, the
+ * timeline and files: control characters in alerts cannot forge a log
+ * line, a provider's answer is cut and rid of URLs' secrets, secret
+ * defaults and values are never printed, the store is private. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +319,96 @@ START_TEST(test_config_errors_never_echo_a_secret_value)
 }
 END_TEST
 
+/* --- the store's files ------------------------------------------------- */
+
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+
+    ck_assert_msg(stat(path, &st) == 0, "stat %s: %m", path);
+    return (unsigned)(st.st_mode & 07777);
+}
+
+static void assert_store_private(const struct h_daemon *d)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm" };
+    char path[H_PATH_MAX + 32];
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/tocsin.db%s", d->state_dir, suffixes[i]);
+        h_assert(d, mode_of(path) == 0600, "%s is %04o, not 0600", path, mode_of(path));
+    }
+}
+
+static void post_one(struct h_daemon *d, const char *name)
+{
+    char *alert = h_am_alert(name, "host1", "high", "s", 0);
+    struct h_resp r;
+
+    h_req(d, "POST", "/api/v2/alerts", alert, &r);
+    free(alert);
+    h_assert(d, r.status == 200, "POST: HTTP %ld", r.status);
+    h_resp_free(&r);
+}
+
+START_TEST(test_the_store_is_private_whatever_the_umask)
+{
+    struct peer *p;
+    struct h_daemon d;
+    struct h_config c = { 0 };
+    mode_t old;
+
+    p = h_peer_started();
+    c.peer_port = peer_port(p);
+    h_init(&d);
+    h_config_standard(&d, &c);
+    ck_assert_int_eq(rmdir(d.state_dir), 0); /* the daemon makes it */
+    old = umask(022);
+    h_start(&d);
+    umask(old);
+    post_one(&d, "Private");
+    h_assert(&d, peer_wait_requests(p, 1, 10000) >= 1, "nothing delivered");
+    h_assert(&d, mode_of(d.state_dir) == 0700, "state_dir is %04o, not 0700",
+             mode_of(d.state_dir));
+    assert_store_private(&d); /* -wal and -shm exist while the daemon runs */
+    {
+        char lock[H_PATH_MAX + 32];
+
+        snprintf(lock, sizeof lock, "%s/tocsind.lock", d.state_dir);
+        h_assert(&d, mode_of(lock) == 0600, "%s is %04o", lock, mode_of(lock));
+    }
+    ck_assert_int_eq(h_count_lines(d.log, "store: made "), 0);
+    ck_assert_int_eq(h_stop(&d, 15000), 0);
+    peer_free(p);
+}
+END_TEST
+
+START_TEST(test_a_store_open_to_others_is_tightened_with_one_warning)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm" };
+    struct peer *p;
+    struct h_daemon d;
+    char path[H_PATH_MAX + 32];
+    size_t i;
+
+    up(&p, &d, NULL, 0);
+    post_one(&d, "Loose");
+    h_kill9(&d); /* leaves -wal and -shm behind */
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/tocsin.db%s", d.state_dir, suffixes[i]);
+        ck_assert_msg(chmod(path, 0644) == 0, "chmod %s: %m", path);
+    }
+    h_start(&d);
+    assert_store_private(&d);
+    ck_assert_int_eq(h_count_lines(d.log, "store: made "), 1);
+    ck_assert_int_eq(h_count_lines(d.log, "tocsin.db-wal (was 0644)"), 1);
+    post_one(&d, "Loose2");
+    ck_assert_int_eq(h_stop(&d, 15000), 0);
+    peer_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: hygiene");
@@ -328,6 +418,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_a_provider_answer_is_cut_and_scrubbed_before_timeline_and_log);
     tcase_add_test(tc, test_plugin_help_never_prints_a_secret_default);
     tcase_add_test(tc, test_config_errors_never_echo_a_secret_value);
+    tcase_add_test(tc, test_the_store_is_private_whatever_the_umask);
+    tcase_add_test(tc, test_a_store_open_to_others_is_tightened_with_one_warning);
     suite_add_tcase(s, tc);
     return s;
 }
