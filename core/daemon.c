@@ -135,12 +135,12 @@ static int lock_state_dir(struct tc_daemon *d)
     ssize_t n;
     int fd;
 
-    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+    if (tc_store_make_dir(dir) < 0) {
         tc_error("cannot create state_dir %s: %s", dir, strerror(errno));
         return -1;
     }
     snprintf(path, sizeof path, "%s/tocsind.lock", dir);
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         tc_error("cannot open %s: %s", path, strerror(errno));
         return -1;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "order.h"
+#include "scrub.h"
 
 /* Niceness of sink workers relative to intake (see worker_main). Mild on
  * purpose: against other busy processes on the host a delivery (about
@@ -386,6 +387,7 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
     const struct tc_instance_conf *conf = q->ref->conf;
     struct tocsin_verdict v;
     struct loaded l;
+    char why[TC_SCRUB_MAX + 1];
     int found = it->fresh ? load_fresh(it->fresh, it->id, &l) : load(w, it->id, &l);
     int attempts = it->attempts + 1, throttled = it->throttled;
     int64_t now, spent;
@@ -421,6 +423,10 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
     l.n.external_url = q->d->cfg->daemon.external_url;
     v = q->ref->plugin->deliver(q->ref->self, &l.n);
     v.reason[sizeof v.reason - 1] = '\0';
+    /* The provider's words as the plugin quoted them: cut, escaped and rid
+     * of URLs' secrets here, once for every sink, before the log and the
+     * store see them. */
+    tc_scrub(v.reason, why, sizeof why - 1);
     now = tc_now_ms();
     spent = now - it->created;
     /* A wait the provider asked for (429, 503 with Retry-After) is
@@ -444,10 +450,10 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
         if (due > last)
             due = last > now ? last : now;
         tc_warn("[sink %s] %s of incident %lld: %s; retry %d in %lld ms", conf->id, l.action,
-                (long long)l.n.incident_id, v.reason, attempts + 1, (long long)(due - now));
+                (long long)l.n.incident_id, why, attempts + 1, (long long)(due - now));
         tc_metric_add(TC_M_NOTIFY_RETRY, 1);
         atomic_fetch_add(&q->retried, 1);
-        report(q, it, "pending", attempts, throttled, due, v.reason);
+        report(q, it, "pending", attempts, throttled, due, why);
         it->due = due;
         it->attempts = attempts;
         it->throttled = throttled;
@@ -458,9 +464,9 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
         format_span(spent, span, sizeof span);
         if (v.kind == TOCSIN_RETRY)
             snprintf(reason, sizeof reason, "gave up after %d attempts in %s: %s", attempts,
-                     span, v.reason);
+                     span, why);
         else
-            snprintf(reason, sizeof reason, "%s", v.reason);
+            snprintf(reason, sizeof reason, "%s", why);
         tc_error("[sink %s] %s of incident %lld failed permanently: %s%s%s", conf->id,
                  l.action, (long long)l.n.incident_id, reason,
                  conf->fallback ? "; handing it to fallback " : "",

@@ -281,19 +281,23 @@ void tc_http_result_free(struct tocsin_http_result *res)
     res->body_len = 0;
 }
 
-/* A short, single-line excerpt of the answer for the timeline. */
+/* The start of the answer, on one line, for the reason. Longer than the
+ * timeline keeps: the dispatcher cuts, escapes and scrubs every reason
+ * the same way, whoever wrote it. */
 static void excerpt(const struct tocsin_http_result *res, char *buf, size_t size)
 {
-    size_t i, n = 0;
+    size_t i, n = res->body ? res->body_len : 0;
 
-    for (i = 0; res->body && i < res->body_len && n + 1 < size && n < 160; i++)
-        buf[n++] = (res->body[i] == '\n' || res->body[i] == '\r') ? ' ' : res->body[i];
-    buf[n] = '\0';
+    if (n > size - 1)
+        n = size - 1;
+    for (i = 0; i < n; i++)
+        buf[i] = (res->body[i] == '\n' || res->body[i] == '\r') ? ' ' : res->body[i];
+    buf[n] = '\0'; /* a NUL inside the answer ends it sooner: fine */
 }
 
 struct tocsin_verdict tc_http_verdict(const struct tocsin_http_result *res)
 {
-    char body[200];
+    char body[sizeof ((struct tocsin_verdict *)0)->reason];
     long s = res->status;
     const char *cut;
 
@@ -302,9 +306,10 @@ struct tocsin_verdict tc_http_verdict(const struct tocsin_http_result *res)
     if (s >= 200 && s < 300)
         return tocsin_done(); /* accepted, even if its answer was cut off */
     excerpt(res, body, sizeof body);
+    /* Status and flags first: the excerpt is what a cut may shorten. */
     cut = tc_http_truncated(res) ? " (answer truncated)" : "";
     if (s == 408 || s == 425 || s == 429 || s >= 500)
         return tocsin_retry(res->retry_after > 0 ? res->retry_after : 0, "HTTP %ld%s%s%s", s,
-                            *body ? ": " : "", body, cut);
-    return tocsin_failed("HTTP %ld%s%s%s", s, *body ? ": " : "", body, cut);
+                            cut, *body ? ": " : "", body);
+    return tocsin_failed("HTTP %ld%s%s%s", s, cut, *body ? ": " : "", body);
 }

@@ -1,5 +1,7 @@
 /* log.c: one line per event, to stderr (foreground) or syslog. Secrets are
- * kept out by the callers: options marked secret are never formatted. */
+ * kept out by the callers: options marked secret are never formatted.
+ * Control characters in a message (an alert's label quoted in an error, a
+ * plugin's text) are escaped here, so no message can forge a line. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include "log.h"
 #include "common.h"
+#include "scrub.h"
 
 static int log_foreground = 1;
 static int log_level = TOCSIN_LOG_INFO;
@@ -50,14 +53,18 @@ int tc_log_enabled(int level)
 void tc_logv(int level, const char *prefix, const char *fmt, va_list ap)
 {
     static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-    char msg[2048];
+    char raw[2048], msg[4 * sizeof raw]; /* room for every byte escaped */
     int off = 0;
 
     if (!tc_log_enabled(level))
         return;
     if (prefix)
-        off = snprintf(msg, sizeof msg, "[%s] ", prefix);
-    vsnprintf(msg + off, sizeof msg - (size_t)off, fmt, ap);
+        off = snprintf(raw, sizeof raw, "[%s] ", prefix);
+    if (off < 0 || (size_t)off >= sizeof raw)
+        off = 0;
+    /* A message cut inside a character ends in \xNN escapes: still one line. */
+    vsnprintf(raw + off, sizeof raw - (size_t)off, fmt, ap);
+    tc_escape(raw, msg, sizeof msg);
     if (log_foreground) {
         struct timespec ts;
         char when[40];

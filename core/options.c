@@ -747,7 +747,9 @@ void tc_options_help(FILE *out, const struct tocsin_option *table)
         return;
     }
     for (o = table; o->name; o++) {
-        const char *d = o->flags & TOCSIN_OPT_REQUIRED ? "(required)" : o->def ? o->def : "-";
+        const char *d = o->flags & TOCSIN_OPT_REQUIRED ? "(required)"
+                        : (o->flags & TOCSIN_OPT_SECRET) && o->def ? "(secret)"
+                        : o->def ? o->def : "-";
         int l;
 
         if ((l = (int)strlen(o->name)) > wn)
@@ -756,7 +758,7 @@ void tc_options_help(FILE *out, const struct tocsin_option *table)
             wt = l;
         /* Quoted string defaults show where an empty default is. */
         l = (int)strlen(d) + (o->type == TOCSIN_OPT_STRING && o->def &&
-                              !(o->flags & TOCSIN_OPT_REQUIRED) ? 2 : 0);
+                              !(o->flags & (TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET)) ? 2 : 0);
         if (l > wd && l <= 24)
             wd = l;
     }
@@ -769,6 +771,8 @@ void tc_options_help(FILE *out, const struct tocsin_option *table)
             snprintf(def, sizeof def, "(required)");
         else if (!o->def)
             snprintf(def, sizeof def, "-");
+        else if (o->flags & TOCSIN_OPT_SECRET) /* a default key is still a key */
+            snprintf(def, sizeof def, "(secret)");
         else if (o->type == TOCSIN_OPT_STRING)
             snprintf(def, sizeof def, "\"%s\"", o->def);
         else

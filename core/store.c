@@ -1,11 +1,15 @@
-/* store.c: SQLite connections, pragmas and the versioned schema. */
+/* store.c: SQLite connections, pragmas, the versioned schema, and the
+ * store's files kept private to tocsind's user. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -178,6 +182,61 @@ static sqlite3 *connect_db(const char *path, int busy_ms, int cache_kib, char *e
     return db;
 }
 
+int tc_store_make_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) == 0)
+        return chmod(dir, 0700); /* whatever the umask took away */
+    return errno == EEXIST ? 0 : -1;
+}
+
+/* The store holds every alert and plugins' state (tokens, cursors): only
+ * our user reads it, whatever the umask. Rather than a process-wide umask
+ * (which would also decide the modes of files plugins write, such as the
+ * console sink's), the database file is made 0600 here before SQLite opens
+ * it; SQLite gives -wal and -shm the database file's mode when it creates
+ * them. Files an older tocsind (or another umask) left more open are
+ * tightened, with one warning. */
+static int private_files(const char *db, char *err, size_t errlen)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm" };
+    char path[PATH_MAX], loose[512] = "";
+    size_t i, n = 0;
+    struct stat st;
+    int fd = open(db, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd >= 0) {
+        /* New and empty, which SQLite takes as a new database. */
+        if (fchmod(fd, 0600) < 0) {
+            snprintf(err, errlen, "cannot make %s private: %s", db, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        close(fd);
+    } else if (errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", db, strerror(errno));
+        return -1;
+    }
+    for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", db, suffixes[i]);
+        if (stat(path, &st) < 0 || !(st.st_mode & 077))
+            continue;
+        if (chmod(path, st.st_mode & 0700) < 0) {
+            /* Not ours (a tocsind run as root before?): say so, but page. */
+            tc_warn("store: %s is open to others (mode %04o) and cannot be made private: "
+                    "%s; fix its owner or mode", path, (unsigned)(st.st_mode & 07777),
+                    strerror(errno));
+            continue;
+        }
+        if (n < sizeof loose)
+            n += (size_t)snprintf(loose + n, sizeof loose - n, "%s%s (was %04o)",
+                                  n ? ", " : "", path, (unsigned)(st.st_mode & 07777));
+    }
+    if (n)
+        tc_warn("store: made %s private to tocsind's user (mode 0600): it holds every alert "
+                "and plugins' state", loose);
+    return 0;
+}
+
 int tc_store_open(const char *state_dir, struct tc_store **out, char *err, size_t errlen)
 {
     struct tc_store *s;
@@ -187,7 +246,7 @@ int tc_store_open(const char *state_dir, struct tc_store **out, char *err, size_
      * in the daemon. Only possible before SQLite initialises (the first
      * store opened); later calls fail harmlessly. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    if (mkdir(state_dir, 0750) < 0 && errno != EEXIST) {
+    if (tc_store_make_dir(state_dir) < 0) {
         snprintf(err, errlen, "cannot create state_dir %s: %s", state_dir, strerror(errno));
         return -1;
     }
@@ -195,6 +254,11 @@ int tc_store_open(const char *state_dir, struct tc_store **out, char *err, size_
     if (!s || asprintf(&s->path, "%s/tocsin.db", state_dir) < 0) {
         free(s);
         snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (private_files(s->path, err, errlen) < 0) {
+        free(s->path);
+        free(s);
         return -1;
     }
     pthread_mutex_init(&s->state_lock, NULL);

@@ -11,9 +11,14 @@ struct tc_store;
 
 /* Create state_dir if needed, open STATE_DIR/tocsin.db (WAL, synchronous
  * FULL: a commit is on disk before we answer 2xx) and run migrations.
- * A store whose schema is newer than this build knows is refused. */
+ * A store whose schema is newer than this build knows is refused. The
+ * database and its -wal and -shm files are 0600 (looser ones are
+ * tightened, with a warning). */
 int tc_store_open(const char *state_dir, struct tc_store **out, char *err, size_t errlen);
 void tc_store_close(struct tc_store *s);
+/* mkdir DIR 0700 (exactly, whatever the umask); an existing one is left
+ * as it is. 0, or -1 with errno. */
+int tc_store_make_dir(const char *dir);
 
 /* Bring db to TC_SCHEMA_VERSION. Exposed for tests. 0 or -1 with err. */
 int tc_store_migrate(sqlite3 *db, char *err, size_t errlen);

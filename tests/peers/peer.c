@@ -38,6 +38,7 @@ struct peer {
     size_t n_script, next_script;
     int default_status;
     int require_idem;
+    char *answer_body; /* NULL: "{}" */
 
     struct peer_req **reqs;
     size_t n_reqs, cap_reqs;
@@ -221,7 +222,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     for (waited = 0; waited < a.delay_ms && !p->stopping; waited += 20)
         sleep_ms(20);
 
-    resp = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+    pthread_mutex_lock(&p->mu);
+    if (p->answer_body)
+        resp = MHD_create_response_from_buffer(strlen(p->answer_body), p->answer_body,
+                                               MHD_RESPMEM_MUST_COPY);
+    else
+        resp = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+    pthread_mutex_unlock(&p->mu);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "application/json");
@@ -353,6 +360,7 @@ void peer_free(struct peer *p)
     for (i = 0; i < p->n_violations; i++)
         free(p->violations[i]);
     free(p->violations);
+    free(p->answer_body);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
@@ -389,6 +397,16 @@ void peer_script(struct peer *p, const char *script)
         p->script[p->n_script++] = a;
         s = stop ? stop + 1 : NULL;
     }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void peer_answer_body(struct peer *p, const char *body)
+{
+    char *copy = body ? strdup(body) : NULL;
+
+    pthread_mutex_lock(&p->mu);
+    free(p->answer_body);
+    p->answer_body = copy;
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -42,6 +42,8 @@ int peer_port(const struct peer *p);
  * (200 unless peer_default says otherwise). Replaces any unused script. */
 void peer_script(struct peer *p, const char *script);
 void peer_default(struct peer *p, int status);
+/* The body of every answer from now on (copied; NULL: back to "{}"). */
+void peer_answer_body(struct peer *p, const char *body);
 
 /* Requests recorded so far. */
 size_t peer_count(struct peer *p);
