@@ -302,7 +302,8 @@ struct tocsin_policy_result {
  * The conf struct stays valid until destroy(). The table is an array of
  * struct tocsin_option with the stride the descriptor's option_size gives
  * (1.0 plugins: TOCSIN_OPTION_SIZE_1_0), so the entry can grow: the core
- * reads the members that fit and treats the others as absent.
+ * reads the members that fit and treats the others as absent. (A 1.0
+ * tocsind knows no option_size and walks the table in 1.0 steps.)
  */
 enum tocsin_opt_type {
     TOCSIN_OPT_STRING = 1,
