@@ -162,8 +162,13 @@ static int host_http_sized(const struct tocsin_host *host, const struct tocsin_h
                  call_size, (size_t)TOCSIN_HTTP_CALL_SIZE_1_0);
         return TOCSIN_EINVAL;
     }
+    /* The 1.0 part, then each later member only if call_size holds it. */
     memset(&c, 0, sizeof c);
-    memcpy(&c, call, min_size(call_size, sizeof c));
+    memcpy(&c, call, TOCSIN_HTTP_CALL_SIZE_1_0);
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, mail_from))
+        c.mail_from = call->mail_from;
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, mail_rcpt))
+        c.mail_rcpt = call->mail_rcpt;
     opts.mail_from = c.mail_from;
     opts.mail_rcpt = c.mail_rcpt;
     rc = tc_http_call(&c, &r, &opts);

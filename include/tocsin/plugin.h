@@ -580,9 +580,9 @@ struct tocsin_plugin {
                           struct tocsin_verdict *v, size_t verdict_size);
 };
 
-/* Designated initializers: name the members after it too (.kind = ...).
- * option_size comes first so that the member after the header is still
- * kind, as in 1.0. */
+/* Designated initializers; name the members after it too (.kind = ...).
+ * option_size comes first so that a positional member after the header is
+ * still kind, as in 1.0. */
 #define TOCSIN_PLUGIN_HEADER                                                  \
     .option_size = sizeof(struct tocsin_option),                              \
     .magic = TOCSIN_PLUGIN_MAGIC, .abi_major = TOCSIN_ABI_MAJOR,             \
