@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "host.h"
@@ -51,22 +52,61 @@ static int64_t host_now(const struct tocsin_host *host)
     return tc_now_ms();
 }
 
-static int host_emit(const struct tocsin_host *host, const struct tocsin_alert *alerts,
-                     size_t n, char *err, size_t errlen)
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static int host_emit_sized(const struct tocsin_host *host, const void *alerts, size_t n,
+                           size_t alert_size, char *err, size_t errlen)
 {
     struct tc_instance *inst = inst_of(host);
+    struct tocsin_alert *ours = NULL;
     char buf[256];
+    size_t i;
+    int rc;
 
     if (!err || !errlen) {
         err = buf;
         errlen = sizeof buf;
     }
     err[0] = '\0';
+    if (alert_size < TOCSIN_ALERT_SIZE_1_0) {
+        snprintf(err, errlen,
+                 "alert_size %zu is smaller than an ABI 1.0 struct tocsin_alert (%zu bytes)",
+                 alert_size, (size_t)TOCSIN_ALERT_SIZE_1_0);
+        return TOCSIN_EINVAL;
+    }
+    if (n > 0 && !alerts) {
+        snprintf(err, errlen, "%zu alerts at NULL", n);
+        return TOCSIN_EINVAL;
+    }
     if (!inst->d->pipeline) {
         snprintf(err, errlen, "tocsind is not running yet");
         return TOCSIN_ESHUTDOWN;
     }
-    return tc_pipeline_intake(inst->d->pipeline, inst->conf->id, alerts, n, err, errlen);
+    /* Another minor's alerts: copied into ours (the pointers stay the
+     * plugin's, valid for this call), members we lack dropped, members it
+     * lacks zero. */
+    if (n > 0 && alert_size != sizeof *ours) {
+        if (!(ours = calloc(n, sizeof *ours))) {
+            snprintf(err, errlen, "out of memory");
+            return TOCSIN_ENOMEM;
+        }
+        for (i = 0; i < n; i++)
+            memcpy(&ours[i], (const char *)alerts + i * alert_size,
+                   min_size(alert_size, sizeof *ours));
+        alerts = ours;
+    }
+    rc = tc_pipeline_intake(inst->d->pipeline, inst->conf->id, alerts, n, err, errlen);
+    free(ours);
+    return rc;
+}
+
+static int host_emit(const struct tocsin_host *host, const struct tocsin_alert *alerts,
+                     size_t n, char *err, size_t errlen)
+{
+    return host_emit_sized(host, alerts, n, TOCSIN_ALERT_SIZE_1_0, err, errlen);
 }
 
 static int host_route(const struct tocsin_host *host, const char *method, const char *path,
@@ -99,18 +139,54 @@ static void host_timer_cancel(const struct tocsin_host *host, int64_t id)
     tc_timers_cancel(inst_of(host)->d->timers, id);
 }
 
-static int host_http(const struct tocsin_host *host, const struct tocsin_http_call *call,
-                     struct tocsin_http_result *res)
+static int host_http_sized(const struct tocsin_host *host, const struct tocsin_http_call *call,
+                           size_t call_size, struct tocsin_http_result *res, size_t res_size)
 {
     const struct tc_daemon_conf *dc = &inst_of(host)->d->cfg->daemon;
     struct tc_http_opts opts = { (long)dc->http_timeout_ms, (size_t)dc->http_max_response,
                                  NULL, NULL };
-    int rc = tc_http_call(call, res, &opts);
+    struct tocsin_http_call c;
+    struct tocsin_http_result r;
+    int rc;
 
+    if (!res || res_size < TOCSIN_HTTP_RESULT_SIZE_1_0) {
+        host_log(host, TOCSIN_LOG_ERROR,
+                 "http_sized: res_size %zu is smaller than an ABI 1.0 struct "
+                 "tocsin_http_result (%zu bytes)", res_size, (size_t)TOCSIN_HTTP_RESULT_SIZE_1_0);
+        return TOCSIN_EINVAL;
+    }
+    /* The plugin's result may be smaller or larger than ours: all of its
+     * bytes are zeroed, then ours copied in as far as both reach. */
+    memset(res, 0, res_size);
+    res->retry_after = -1;
+    if (!call || call_size < TOCSIN_HTTP_CALL_SIZE_1_0) {
+        snprintf(res->error, sizeof res->error,
+                 "call_size %zu is smaller than an ABI 1.0 struct tocsin_http_call (%zu bytes)",
+                 call_size, (size_t)TOCSIN_HTTP_CALL_SIZE_1_0);
+        return TOCSIN_EINVAL;
+    }
+    /* The 1.0 part, then each later member only if call_size holds it. */
+    memset(&c, 0, sizeof c);
+    memcpy(&c, call, TOCSIN_HTTP_CALL_SIZE_1_0);
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, mail_from))
+        c.mail_from = call->mail_from;
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, mail_rcpt))
+        c.mail_rcpt = call->mail_rcpt;
+    opts.mail_from = c.mail_from;
+    opts.mail_rcpt = c.mail_rcpt;
+    rc = tc_http_call(&c, &r, &opts);
     /* Never silent; the URL may hold a secret (a webhook token), so not it. */
-    if (rc == TOCSIN_OK && tc_http_truncated(res))
-        host_log(host, TOCSIN_LOG_WARN, "HTTP %ld: %s", res->status, res->error);
+    if (rc == TOCSIN_OK && tc_http_truncated(&r))
+        host_log(host, TOCSIN_LOG_WARN, "HTTP %ld: %s", r.status, r.error);
+    memcpy(res, &r, min_size(res_size, sizeof r));
     return rc;
+}
+
+static int host_http(const struct tocsin_host *host, const struct tocsin_http_call *call,
+                     struct tocsin_http_result *res)
+{
+    return host_http_sized(host, call, TOCSIN_HTTP_CALL_SIZE_1_0, res,
+                           TOCSIN_HTTP_RESULT_SIZE_1_0);
 }
 
 static void host_http_free(const struct tocsin_host *host, struct tocsin_http_result *res)
@@ -178,4 +254,7 @@ void tc_host_init(struct tc_instance *inst)
     h->state_put = host_state_put;
     h->state_delete = host_state_delete;
     h->annotate = host_annotate;
+    /* 1.1 */
+    h->emit_sized = host_emit_sized;
+    h->http_sized = host_http_sized;
 }

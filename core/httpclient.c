@@ -198,7 +198,8 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
     res->retry_after = -1;
     if (smtp && (!opts->mail_from || !opts->mail_rcpt || !opts->mail_rcpt[0])) {
         snprintf(res->error, sizeof res->error,
-                 "smtp needs an envelope (MAIL FROM and RCPT TO), which this call cannot carry");
+                 "smtp needs an envelope (MAIL FROM and RCPT TO): mail_from and mail_rcpt, "
+                 "which only http_sized (plugin ABI 1.1) carries");
         return TOCSIN_ERROR;
     }
     if (!(curl = thread_handle())) {

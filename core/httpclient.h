@@ -12,8 +12,9 @@
 struct tc_http_opts {
     long timeout_ms;              /* when call->timeout_ms is 0 (daemon.http_timeout) */
     size_t max_response;          /* answer bytes kept (daemon.http_max_response) */
-    /* smtp:// and smtps:// only: the envelope, which struct tocsin_http_call
-     * (ABI 1.0) cannot carry. Without it an SMTP call fails. */
+    /* smtp:// and smtps:// only: the envelope, from the call's mail_from
+     * and mail_rcpt (ABI 1.1, host->http_sized). Without it an SMTP call
+     * fails. */
     const char *mail_from;        /* "<alerts@example.org>" */
     const char *const *mail_rcpt; /* NULL-terminated "<ops@example.org>" list */
 };

@@ -50,13 +50,59 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The smallest descriptor a plugin built for `minor` may have. A plugin
- * newer than us must carry at least every member we know. */
+/* The smallest descriptor a plugin built for `minor` may have; also how
+ * much of it we read, so a member is used only if the plugin's minor has it.
+ * A plugin newer than us carries at least every member we know (it checks
+ * our minor itself). */
 static size_t min_size_for_minor(unsigned minor)
 {
-    if (minor == 0)
-        return TOCSIN_PLUGIN_SIZE_1_0;
+    switch (minor) {
+    case 0: return TOCSIN_PLUGIN_SIZE_1_0;
+    case 1: return TOCSIN_PLUGIN_SIZE_1_1;
+    }
     return sizeof(struct tocsin_plugin);
+}
+
+/* Takes the plugin's descriptor into p->own, and its option table, walked
+ * with the plugin's stride, into p->options: the rest of the core then
+ * reads structs of our size, with what the plugin's minor lacks zeroed. */
+static int adopt(struct tc_plugin *p, const struct tocsin_plugin *d, char *err, size_t errlen)
+{
+    size_t stride = TOCSIN_OPTION_SIZE_1_0, n = 0, i;
+    const char *table = (const char *)d->options;
+
+    memcpy(&p->own, d, min_size_for_minor(d->abi_minor));
+    p->desc = &p->own;
+    if (!table)
+        return 0;
+    if (d->abi_minor >= 1)
+        stride = p->own.option_size;
+    if (stride < TOCSIN_OPTION_SIZE_1_0) {
+        seterr(err, errlen,
+               "%s: option_size is %zu, but a struct tocsin_option has at least %zu bytes "
+               "(fill the descriptor with TOCSIN_PLUGIN_HEADER)",
+               p->path, stride, (size_t)TOCSIN_OPTION_SIZE_1_0);
+        return -1;
+    }
+    /* The table ends with an entry whose name is NULL. */
+    for (;; n++) {
+        const char *name;
+
+        memcpy(&name, table + n * stride + offsetof(struct tocsin_option, name), sizeof name);
+        if (!name)
+            break;
+    }
+    p->options = calloc(n + 1, sizeof *p->options);
+    if (!p->options) {
+        seterr(err, errlen, "%s: out of memory", p->path);
+        return -1;
+    }
+    for (i = 0; i < n; i++)
+        memcpy(&p->options[i], table + i * stride,
+               stride < sizeof *p->options ? stride : sizeof *p->options);
+    p->own.options = p->options;
+    p->own.option_size = sizeof *p->options;
+    return 0;
 }
 
 static size_t opt_field_size(enum tocsin_opt_type t)
@@ -108,8 +154,9 @@ static int check_members(const char *path, const struct tocsin_plugin *d, char *
         seterr(err, errlen, "%s: %s \"%s\" has no create function", path, kind, d->name);
         return -1;
     }
-    if (d->kind == TOCSIN_SINK && !d->deliver) {
-        seterr(err, errlen, "%s: sink \"%s\" has no deliver function", path, d->name);
+    if (d->kind == TOCSIN_SINK && !d->deliver && !d->deliver_sized) {
+        seterr(err, errlen, "%s: sink \"%s\" has no deliver%s function", path, d->name,
+               d->abi_minor >= 1 ? " or deliver_sized" : "");
         return -1;
     }
     if (d->kind == TOCSIN_POLICY && !d->evaluate) {
@@ -179,17 +226,18 @@ static struct tc_plugin *open_at(int dirfd, const char *name, const char *path, 
                min_size_for_minor(d->abi_minor), TOCSIN_ABI_MAJOR, TOCSIN_ABI_MINOR);
         goto fail;
     }
-    if (check_members(path, d, err, errlen) < 0)
-        goto fail;
     p = calloc(1, sizeof *p);
     if (!p || !(p->path = strdup(path))) {
         free(p);
         seterr(err, errlen, "%s: out of memory", path);
         goto fail;
     }
-    p->desc = d;
     p->dl = dl;
     p->fd = fd;
+    if (adopt(p, d, err, errlen) < 0 || check_members(path, p->desc, err, errlen) < 0) {
+        tc_plugin_close(p); /* unloads dl and fd with it */
+        return NULL;
+    }
     return p;
 fail:
     tc_plugin_file_unload(dl, fd);
@@ -225,6 +273,7 @@ void tc_plugin_close(struct tc_plugin *p)
     if (!p)
         return;
     tc_plugin_file_unload(p->dl, p->fd);
+    free(p->options);
     free(p->path);
     free(p);
 }

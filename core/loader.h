@@ -7,11 +7,17 @@
 
 /* One loaded plugin file. */
 struct tc_plugin {
+    /* The descriptor as this core reads it: &own, a copy of the plugin's
+     * with the members its minor lacks zeroed, options a table of our
+     * struct tocsin_option (any plugin's option_size), size and minor the
+     * plugin's own. */
     const struct tocsin_plugin *desc;
     char *path;     /* full path of the .so */
     void *dl;       /* dlopen handle */
     int fd;         /* the checked file, open as long as dl is (plugin_file.h) */
     struct tc_plugin *next;
+    struct tocsin_plugin own;
+    struct tocsin_option *options; /* NULL when the plugin has none */
 };
 
 /* Plugins load only from one directory. */
@@ -33,8 +39,9 @@ enum tocsin_kind tc_kind_parse(const char *name);
  * or writable by group or others, a file that is a symlink, missing or
  * not a regular file, no /proc to load it through, dlopen failure,
  * no `tocsin_plugin` symbol, wrong magic, another ABI major, a descriptor
- * smaller than its minor requires, a kind or name that differ from the
- * file name, a missing create (or deliver for sinks, evaluate for policies). */
+ * smaller than its minor requires, an option_size (1.1) below 1.0's, a
+ * kind or name that differ from the file name, a missing create (or
+ * deliver/deliver_sized for sinks, evaluate for policies). */
 const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kind,
                                        const char *name, char *err, size_t errlen);
 

@@ -41,8 +41,10 @@ cp "$here/Makefile" "$here/sink_example.c" "$work/"
 echo "check.sh: make -C $work PKG_CONFIG='$pc' PKG_CONFIG_PATH=$pcdir"
 make -C "$work" PKG_CONFIG="$pc" CFLAGS="-O2 -g -Werror" >&2
 
-# The descriptor, read the way the loader reads it (magic, major, size,
-# kind, name), with the same installed header.
+# The descriptor, read the way the loader reads it (magic, major, the size
+# its minor needs, kind, name, option stride), with the same installed
+# header. The example keeps a 1.0 deliver for 1.0 daemons beside
+# deliver_sized.
 cat >"$work/probe.c" <<'PROBE'
 #include <dlfcn.h>
 #include <stdio.h>
@@ -57,8 +59,9 @@ int main(int argc, char **argv)
     p = dlsym(h, TOCSIN_PLUGIN_SYMBOL);
     if (!p) { fprintf(stderr, "no symbol %s\n", TOCSIN_PLUGIN_SYMBOL); return 1; }
     if (p->magic != TOCSIN_PLUGIN_MAGIC || p->abi_major != TOCSIN_ABI_MAJOR ||
-        p->size < TOCSIN_PLUGIN_SIZE_1_0 || p->kind != TOCSIN_SINK ||
-        strcmp(p->name, "example") != 0 || !p->create || !p->deliver) {
+        p->abi_minor != TOCSIN_ABI_MINOR || p->size < TOCSIN_PLUGIN_SIZE_1_1 ||
+        p->option_size != sizeof(struct tocsin_option) || p->kind != TOCSIN_SINK ||
+        strcmp(p->name, "example") != 0 || !p->create || !p->deliver || !p->deliver_sized) {
         fprintf(stderr, "bad descriptor\n");
         return 1;
     }

@@ -1,6 +1,11 @@
 /* sink_example.c: an example third-party tocsin sink, built out of tree
  * against the installed SDK only (<tocsin/plugin.h>, pkg-config
- * tocsin-plugin). Appends one line per notification to a file.
+ * tocsin-plugin). Appends one line per notification to a file, and
+ * optionally POSTs the same line to a URL through the core's HTTP client.
+ *
+ * Built against ABI 1.1, it still loads in a 1.0 tocsind: it keeps a 1.0
+ * deliver() beside deliver_sized(), and needs a 1.1 host function
+ * (http_sized) only when `url` is set, which create() checks.
  *
  * Config:
  *   sinks = ( { id = "audit"; plugin = "example"; path = "/var/log/tocsin/audit.log";
@@ -20,6 +25,7 @@
 struct example_conf {
     const char *path;
     int labels;
+    const char *url;
 };
 
 static const struct tocsin_option example_options[] = {
@@ -27,6 +33,9 @@ static const struct tocsin_option example_options[] = {
       "File to append one line per notification to (created 0640 if missing)." },
     { "labels", TOCSIN_OPT_BOOL, "true", 0, offsetof(struct example_conf, labels),
       "Append the alert's labels as key=value pairs." },
+    { "url", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET, offsetof(struct example_conf, url),
+      "Also POST each line (text/plain) to this http(s):// URL; needs tocsind with "
+      "plugin ABI 1.1." },
     { 0 }
 };
 
@@ -41,10 +50,15 @@ static int example_create(const struct tocsin_host *host, const void *conf, void
     const struct example_conf *cf = conf;
     struct example *ex;
 
-    /* Everything used here is in ABI 1.0; a plugin needing a later host
-     * function would check host->abi_minor here and fail clearly. */
-    if (host->abi_major != TOCSIN_ABI_MAJOR)
+    /* The host may be older than our header. Check every host function
+     * added after 1.0 before relying on it, and say what is missing. */
+    if (cf->url && !TOCSIN_HOST_HAS(host, http_sized)) {
+        host->fail(host, "url needs tocsin plugin ABI 1.1 (this tocsind has %u.%u)",
+                   (unsigned)host->abi_major, (unsigned)host->abi_minor);
         return TOCSIN_ENOTSUP;
+    }
+    if (cf->url && strncmp(cf->url, "http://", 7) != 0 && strncmp(cf->url, "https://", 8) != 0)
+        return host->fail(host, "url must start with http:// or https://");
     ex = calloc(1, sizeof *ex);
     if (!ex)
         return TOCSIN_ENOMEM;
@@ -71,9 +85,32 @@ static void put(char *buf, size_t size, size_t *len, const char *s)
         buf[(*len)++] = (*s == '\n' || *s == '\t' || *s == '\r') ? ' ' : *s;
 }
 
-static struct tocsin_verdict example_deliver(void *self, const struct tocsin_notification *n)
+/* POST the line through the core (its timeouts, its shutdown abort); the
+ * core's usual mapping turns the answer into a verdict. */
+static struct tocsin_verdict post_line(struct example *ex, const char *line, size_t len)
 {
-    struct example *ex = self;
+    const struct tocsin_host *host = ex->host;
+    static const char *const headers[] = { "Content-Type: text/plain", NULL };
+    struct tocsin_http_call call;
+    struct tocsin_http_result res;
+    struct tocsin_verdict v;
+
+    memset(&call, 0, sizeof call);
+    call.method = "POST";
+    call.url = ex->conf->url;
+    call.headers = headers;
+    call.body = line;
+    call.body_len = len;
+    /* Our sizes: the core reads and writes only what both sides know. */
+    host->http_sized(host, &call, sizeof call, &res, sizeof res);
+    v = host->http_verdict(host, &res);
+    host->http_free(host, &res);
+    return v;
+}
+
+static struct tocsin_verdict example_verdict(struct example *ex,
+                                             const struct tocsin_notification *n)
+{
     const struct tocsin_alert *a = n->alert;
     char line[4096], num[64];
     size_t len = 0, i;
@@ -113,7 +150,25 @@ static struct tocsin_verdict example_deliver(void *self, const struct tocsin_not
     if ((size_t)w != len)
         ex->host->log(ex->host, TOCSIN_LOG_WARN, "short write to %s (%zd of %zu bytes)",
                       ex->conf->path, w, len);
+    /* create() made sure http_sized is there when url is set. A retry (the
+     * URL failing) appends the line again: the file logs attempts. */
+    if (ex->conf->url)
+        return post_line(ex, line, len);
     return tocsin_done();
+}
+
+/* ABI 1.1: the core allocates the verdict; tocsin_verdict_put writes only
+ * what fits, so the verdict can grow in later minors. */
+static void example_deliver_sized(void *self, const struct tocsin_notification *n,
+                                  struct tocsin_verdict *v, size_t verdict_size)
+{
+    tocsin_verdict_put(v, verdict_size, example_verdict(self, n));
+}
+
+/* ABI 1.0: what a 1.0 tocsind calls (a 1.1 one calls deliver_sized). */
+static struct tocsin_verdict example_deliver(void *self, const struct tocsin_notification *n)
+{
+    return example_verdict(self, n);
 }
 
 static void example_destroy(void *self)
@@ -130,11 +185,12 @@ const struct tocsin_plugin tocsin_plugin = {
     TOCSIN_PLUGIN_HEADER,
     .kind = TOCSIN_SINK,
     .name = "example",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "appends one line per notification to a file (example plugin)",
     .options = example_options,
     .conf_size = sizeof(struct example_conf),
     .create = example_create,
     .deliver = example_deliver,
     .destroy = example_destroy,
+    .deliver_sized = example_deliver_sized,
 };

@@ -1,16 +1,40 @@
-/* tocsin/plugin.h: the plugin SDK, ABI v1. The one header a plugin includes.
+/* tocsin/plugin.h: the plugin SDK, ABI 1.1. The one header a plugin includes.
  *
  * A plugin is a shared object named <kind>_<name>.so that exports one
  * symbol, `tocsin_plugin`, a const struct tocsin_plugin that begins with
  * TOCSIN_PLUGIN_HEADER. The core checks magic, ABI major and struct size
  * before it touches anything else.
  *
- * Versioning rules (both structs below follow them):
- *   - members are only ever appended, with a minor bump;
- *   - removing or changing a member is a major bump;
- *   - each struct records its own size, so either side can be newer.
- * A plugin that needs a host function added in minor N checks
- * host->abi_minor >= N (or host->size) in create() and fails clearly.
+ * Versioning rules:
+ *   - members are only ever appended, with a minor bump, under a
+ *     "--- 1.N ---" mark; removing or changing a member is a major bump;
+ *   - a plugin binary built against any 1.x header loads and works in every
+ *     tocsind of ABI 1.x or later (tests/abi proves it for 1.0 with a frozen
+ *     copy of the 1.0 header);
+ *   - the descriptor records its minor and size: the loader accepts minor N
+ *     when the size is at least TOCSIN_PLUGIN_SIZE_1_N (a minor newer than
+ *     the daemon's: at least the daemon's whole struct), and uses only the
+ *     members minor N has;
+ *   - the host table records its minor and size: a plugin checks
+ *     TOCSIN_HOST_HAS(host, member) in create() before it relies on a host
+ *     function added after 1.0, and fails clearly without it:
+ *
+ *         if (!TOCSIN_HOST_HAS(host, http_sized)) {
+ *             host->fail(host, "needs tocsin ABI 1.1 (host has %u.%u)",
+ *                        host->abi_major, host->abi_minor);
+ *             return TOCSIN_ENOTSUP;
+ *         }
+ *
+ *   - a struct one side allocates and the other reads travels with its
+ *     size, so it can grow: alert arrays (emit_sized), HTTP calls and
+ *     results (http_sized), option tables (the descriptor's option_size),
+ *     verdicts (deliver_sized). The reader uses the members that fit in the
+ *     size it was given; the others are absent (NULL or 0);
+ *   - structs the core allocates and zeroes for a plugin to read or fill
+ *     (notifications, HTTP requests and responses, policy results) can grow
+ *     as they are: a plugin touches only the members of its own minor.
+ * Each 1.0 entry point stays and means what it meant; struct tocsin_verdict,
+ * returned by value from deliver(), is frozen at its 1.0 members.
  */
 #ifndef TOCSIN_PLUGIN_H
 #define TOCSIN_PLUGIN_H
@@ -27,13 +51,18 @@ extern "C" {
 
 #define TOCSIN_PLUGIN_MAGIC 0x54435350u /* "TCSP" */
 #define TOCSIN_ABI_MAJOR 1
-#define TOCSIN_ABI_MINOR 0
+#define TOCSIN_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define TOCSIN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define TOCSIN_PRINTF(fmt, args)
 #endif
+
+/* 1 when a `type` of `size` bytes (the size the other side reported) holds
+ * `member` whole. E.g. TOCSIN_SIZE_HAS(struct tocsin_verdict, verdict_size, x). */
+#define TOCSIN_SIZE_HAS(type, size, member)                                   \
+    ((size_t)(size) >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* Return codes of plugin and host functions. */
 enum {
@@ -82,7 +111,9 @@ struct tocsin_kv {
 
 /* A normalised alert. Times are milliseconds since the Unix epoch, 0 when
  * unknown. When a plugin emits alerts, every pointer belongs to the plugin
- * and need only live for the duration of the emit() call: the core copies. */
+ * and need only live for the duration of the emit() call: the core copies.
+ * May grow: an array a plugin emits travels with its stride (emit_sized);
+ * the one the core hands a sink or policy is the core's, zeroed first. */
 struct tocsin_alert {
     const char *dedup_key; /* NULL or "": derived from the sorted labels */
     enum tocsin_status status;
@@ -102,6 +133,10 @@ struct tocsin_alert {
     int64_t ended_at;      /* resolved alerts: when it ended */
     int64_t expires_at;    /* firing alerts: refresh deadline (Alertmanager endsAt) */
 };
+
+/* sizeof(struct tocsin_alert) at ABI 1.0: the smallest alert_size emit_sized
+ * takes, and the stride of emit(). */
+#define TOCSIN_ALERT_SIZE_1_0 (offsetof(struct tocsin_alert, expires_at) + sizeof(int64_t))
 
 /* Names used on the wire: "critical".."info", "firing"/"resolved". */
 static inline const char *tocsin_severity_name(enum tocsin_severity s)
@@ -146,7 +181,9 @@ static inline const char *tocsin_action_name(enum tocsin_action a)
     return "unknown";
 }
 
-/* One notification to deliver. Valid for the duration of deliver(). */
+/* One notification to deliver. Valid for the duration of deliver(). The
+ * core allocates and zeroes it, so it can grow: a plugin reads only the
+ * members its minor has. */
 struct tocsin_notification {
     const char *sink_id;       /* the sink instance */
     int64_t incident_id;
@@ -168,11 +205,18 @@ enum tocsin_verdict_kind {
     TOCSIN_FAILED = 2, /* permanent failure: do not retry */
 };
 
+/* What became of a delivery. deliver() returns it by value, so its caller
+ * allocates it with the plugin's size: these three 1.0 members are frozen.
+ * Members appended later are seen only through deliver_sized(), where the
+ * core allocates the verdict and says its size. */
 struct tocsin_verdict {
     enum tocsin_verdict_kind kind;
     int retry_after;   /* seconds; 0: the core picks (backoff with jitter) */
     char reason[240];  /* the provider's reason, for the timeline; no secrets */
 };
+
+/* sizeof(struct tocsin_verdict) at ABI 1.0: the smallest verdict_size. */
+#define TOCSIN_VERDICT_SIZE_1_0 (offsetof(struct tocsin_verdict, reason) + 240)
 
 static inline struct tocsin_verdict tocsin_done(void)
 {
@@ -213,6 +257,15 @@ static inline struct tocsin_verdict tocsin_failed(const char *fmt, ...)
     return v;
 }
 
+/* (1.1) Writes `val` into the verdict deliver_sized() was handed, copying
+ * only the bytes both sides know (at most verdict_size):
+ *     tocsin_verdict_put(v, verdict_size, tocsin_retry(30, "HTTP %ld", status)); */
+static inline void tocsin_verdict_put(struct tocsin_verdict *v, size_t verdict_size,
+                                      struct tocsin_verdict val)
+{
+    memcpy(v, &val, verdict_size < sizeof val ? verdict_size : sizeof val);
+}
+
 /* ---------------------------------------------------------------------------
  * Policies
  */
@@ -222,6 +275,8 @@ enum tocsin_decision {
     TOCSIN_SUPPRESS = 1, /* stored, but nobody is notified; reason recorded */
 };
 
+/* Allocated and zeroed by the core (it can grow): a plugin touches only the
+ * members its minor has. */
 struct tocsin_policy_result {
     enum tocsin_decision decision;
     char reason[240];
@@ -244,7 +299,11 @@ struct tocsin_policy_result {
  *   TOCSIN_OPT_STRLIST   struct tocsin_strlist  (["a", "b"] or "a")
  *   TOCSIN_OPT_MAP       struct tocsin_map      ({ key = "value"; ... })
  *
- * The conf struct stays valid until destroy().
+ * The conf struct stays valid until destroy(). The table is an array of
+ * struct tocsin_option with the stride the descriptor's option_size gives
+ * (1.0 plugins: TOCSIN_OPTION_SIZE_1_0), so the entry can grow: the core
+ * reads the members that fit and treats the others as absent. (A 1.0
+ * tocsind knows no option_size and walks the table in 1.0 steps.)
  */
 enum tocsin_opt_type {
     TOCSIN_OPT_STRING = 1,
@@ -268,6 +327,10 @@ struct tocsin_option {
     const char *description;
 };
 
+/* sizeof(struct tocsin_option) at ABI 1.0: the smallest option_size. */
+#define TOCSIN_OPTION_SIZE_1_0                                                \
+    (offsetof(struct tocsin_option, description) + sizeof(const char *))
+
 struct tocsin_strlist {
     size_t n;
     const char *const *items;
@@ -282,6 +345,8 @@ struct tocsin_map {
  * HTTP served by the core's listener (input routes)
  */
 
+/* Allocated and zeroed by the core (it can grow): a plugin reads only the
+ * members its minor has. */
 struct tocsin_http_request {
     const char *method;  /* "POST" */
     const char *path;    /* "/api/v2/alerts", without the query */
@@ -294,6 +359,8 @@ struct tocsin_http_request {
     void *core;          /* private */
 };
 
+/* Allocated and zeroed by the core (it can grow), filled by the plugin:
+ * only the members its minor has. */
 struct tocsin_http_response {
     int status;               /* default 200 */
     char *body;               /* malloc()ed by the plugin, freed by the core; NULL: empty */
@@ -307,7 +374,20 @@ typedef int (*tocsin_route_fn)(void *self, const struct tocsin_http_request *req
                                struct tocsin_http_response *resp);
 
 /* ---------------------------------------------------------------------------
- * Outbound HTTP through the core's libcurl settings
+ * Outbound HTTP (and SMTP) through the core's libcurl settings
+ *
+ * The plugin allocates both structs; http_sized() takes their sizes, so
+ * both can grow. Calls obey the core's timeouts (daemon.http_timeout) and
+ * answer cap (daemon.http_max_response), and are aborted when the daemon
+ * stops.
+ *
+ * SMTP (1.1, http_sized only): an smtp:// (plain) or smtps:// (TLS) URL,
+ * whose path is the name the core greets with (EHLO), sends `body` as the
+ * whole RFC 5322 message (header lines, a blank line, the text; CRLF line
+ * ends) to the envelope in mail_from and mail_rcpt; method and headers are
+ * unused. The result's status is then the server's last reply code (250:
+ * accepted), body is empty and retry_after -1. A refusal is a failed call:
+ * TOCSIN_ERROR, status 0, error naming the reply ("... (SMTP 550)").
  */
 
 struct tocsin_http_call {
@@ -317,10 +397,18 @@ struct tocsin_http_call {
     const char *body;
     size_t body_len;
     long timeout_ms;                  /* 0: the core's default (10 s) */
+
+    /* --- 1.1: read only through http_sized --- */
+    const char *mail_from;            /* smtp(s):// envelope sender, "<alerts@example.org>" */
+    const char *const *mail_rcpt;     /* NULL-terminated recipients, "<ops@example.org>" */
 };
 
+/* sizeof(struct tocsin_http_call) at ABI 1.0: what http() reads. */
+#define TOCSIN_HTTP_CALL_SIZE_1_0                                             \
+    (offsetof(struct tocsin_http_call, timeout_ms) + sizeof(long))
+
 struct tocsin_http_result {
-    long status;           /* HTTP status, 0 when no answer came */
+    long status;           /* HTTP status (SMTP: reply code), 0 when no answer came */
     char *body;            /* the answer (NUL-terminated), freed by http_free */
     size_t body_len;
     int retry_after;       /* seconds from Retry-After, -1 when absent */
@@ -328,11 +416,16 @@ struct tocsin_http_result {
     char error[200];       /* transport error, "" when an answer came */
 };
 
+/* sizeof(struct tocsin_http_result) at ABI 1.0: what http() writes. */
+#define TOCSIN_HTTP_RESULT_SIZE_1_0 (offsetof(struct tocsin_http_result, error) + 200)
+
 /* ---------------------------------------------------------------------------
  * Host services: what the core offers a plugin instance
  *
  * One table per instance (so log lines name it). Every function takes the
- * table itself first. Thread-safe unless noted.
+ * table itself first. Thread-safe unless noted. The table may come from an
+ * older tocsind than the header a plugin was built with: a member added
+ * after 1.0 is there only when TOCSIN_HOST_HAS(host, member) says so.
  */
 struct tocsin_host {
     uint32_t size;          /* sizeof(struct tocsin_host) of the core */
@@ -375,12 +468,15 @@ struct tocsin_host {
 
     /* One blocking HTTP call (connections are reused per thread). Returns
      * TOCSIN_OK when an answer came (any status), TOCSIN_ERROR otherwise
-     * (res->error says why). Always release res with http_free. */
+     * (res->error says why). Always release res with http_free. Reads the
+     * 1.0 members of call only (no SMTP: see http_sized). */
     int (*http)(const struct tocsin_host *host, const struct tocsin_http_call *call,
                 struct tocsin_http_result *res);
+    /* Frees res->body (of http or http_sized) and clears body, body_len. */
     void (*http_free)(const struct tocsin_host *host, struct tocsin_http_result *res);
     /* The usual mapping: 2xx done; 408, 429, 5xx, timeouts and transport
-     * errors retried (honouring Retry-After); other 4xx failed. */
+     * errors retried (honouring Retry-After); other 4xx failed. Reads the
+     * 1.0 members of res only. */
     struct tocsin_verdict (*http_verdict)(const struct tocsin_host *host,
                                           const struct tocsin_http_result *res);
 
@@ -398,7 +494,35 @@ struct tocsin_host {
     /* Policies: add an annotation to the alert being evaluated. */
     int (*annotate)(const struct tocsin_host *host, struct tocsin_policy_result *res,
                     const char *key, const char *value);
+
+    /* --- 1.1 --- */
+
+    /* emit() for an array whose elements are alert_size bytes apart: pass
+     * sizeof(struct tocsin_alert) as your header has it. The core reads the
+     * members it knows that fit in alert_size and treats the rest as absent;
+     * an alert_size below TOCSIN_ALERT_SIZE_1_0 is TOCSIN_EINVAL (err says
+     * so). Otherwise exactly emit(), which is emit_sized with the 1.0 size. */
+    int (*emit_sized)(const struct tocsin_host *host, const void *alerts, size_t n,
+                      size_t alert_size, char *err, size_t errlen);
+
+    /* http() with the plugin's struct sizes: pass sizeof(struct
+     * tocsin_http_call) and sizeof(struct tocsin_http_result). Members of
+     * call beyond call_size are absent (NULL or 0); the core zeroes res_size
+     * bytes of res and writes only those. Carries SMTP (mail_from,
+     * mail_rcpt). Returns as http(), or TOCSIN_EINVAL for a size below 1.0's
+     * (res->error says so when res_size allows). Release res with http_free. */
+    int (*http_sized)(const struct tocsin_host *host, const struct tocsin_http_call *call,
+                      size_t call_size, struct tocsin_http_result *res, size_t res_size);
 };
+
+/* 1 when the host table has `member` (by its recorded size) and it is set:
+ *     if (!TOCSIN_HOST_HAS(host, emit_sized)) ... fail create, see the top. */
+#define TOCSIN_HOST_HAS(host, member)                                         \
+    (TOCSIN_SIZE_HAS(struct tocsin_host, (host)->size, member) && (host)->member != NULL)
+
+/* 1 when the host speaks this ABI major at `minor` or later. */
+#define TOCSIN_HOST_MINOR_AT_LEAST(host, minor)                               \
+    ((host)->abi_major == TOCSIN_ABI_MAJOR && (host)->abi_minor >= (minor))
 
 /* ---------------------------------------------------------------------------
  * The descriptor
@@ -431,21 +555,45 @@ struct tocsin_plugin {
 
     /* Sinks: format and deliver one notification, on a worker of this
      * instance (up to its `concurrency` at once). Retries, backoff and
-     * bookkeeping are the core's: just say what happened. */
+     * bookkeeping are the core's: just say what happened. A sink sets
+     * deliver or deliver_sized (1.1); a 1.1 core calls deliver_sized when
+     * both are set, a 1.0 core only knows deliver. */
     struct tocsin_verdict (*deliver)(void *self, const struct tocsin_notification *n);
 
     /* Policies: judge one alert, on the core thread; must not block. */
     int (*evaluate)(void *self, const struct tocsin_alert *alert,
                     struct tocsin_policy_result *res);
+
+    /* --- 1.1 --- */
+
+    /* sizeof(struct tocsin_option) as the plugin was built: the stride of
+     * `options`. Set by TOCSIN_PLUGIN_HEADER; a table with a smaller one is
+     * refused. (1.0 plugins have none: the core uses TOCSIN_OPTION_SIZE_1_0.) */
+    uint32_t option_size;
+
+    /* Sinks: deliver() with a verdict the core allocated (verdict_size
+     * bytes) and zeroed, so kind is TOCSIN_DONE until written. Write it with
+     * tocsin_verdict_put(v, verdict_size, tocsin_retry(...)), which copies
+     * only what fits; never write past verdict_size. Same threads and rules
+     * as deliver(), which the core then does not call. */
+    void (*deliver_sized)(void *self, const struct tocsin_notification *n,
+                          struct tocsin_verdict *v, size_t verdict_size);
 };
 
+/* Designated initializers; name the members after it too (.kind = ...).
+ * option_size comes first so that a positional member after the header is
+ * still kind, as in 1.0. */
 #define TOCSIN_PLUGIN_HEADER                                                  \
+    .option_size = sizeof(struct tocsin_option),                              \
     .magic = TOCSIN_PLUGIN_MAGIC, .abi_major = TOCSIN_ABI_MAJOR,             \
     .abi_minor = TOCSIN_ABI_MINOR, .size = sizeof(struct tocsin_plugin)
 
 /* The smallest descriptor a plugin of minor 0 may have. */
 #define TOCSIN_PLUGIN_SIZE_1_0                                                \
     (offsetof(struct tocsin_plugin, evaluate) + sizeof(void (*)(void)))
+/* The smallest descriptor a plugin of minor 1 may have. */
+#define TOCSIN_PLUGIN_SIZE_1_1                                                \
+    (offsetof(struct tocsin_plugin, deliver_sized) + sizeof(void (*)(void)))
 
 #define TOCSIN_PLUGIN_SYMBOL "tocsin_plugin"
 

@@ -9,6 +9,7 @@
 
 struct broken_conf {
     const char *url;
+    const char *token; /* future_options only */
 };
 
 UNUSED static const struct tocsin_option broken_options[] = {
@@ -32,6 +33,25 @@ UNUSED static struct tocsin_verdict broken_deliver(void *self, const struct tocs
 {
     return tocsin_done();
 }
+
+UNUSED static void broken_deliver_sized(void *self, const struct tocsin_notification *n,
+                                        struct tocsin_verdict *v, size_t verdict_size)
+{
+}
+
+/* An option entry as a later minor might have it: the 1.1 members, then
+ * one more. The table is walked with the descriptor's option_size. */
+struct future_option {
+    struct tocsin_option o;
+    const char *since;
+};
+
+UNUSED static const struct future_option future_options[] = {
+    { { "url", TOCSIN_OPT_STRING, NULL, 0, offsetof(struct broken_conf, url), "URL." }, "1.5" },
+    { { "token", TOCSIN_OPT_STRING, "t0", TOCSIN_OPT_SECRET, offsetof(struct broken_conf, token),
+        "Token." }, "1.5" },
+    { { 0 }, NULL }
+};
 
 #define SINK_BODY(NAME)                                                       \
     .kind = TOCSIN_SINK, .name = NAME, .version = "0.0.1",                    \
@@ -60,10 +80,33 @@ const struct tocsin_plugin tocsin_plugin = {
     .size = sizeof(struct tocsin_plugin) - sizeof(void *), SINK_BODY("newminorsmall"),
 };
 #elif defined(BROKEN_NEWMINOR)
-/* Not broken: a plugin built for a newer minor loads into an older core. */
+/* Not broken: a plugin built for a newer minor loads into an older core,
+ * which walks its wider option entries with its option_size. */
 const struct tocsin_plugin tocsin_plugin = {
-    .magic = TOCSIN_PLUGIN_MAGIC, .abi_major = TOCSIN_ABI_MAJOR, .abi_minor = 7,
-    .size = sizeof(struct tocsin_plugin) + 16, SINK_BODY("newminor"),
+    .magic = TOCSIN_PLUGIN_MAGIC, .abi_major = TOCSIN_ABI_MAJOR, .abi_minor = 5,
+    .size = sizeof(struct tocsin_plugin) + 16, .kind = TOCSIN_SINK, .name = "newminor",
+    .options = &future_options[0].o, .option_size = sizeof(struct future_option),
+    .conf_size = sizeof(struct broken_conf), .create = broken_create,
+    .deliver_sized = broken_deliver_sized,
+};
+#elif defined(BROKEN_MINOR1_SMALL)
+/* Claims 1.1 with a 1.0-sized descriptor: it lacks 1.1's members. */
+const struct tocsin_plugin tocsin_plugin = {
+    .magic = TOCSIN_PLUGIN_MAGIC, .abi_major = TOCSIN_ABI_MAJOR, .abi_minor = 1,
+    .size = TOCSIN_PLUGIN_SIZE_1_0, SINK_BODY("minor1small"),
+};
+#elif defined(BROKEN_OPTION_SIZE)
+/* A 1.1 descriptor filled by hand, without option_size. */
+const struct tocsin_plugin tocsin_plugin = {
+    .magic = TOCSIN_PLUGIN_MAGIC, .abi_major = TOCSIN_ABI_MAJOR, .abi_minor = 1,
+    .size = sizeof(struct tocsin_plugin), SINK_BODY("optionsize"),
+};
+#elif defined(BROKEN_OLD_DELIVER_SIZED)
+/* Says 1.0, so its deliver_sized (a member 1.0 lacks) is not looked at. */
+const struct tocsin_plugin tocsin_plugin = {
+    .magic = TOCSIN_PLUGIN_MAGIC, .abi_major = TOCSIN_ABI_MAJOR, .abi_minor = 0,
+    .size = sizeof(struct tocsin_plugin), .kind = TOCSIN_SINK, .name = "oldsized",
+    .create = broken_create, .deliver_sized = broken_deliver_sized,
 };
 #elif defined(BROKEN_NOSYMBOL)
 /* A descriptor under another name is no descriptor. */

@@ -339,7 +339,7 @@ START_TEST(test_refused_plugin_reason_is_shown)
     ck_assert_uint_eq(errs.n, 1);
     ck_assert_str_eq(errs.msgs[0], expect("%s:1: sink \"pd\": cannot load plugin \"badmajor\": "
                                           "%s/sink_badmajor.so: built for plugin ABI 2.3, this "
-                                          "tocsind speaks 1.0 (major versions differ)",
+                                          "tocsind speaks 1.1 (major versions differ)",
                                           path, plugin_dir));
 }
 END_TEST

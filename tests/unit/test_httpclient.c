@@ -90,7 +90,7 @@ static void server_stop(struct server *s)
 static int call(const struct server *s, size_t max, struct tocsin_http_result *res)
 {
     char url[64];
-    struct tocsin_http_call c = { "POST", url, NULL, "{}", 2, 0 };
+    struct tocsin_http_call c = { .method = "POST", .url = url, .body = "{}", .body_len = 2 };
     struct tc_http_opts o = { 5000, max, NULL, NULL };
 
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", s->port);
@@ -185,7 +185,7 @@ END_TEST
 
 START_TEST(test_other_schemes_are_refused_and_smtp_needs_an_envelope)
 {
-    struct tocsin_http_call c = { "POST", "file:///etc/passwd", NULL, NULL, 0, 0 };
+    struct tocsin_http_call c = { .method = "POST", .url = "file:///etc/passwd" };
     struct tc_http_opts o = { 2000, 1 << 20, NULL, NULL };
     struct tocsin_http_result res;
 

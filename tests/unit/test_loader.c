@@ -230,7 +230,7 @@ END_TEST
 START_TEST(test_other_major_is_refused_naming_both_versions)
 {
     assert_refused("sink_badmajor.so",
-                   "%s: built for plugin ABI 2.3, this tocsind speaks 1.0 (major versions differ)");
+                   "%s: built for plugin ABI 2.3, this tocsind speaks 1.1 (major versions differ)");
 }
 END_TEST
 
@@ -239,8 +239,22 @@ START_TEST(test_descriptor_smaller_than_its_minor_needs_is_refused)
     char want[512];
 
     snprintf(want, sizeof want, "%%s: descriptor is 40 bytes, but plugin ABI 1.0 needs at "
-             "least %zu (this tocsind speaks 1.0)", (size_t)TOCSIN_PLUGIN_SIZE_1_0);
+             "least %zu (this tocsind speaks 1.1)", (size_t)TOCSIN_PLUGIN_SIZE_1_0);
     assert_refused("sink_small.so", want);
+}
+END_TEST
+
+/* A 1.1 descriptor the size of a 1.0 one would have us read 1.1's
+ * members past its end. */
+START_TEST(test_minor_1_descriptor_without_the_1_1_members_is_refused)
+{
+    char want[512];
+
+    ck_assert_uint_lt(TOCSIN_PLUGIN_SIZE_1_0, TOCSIN_PLUGIN_SIZE_1_1);
+    snprintf(want, sizeof want, "%%s: descriptor is %zu bytes, but plugin ABI 1.1 needs at "
+             "least %zu (this tocsind speaks 1.1)", (size_t)TOCSIN_PLUGIN_SIZE_1_0,
+             (size_t)TOCSIN_PLUGIN_SIZE_1_1);
+    assert_refused("sink_minor1small.so", want);
 }
 END_TEST
 
@@ -249,20 +263,52 @@ START_TEST(test_newer_minor_must_carry_all_our_members)
     char want[512];
 
     snprintf(want, sizeof want, "%%s: descriptor is %zu bytes, but plugin ABI 1.7 needs at "
-             "least %zu (this tocsind speaks 1.0)",
+             "least %zu (this tocsind speaks 1.1)",
              sizeof(struct tocsin_plugin) - sizeof(void *), sizeof(struct tocsin_plugin));
     assert_refused("sink_newminorsmall.so", want);
 }
 END_TEST
 
+/* Its option entries are wider than ours: walked with its option_size,
+ * each taken as far as our struct reaches. */
 START_TEST(test_newer_minor_with_larger_descriptor_loads)
 {
     struct tc_plugin *p = tc_plugin_open(fixture("sink_newminor.so"), err, sizeof err);
+    const struct tocsin_option *o;
 
     ck_assert_msg(p != NULL, "%s", err);
-    ck_assert_int_eq(p->desc->abi_minor, 7);
+    ck_assert_int_eq(p->desc->abi_minor, 5);
     ck_assert_uint_eq(p->desc->size, sizeof(struct tocsin_plugin) + 16);
+    ck_assert_ptr_nonnull(p->desc->deliver_sized);
+    ck_assert_ptr_null(p->desc->deliver);
+    o = p->desc->options;
+    ck_assert_str_eq(o[0].name, "url");
+    ck_assert_int_eq(o[0].type, TOCSIN_OPT_STRING);
+    ck_assert_str_eq(o[1].name, "token");
+    ck_assert_str_eq(o[1].def, "t0");
+    ck_assert_uint_eq(o[1].flags, TOCSIN_OPT_SECRET);
+    ck_assert_str_eq(o[1].description, "Token.");
+    ck_assert_ptr_null(o[2].name);
     tc_plugin_close(p);
+}
+END_TEST
+
+START_TEST(test_option_size_below_1_0_is_refused)
+{
+    char want[512];
+
+    snprintf(want, sizeof want, "%%s: option_size is 0, but a struct tocsin_option has at "
+             "least %zu bytes (fill the descriptor with TOCSIN_PLUGIN_HEADER)",
+             (size_t)TOCSIN_OPTION_SIZE_1_0);
+    assert_refused("sink_optionsize.so", want);
+}
+END_TEST
+
+/* Members a plugin's minor lacks are not read, even when its size would
+ * cover them: a 1.0 sink with only deliver_sized has no deliver. */
+START_TEST(test_members_after_the_plugins_minor_are_ignored)
+{
+    assert_refused("sink_oldsized.so", "%s: sink \"oldsized\" has no deliver function");
 }
 END_TEST
 
@@ -274,7 +320,8 @@ END_TEST
 
 START_TEST(test_sink_without_deliver_is_refused)
 {
-    assert_refused("sink_nodeliver.so", "%s: sink \"nodeliver\" has no deliver function");
+    assert_refused("sink_nodeliver.so",
+                   "%s: sink \"nodeliver\" has no deliver or deliver_sized function");
 }
 END_TEST
 
@@ -317,7 +364,7 @@ START_TEST(test_option_outside_conf_struct_is_refused)
     char want[512];
 
     snprintf(want, sizeof want, "%%s: option \"url\" (offset 64, %zu bytes) lies outside "
-             "conf_size %zu", sizeof(char *), sizeof(char *));
+             "conf_size %zu", sizeof(char *), 2 * sizeof(char *));
     assert_refused("sink_badoffset.so", want);
 }
 END_TEST
@@ -803,8 +850,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_bad_magic_is_refused_naming_the_file);
     tcase_add_test(tc, test_other_major_is_refused_naming_both_versions);
     tcase_add_test(tc, test_descriptor_smaller_than_its_minor_needs_is_refused);
+    tcase_add_test(tc, test_minor_1_descriptor_without_the_1_1_members_is_refused);
     tcase_add_test(tc, test_newer_minor_must_carry_all_our_members);
     tcase_add_test(tc, test_newer_minor_with_larger_descriptor_loads);
+    tcase_add_test(tc, test_option_size_below_1_0_is_refused);
+    tcase_add_test(tc, test_members_after_the_plugins_minor_are_ignored);
     tcase_add_test(tc, test_missing_symbol_is_refused);
     tcase_add_test(tc, test_sink_without_deliver_is_refused);
     tcase_add_test(tc, test_plugin_without_create_is_refused);

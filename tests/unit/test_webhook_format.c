@@ -384,6 +384,15 @@ static int fake_http(const struct tocsin_host *h, const struct tocsin_http_call 
     return TOCSIN_OK;
 }
 
+/* The only call the sink makes (ABI 1.1): with its own struct sizes. */
+static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *c,
+                           size_t call_size, struct tocsin_http_result *res, size_t res_size)
+{
+    ck_assert_uint_eq(call_size, sizeof *c);
+    ck_assert_uint_eq(res_size, sizeof *res);
+    return fake_http(h, c, res);
+}
+
 static void fake_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
 {
     (void)h;
@@ -420,6 +429,16 @@ static void *field(const char *name)
     return (char *)conf + opt(name)->offset;
 }
 
+/* As the core calls it: a zeroed verdict of its own size. */
+static struct tocsin_verdict deliver(void *instance)
+{
+    struct tocsin_verdict v;
+
+    memset(&v, 0, sizeof v);
+    tocsin_plugin.deliver_sized(instance, &note, &v, sizeof v);
+    return v;
+}
+
 static void plugin_setup(void)
 {
     trigger();
@@ -431,7 +450,7 @@ static void plugin_setup(void)
     host.external_url = "http://tocsin.example:9099";
     host.log = fake_log;
     host.fail = fake_fail;
-    host.http = fake_http;
+    host.http_sized = fake_http_sized; /* http (1.0) left NULL: not used */
     host.http_free = fake_http_free;
     host.http_verdict = fake_verdict;
     memset(&last, 0, sizeof last);
@@ -526,7 +545,7 @@ START_TEST(test_native_delivery_request)
     header_items[0].value = SECRET_HEADER;
     set_headers(1);
     ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
-    v = tocsin_plugin.deliver(self, &note);
+    v = deliver(self);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
     ck_assert_int_eq(calls, 1);
     ck_assert_int_eq(frees, 1);
@@ -550,7 +569,7 @@ START_TEST(test_alertmanager_delivery_uses_sink_id_or_receiver)
 
     *(const char **)field("format") = "alertmanager";
     ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
-    ck_assert_int_eq(tocsin_plugin.deliver(self, &note).kind, TOCSIN_DONE);
+    ck_assert_int_eq(deliver(self).kind, TOCSIN_DONE);
     j = parse_owned(strdup(last.body));
     expect_fixture(j, "alertmanager_firing.json");
     json_decref(j);
@@ -560,7 +579,7 @@ START_TEST(test_alertmanager_delivery_uses_sink_id_or_receiver)
     resolve();
     *(const char **)field("receiver") = "team-hook";
     ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
-    ck_assert_int_eq(tocsin_plugin.deliver(self, &note).kind, TOCSIN_DONE);
+    ck_assert_int_eq(deliver(self).kind, TOCSIN_DONE);
     ck_assert(has_header("Idempotency-Key: tocsin-9"));
     j = parse_owned(strdup(last.body));
     expect_fixture(j, "alertmanager_resolved.json");
@@ -576,7 +595,7 @@ START_TEST(test_configured_header_replaces_default)
     header_items[1].value = "mine";
     set_headers(2);
     ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
-    tocsin_plugin.deliver(self, &note);
+    deliver(self);
     ck_assert_uint_eq(headers_named("User-Agent"), 0);
     ck_assert(has_header("user-agent: custom/2"));
     ck_assert_uint_eq(headers_named("Idempotency-Key"), 1);
@@ -591,14 +610,27 @@ START_TEST(test_verdict_is_the_cores)
 
     ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
     answer_status = 429;
-    v = tocsin_plugin.deliver(self, &note);
+    v = deliver(self);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 30);
     answer_status = 400;
-    v = tocsin_plugin.deliver(self, &note);
+    v = deliver(self);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 400: ok");
     ck_assert_int_eq(frees, 2);
+}
+END_TEST
+
+/* A 1.0 host table has no http_sized: create says so instead of calling
+ * past the end of it. */
+START_TEST(test_a_1_0_host_fails_create_clearly)
+{
+    ck_assert_ptr_null(tocsin_plugin.deliver);
+    host.size = offsetof(struct tocsin_host, emit_sized);
+    host.abi_minor = 0;
+    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ENOTSUP);
+    ck_assert_str_eq(failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
+    ck_assert_ptr_null(self);
 }
 END_TEST
 
@@ -656,6 +688,7 @@ static Suite *suite(void)
     tcase_add_test(plugin, test_alertmanager_delivery_uses_sink_id_or_receiver);
     tcase_add_test(plugin, test_configured_header_replaces_default);
     tcase_add_test(plugin, test_verdict_is_the_cores);
+    tcase_add_test(plugin, test_a_1_0_host_fails_create_clearly);
     tcase_add_test(plugin, test_bad_format_fails_create);
     tcase_add_test(plugin, test_bad_url_fails_without_showing_it);
     tcase_add_test(plugin, test_bad_headers_fail_without_showing_values);

@@ -1,8 +1,8 @@
 /* webhook.c: the `webhook` sink: POSTs each notification as JSON, in
  * tocsin's native shape or as Alertmanager's webhook payload. Payloads are
  * format.c's; this file holds the descriptor, the options and the call
- * through host->http(). The URL and headers often carry tokens: they are
- * never logged. */
+ * through host->http_sized() (plugin ABI 1.1). The URL and headers often
+ * carry tokens: they are never logged. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -108,6 +108,11 @@ static int webhook_create(const struct tocsin_host *host, const void *conf, void
     struct webhook *w;
     size_t i;
 
+    if (!TOCSIN_HOST_HAS(host, http_sized)) {
+        host->fail(host, "needs tocsin plugin ABI 1.1 (host has %u.%u)",
+                   (unsigned)host->abi_major, (unsigned)host->abi_minor);
+        return TOCSIN_ENOTSUP;
+    }
     /* Messages name options and header names, never their values. */
     if (!cf->url || (strncasecmp(cf->url, "http://", 7) != 0 &&
                      strncasecmp(cf->url, "https://", 8) != 0))
@@ -162,7 +167,7 @@ oom:
     return TOCSIN_ENOMEM;
 }
 
-static struct tocsin_verdict webhook_deliver(void *self, const struct tocsin_notification *n)
+static struct tocsin_verdict deliver(void *self, const struct tocsin_notification *n)
 {
     struct webhook *w = self;
     const struct tocsin_host *host = w->host;
@@ -211,7 +216,7 @@ static struct tocsin_verdict webhook_deliver(void *self, const struct tocsin_not
      * 4xx failed with the status and an excerpt of the answer. */
     memset(&res, 0, sizeof res);
     res.retry_after = -1;
-    host->http(host, &call, &res);
+    host->http_sized(host, &call, sizeof call, &res, sizeof res);
     v = host->http_verdict(host, &res);
     host->log(host, TOCSIN_LOG_DEBUG, "incident %lld %s (attempt %d): HTTP %ld",
               (long long)n->incident_id, tocsin_action_name(n->action), n->attempt, res.status);
@@ -221,15 +226,21 @@ static struct tocsin_verdict webhook_deliver(void *self, const struct tocsin_not
     return v;
 }
 
+static void webhook_deliver(void *self, const struct tocsin_notification *n,
+                            struct tocsin_verdict *v, size_t verdict_size)
+{
+    tocsin_verdict_put(v, verdict_size, deliver(self, n));
+}
+
 const struct tocsin_plugin tocsin_plugin = {
     TOCSIN_PLUGIN_HEADER,
     .kind = TOCSIN_SINK,
     .name = "webhook",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "POSTs notifications as JSON (native or Alertmanager webhook format)",
     .options = webhook_options,
     .conf_size = sizeof(struct webhook_conf),
     .create = webhook_create,
-    .deliver = webhook_deliver,
+    .deliver_sized = webhook_deliver,
     .destroy = webhook_destroy,
 };
