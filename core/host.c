@@ -143,8 +143,8 @@ static int host_http_sized(const struct tocsin_host *host, const struct tocsin_h
                            size_t call_size, struct tocsin_http_result *res, size_t res_size)
 {
     const struct tc_daemon_conf *dc = &inst_of(host)->d->cfg->daemon;
-    struct tc_http_opts opts = { (long)dc->http_timeout_ms, (size_t)dc->http_max_response,
-                                 NULL, NULL };
+    struct tc_http_opts opts = { .timeout_ms = (long)dc->http_timeout_ms,
+                                 .max_response = (size_t)dc->http_max_response };
     struct tocsin_http_call c;
     struct tocsin_http_result r;
     int rc;
@@ -172,8 +172,20 @@ static int host_http_sized(const struct tocsin_host *host, const struct tocsin_h
         c.mail_from = call->mail_from;
     if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, mail_rcpt))
         c.mail_rcpt = call->mail_rcpt;
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, username))
+        c.username = call->username;
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, password))
+        c.password = call->password;
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, starttls))
+        c.starttls = call->starttls;
+    if (TOCSIN_SIZE_HAS(struct tocsin_http_call, call_size, ca_file))
+        c.ca_file = call->ca_file;
     opts.mail_from = c.mail_from;
     opts.mail_rcpt = c.mail_rcpt;
+    opts.username = c.username;
+    opts.password = c.password;
+    opts.starttls = c.starttls;
+    opts.ca_file = c.ca_file;
     rc = tc_http_call(&c, &r, &opts);
     /* Never silent; the URL may hold a secret (a webhook token), so not it. */
     if (rc == TOCSIN_OK && tc_http_truncated(&r))

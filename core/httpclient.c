@@ -217,6 +217,18 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
+    if (opts->username) {
+        curl_easy_setopt(curl, CURLOPT_USERNAME, opts->username);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, opts->password ? opts->password : "");
+        if (!smtp)
+            curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    }
+    if (opts->ca_file)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
+    if (smtp && opts->starttls)
+        curl_easy_setopt(curl, CURLOPT_USE_SSL, opts->starttls == TOCSIN_TLS_REQUIRED
+                                                    ? (long)CURLUSESSL_ALL
+                                                    : (long)CURLUSESSL_TRY);
     if (smtp) {
         /* The body is the whole message (headers, blank line, text). */
         for (h = opts->mail_rcpt; *h; h++)
@@ -262,7 +274,9 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
                      code);
         else
             snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(rc));
-        res->status = 0;
+        /* An SMTP refusal keeps its reply code: 4xx is worth a retry, 5xx
+         * is not, and only the sink knows it is talking SMTP. */
+        res->status = smtp && code >= 400 ? code : 0;
         return TOCSIN_ERROR;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);

@@ -17,6 +17,11 @@ struct tc_http_opts {
      * fails. */
     const char *mail_from;        /* "<alerts@example.org>" */
     const char *const *mail_rcpt; /* NULL-terminated "<ops@example.org>" list */
+    /* ABI 1.1 too: basic authentication (HTTP) or AUTH (SMTP), STARTTLS
+     * on smtp:// (TOCSIN_TLS_*), and CAs to trust instead of the system's. */
+    const char *username, *password;
+    int starttls;
+    const char *ca_file;
 };
 
 int tc_httpclient_global_init(void);

@@ -197,6 +197,15 @@ struct tocsin_notification {
     int attempt;               /* 1 for the first try */
     const char *external_url;  /* daemon.external_url, or "" */
     int64_t outbox_id;         /* stable across retries: an idempotency key */
+
+    /* --- 1.1 --- */
+    /* What this sink kept for this incident with host->remember() at an
+     * earlier delivery (a Slack message ts, an email Message-ID), or NULL:
+     * an acknowledge or resolve finds what its trigger was answered. */
+    const char *ref;
+    /* 1 for the notifications of `tocsind --test-sink`: not a real
+     * incident (incident_id 0); say so where the provider shows text. */
+    int test;
 };
 
 enum tocsin_verdict_kind {
@@ -205,10 +214,11 @@ enum tocsin_verdict_kind {
     TOCSIN_FAILED = 2, /* permanent failure: do not retry */
 };
 
-/* What became of a delivery. deliver() returns it by value, so its caller
- * allocates it with the plugin's size: these three 1.0 members are frozen.
- * Members appended later are seen only through deliver_sized(), where the
- * core allocates the verdict and says its size. */
+/* What became of a delivery. Frozen at its 1.0 size for good: deliver()
+ * returns it by value into a slot its caller allocates, so a larger one
+ * from a newer plugin would overrun an older core's. What a delivery has
+ * to say beyond it goes through host calls made during deliver() (1.1:
+ * host->remember). deliver_sized() still says the size it hands over. */
 struct tocsin_verdict {
     enum tocsin_verdict_kind kind;
     int retry_after;   /* seconds; 0: the core picks (backoff with jitter) */
@@ -387,7 +397,10 @@ typedef int (*tocsin_route_fn)(void *self, const struct tocsin_http_request *req
  * ends) to the envelope in mail_from and mail_rcpt; method and headers are
  * unused. The result's status is then the server's last reply code (250:
  * accepted), body is empty and retry_after -1. A refusal is a failed call:
- * TOCSIN_ERROR, status 0, error naming the reply ("... (SMTP 550)").
+ * TOCSIN_ERROR with status the server's reply code (450: try again later,
+ * 550: never) and error naming it ("... (SMTP 550)"); status 0 when no
+ * reply came. http_verdict() does not know SMTP: a sink classifies these.
+ * AUTH with username/password, STARTTLS on smtp:// with starttls.
  */
 
 struct tocsin_http_call {
@@ -401,7 +414,22 @@ struct tocsin_http_call {
     /* --- 1.1: read only through http_sized --- */
     const char *mail_from;            /* smtp(s):// envelope sender, "<alerts@example.org>" */
     const char *const *mail_rcpt;     /* NULL-terminated recipients, "<ops@example.org>" */
+    /* HTTP basic authentication, or SMTP AUTH; NULL: none. Never logged. */
+    const char *username;
+    const char *password;
+    /* smtp:// only: STARTTLS. TOCSIN_TLS_REQUIRED fails the call when the
+     * server does not offer it; TOCSIN_TLS_TRY uses it when offered. */
+    int starttls;
+    /* A PEM file of CAs to trust instead of the system's (https://, smtps://,
+     * STARTTLS); NULL: the system's. */
+    const char *ca_file;
 };
+
+/* The longest ref host->remember() keeps (1.1). */
+#define TOCSIN_REF_MAX 1024
+
+/* Values of tocsin_http_call.starttls. */
+enum { TOCSIN_TLS_OFF = 0, TOCSIN_TLS_TRY = 1, TOCSIN_TLS_REQUIRED = 2 };
 
 /* sizeof(struct tocsin_http_call) at ABI 1.0: what http() reads. */
 #define TOCSIN_HTTP_CALL_SIZE_1_0                                             \
@@ -513,6 +541,15 @@ struct tocsin_host {
      * (res->error says so when res_size allows). Release res with http_free. */
     int (*http_sized)(const struct tocsin_host *host, const struct tocsin_http_call *call,
                       size_t call_size, struct tocsin_http_result *res, size_t res_size);
+
+    /* Sinks, from inside deliver()/deliver_sized() only: keep ref (text, at
+     * most TOCSIN_REF_MAX bytes; NULL forgets) for this incident and this sink. It is
+     * stored with this delivery's outcome, in the same transaction, and
+     * only if the verdict is DONE; the incident's later deliveries to this
+     * sink find it in n->ref, also after a restart. Returns TOCSIN_OK, or
+     * TOCSIN_EINVAL outside a delivery or for a ref too long. */
+    int (*remember)(const struct tocsin_host *host, const struct tocsin_notification *n,
+                    const char *ref);
 };
 
 /* 1 when the host table has `member` (by its recorded size) and it is set:

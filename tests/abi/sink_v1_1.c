@@ -137,6 +137,10 @@ static void abi11_deliver_sized(void *self, const struct tocsin_notification *n,
     call.c.timeout_ms = 0;
     call.c.mail_from = s->conf->mail_from;
     call.c.mail_rcpt = s->rcpt;
+    call.c.username = NULL;
+    call.c.password = NULL;
+    call.c.starttls = TOCSIN_TLS_OFF;
+    call.c.ca_file = NULL;
     memset(&res, 0x5a, sizeof res); /* the core zeroes all of it */
     host->http_sized(host, &call.c, s->conf->short_call ? TOCSIN_HTTP_CALL_SIZE_1_0 : sizeof call,
                      &res.r, sizeof res);

@@ -91,7 +91,7 @@ static int call(const struct server *s, size_t max, struct tocsin_http_result *r
 {
     char url[64];
     struct tocsin_http_call c = { .method = "POST", .url = url, .body = "{}", .body_len = 2 };
-    struct tc_http_opts o = { 5000, max, NULL, NULL };
+    struct tc_http_opts o = { .timeout_ms = 5000, .max_response = max };
 
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", s->port);
     return tc_http_call(&c, res, &o);
@@ -186,7 +186,7 @@ END_TEST
 START_TEST(test_other_schemes_are_refused_and_smtp_needs_an_envelope)
 {
     struct tocsin_http_call c = { .method = "POST", .url = "file:///etc/passwd" };
-    struct tc_http_opts o = { 2000, 1 << 20, NULL, NULL };
+    struct tc_http_opts o = { .timeout_ms = 2000, .max_response = 1 << 20 };
     struct tocsin_http_result res;
 
     ck_assert_int_eq(tc_http_call(&c, &res, &o), TOCSIN_ERROR);

@@ -66,7 +66,8 @@ static int send_mail(const char *url, long timeout_ms, struct tocsin_http_result
                               "incident 42 triggered: db down\r\n";
     struct tocsin_http_call c = { .url = url, .body = msg, .body_len = sizeof msg - 1,
                                   .timeout_ms = timeout_ms };
-    struct tc_http_opts o = { 10000, 1 << 20, "<alerts@example.org>", rcpt };
+    struct tc_http_opts o = { .timeout_ms = 10000, .max_response = 1 << 20,
+                              .mail_from = "<alerts@example.org>", .mail_rcpt = rcpt };
 
     return tc_http_call(&c, res, &o);
 }
