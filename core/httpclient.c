@@ -178,6 +178,37 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* SMTP: libcurl hands every server reply line to the header callback;
+ * the last negative one is what a refusal says ("550 5.1.1 No such user"),
+ * whatever QUIT was answered after it. */
+struct smtp_reply {
+    char line[160];
+};
+
+static size_t on_smtp_reply(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct smtp_reply *r = arg;
+    size_t n = size * nmemb, k;
+
+    if (n < 4 || (data[0] != '4' && data[0] != '5'))
+        return size * nmemb;
+    while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
+        n--;
+    k = n < sizeof r->line - 1 ? n : sizeof r->line - 1;
+    memcpy(r->line, data, k);
+    r->line[k] = '\0';
+    return size * nmemb;
+}
+
+/* The call's timeout in whole seconds (at least 1). */
+static long smtp_reply_timeout_s(const struct tocsin_http_call *call,
+                                 const struct tc_http_opts *opts)
+{
+    long ms = call->timeout_ms > 0 ? call->timeout_ms : opts->timeout_ms;
+
+    return ms <= 1000 ? 1 : ms / 1000 + (ms % 1000 != 0);
+}
+
 static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     return atomic_load(&abort_all) ? 1 : 0;
@@ -189,6 +220,8 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
     struct answer a = { res, 0, opts->max_response > 0 ? opts->max_response : 1, 0 };
     struct upload up = { call->body ? call->body : "", call->body ? call->body_len : 0, 0 };
     struct curl_slist *headers = NULL, *rcpt = NULL;
+    struct smtp_reply reply = { "" };
+    char detail[CURL_ERROR_SIZE] = "";
     int smtp = is_smtp(call->url);
     const char *const *h;
     CURL *curl;
@@ -239,6 +272,16 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
         curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(curl, CURLOPT_READDATA, &up);
         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
+        /* One connection per message. libcurl keeps an SMTP connection
+         * whose final reply timed out and would send the next message
+         * into it; and closing a connection sends QUIT and waits for the
+         * answer with the response timeout alone (120 s by default), also
+         * when the thread's handle is released: bound it by the call's. */
+        curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, smtp_reply_timeout_s(call, opts));
+        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_smtp_reply);
+        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
+        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
     } else {
         for (h = call->headers; h && *h; h++)
             headers = curl_slist_append(headers, *h);
@@ -253,6 +296,13 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &a);
     }
     rc = curl_easy_perform(curl);
+    if (smtp) {
+        /* The handle is reused by the thread's next call: nothing of it
+         * may point at this stack. */
+        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, NULL);
+        curl_easy_setopt(curl, CURLOPT_HEADERDATA, NULL);
+        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+    }
     curl_slist_free_all(headers);
     curl_slist_free_all(rcpt);
     if (rc == CURLE_WRITE_ERROR && a.truncated) {
@@ -269,14 +319,32 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
         res->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
         if (smtp)
             curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-        if (code)
-            snprintf(res->error, sizeof res->error, "%s (SMTP %ld)", curl_easy_strerror(rc),
-                     code);
+        if (smtp && code < 400 && rc == CURLE_USE_SSL_FAILED)
+            snprintf(res->error, sizeof res->error,
+                     "the server does not offer STARTTLS, and TLS is required (SMTP %ld)", code);
+        else if (smtp && code < 400 && rc == CURLE_LOGIN_DENIED)
+            snprintf(res->error, sizeof res->error,
+                     "no AUTH mechanism in common with the server (SMTP %ld): %s", code,
+                     *detail ? detail : curl_easy_strerror(rc));
+        else if (code >= 400 && strlen(reply.line) > 4)
+            /* The server's own words: "RCPT failed: 550 (SMTP 550): 5.1.1 ..." */
+            snprintf(res->error, sizeof res->error, "%s (SMTP %ld): %s",
+                     *detail ? detail : curl_easy_strerror(rc), code, reply.line + 4);
+        else if (code)
+            snprintf(res->error, sizeof res->error, "%s (SMTP %ld)",
+                     *detail ? detail : curl_easy_strerror(rc), code);
         else
             snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(rc));
         /* An SMTP refusal keeps its reply code: 4xx is worth a retry, 5xx
-         * is not, and only the sink knows it is talking SMTP. */
-        res->status = smtp && code >= 400 ? code : 0;
+         * is not, and only the sink knows it is talking SMTP. So does the
+         * client's own refusal to go on after a positive reply (STARTTLS
+         * required but not offered, no AUTH mechanism in common): a
+         * configuration error, whose status is then below 400. */
+        if (smtp && (code >= 400 || (code > 0 && (rc == CURLE_USE_SSL_FAILED ||
+                                                  rc == CURLE_LOGIN_DENIED))))
+            res->status = code;
+        else
+            res->status = 0;
         return TOCSIN_ERROR;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);

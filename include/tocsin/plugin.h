@@ -398,8 +398,12 @@ typedef int (*tocsin_route_fn)(void *self, const struct tocsin_http_request *req
  * unused. The result's status is then the server's last reply code (250:
  * accepted), body is empty and retry_after -1. A refusal is a failed call:
  * TOCSIN_ERROR with status the server's reply code (450: try again later,
- * 550: never) and error naming it ("... (SMTP 550)"); status 0 when no
- * reply came. http_verdict() does not know SMTP: a sink classifies these.
+ * 550: never) and error naming it and quoting the server ("... (SMTP 550):
+ * 5.1.1 ..."); status 0 when no reply came. The client's own refusal to go
+ * on after a positive reply (starttls TOCSIN_TLS_REQUIRED but no STARTTLS
+ * offered, no AUTH mechanism in common) is a failed call whose status is
+ * that reply's code, below 400: a configuration error, not worth a retry.
+ * http_verdict() does not know SMTP: a sink classifies these.
  * AUTH with username/password, STARTTLS on smtp:// with starttls.
  */
 
