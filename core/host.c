@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "host.h"
 #include "httpclient.h"
+#include "remember.h"
 #include "log.h"
 #include "loader.h"
 #include "options.h"
@@ -201,6 +202,18 @@ static int host_http(const struct tocsin_host *host, const struct tocsin_http_ca
                            TOCSIN_HTTP_RESULT_SIZE_1_0);
 }
 
+static int host_remember(const struct tocsin_host *host, const struct tocsin_notification *n,
+                         const char *ref)
+{
+    int rc = tc_remember(n, ref);
+
+    if (rc != TOCSIN_OK)
+        host_log(host, TOCSIN_LOG_WARN, "remember: %s", ref && strlen(ref) > TOCSIN_REF_MAX
+                 ? "the ref is longer than TOCSIN_REF_MAX; nothing kept"
+                 : "called outside the delivery of that notification; nothing kept");
+    return rc;
+}
+
 static void host_http_free(const struct tocsin_host *host, struct tocsin_http_result *res)
 {
     tc_http_result_free(res);
@@ -269,4 +282,5 @@ void tc_host_init(struct tc_instance *inst)
     /* 1.1 */
     h->emit_sized = host_emit_sized;
     h->http_sized = host_http_sized;
+    h->remember = host_remember;
 }
