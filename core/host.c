@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "host.h"
@@ -140,6 +141,24 @@ static void host_timer_cancel(const struct tocsin_host *host, int64_t id)
     tc_timers_cancel(inst_of(host)->d->timers, id);
 }
 
+/* --test-sink prints what the provider said: status and the start of
+ * the answer on one line (the caller scrubs it), or why none came. */
+static void note_answer(struct tc_instance *inst, const struct tocsin_http_call *c,
+                        const struct tocsin_http_result *r, int rc)
+{
+    int smtp = c->url && strncasecmp(c->url, "smtp", 4) == 0;
+    int n = r->body ? (int)(r->body_len < 300 ? r->body_len : 300) : 0;
+
+    if (rc != TOCSIN_OK && !r->status)
+        snprintf(inst->answer, inst->answer_len, "no answer: %s", r->error);
+    else if (rc != TOCSIN_OK)
+        snprintf(inst->answer, inst->answer_len, "%s %ld: %s", smtp ? "SMTP" : "HTTP",
+                 r->status, r->error);
+    else
+        snprintf(inst->answer, inst->answer_len, "%s %ld%s%.*s", smtp ? "SMTP" : "HTTP",
+                 r->status, n ? ": " : "", n, n ? r->body : "");
+}
+
 static int host_http_sized(const struct tocsin_host *host, const struct tocsin_http_call *call,
                            size_t call_size, struct tocsin_http_result *res, size_t res_size)
 {
@@ -191,6 +210,8 @@ static int host_http_sized(const struct tocsin_host *host, const struct tocsin_h
     /* Never silent; the URL may hold a secret (a webhook token), so not it. */
     if (rc == TOCSIN_OK && tc_http_truncated(&r))
         host_log(host, TOCSIN_LOG_WARN, "HTTP %ld: %s", r.status, r.error);
+    if (inst_of(host)->answer)
+        note_answer(inst_of(host), &c, &r, rc);
     memcpy(res, &r, min_size(res_size, sizeof r));
     return rc;
 }
