@@ -111,21 +111,38 @@ static int host_emit(const struct tocsin_host *host, const struct tocsin_alert *
     return host_emit_sized(host, alerts, n, TOCSIN_ALERT_SIZE_1_0, err, errlen);
 }
 
-static int host_route(const struct tocsin_host *host, const char *method, const char *path,
-                      tocsin_route_fn fn, void *self)
+/* Routes on the core's listener; a failure goes through host->fail, so
+ * --check-config's table reports it as a config error. */
+static int route_as(const struct tocsin_host *host, const char *method, const char *path,
+                    tocsin_route_fn fn, void *self, enum tc_gate gate)
 {
     struct tc_instance *inst = inst_of(host);
     char err[256], owner[160];
     int rc;
 
     snprintf(owner, sizeof owner, "%s \"%s\"", tc_kind_name(inst->conf->kind), inst->conf->id);
-    /* An input's routes take its own credentials; anyone else's are API. */
-    rc = tc_http_route(inst->d->http, method, path, fn, self, owner,
-                       inst->conf->kind == TOCSIN_INPUT ? TC_GATE_INPUT : TC_GATE_API,
-                       inst->conf->id, err, sizeof err);
+    rc = tc_http_route(inst->d->http, method, path, fn, self, owner, gate, inst->conf->id, err,
+                       sizeof err);
     if (rc != TOCSIN_OK)
-        host_fail(host, "%s", err);
+        host->fail(host, "%s", err);
     return rc;
+}
+
+static int host_route(const struct tocsin_host *host, const char *method, const char *path,
+                      tocsin_route_fn fn, void *self)
+{
+    /* An input's routes take its own credentials; anyone else's are API. */
+    return route_as(host, method, path, fn, self,
+                    inst_of(host)->conf->kind == TOCSIN_INPUT ? TC_GATE_INPUT : TC_GATE_API);
+}
+
+static int host_route_self_auth(const struct tocsin_host *host, const char *method,
+                                const char *path, tocsin_route_fn fn, void *self)
+{
+    if (inst_of(host)->conf->kind != TOCSIN_INPUT)
+        return host->fail(host, "route_self_auth %s %s: only inputs authenticate their own "
+                          "requests", method ? method : "?", path ? path : "?");
+    return route_as(host, method, path, fn, self, TC_GATE_SELF);
 }
 
 static int64_t host_timer_add(const struct tocsin_host *host, int64_t delay_ms,
@@ -304,4 +321,5 @@ void tc_host_init(struct tc_instance *inst)
     h->emit_sized = host_emit_sized;
     h->http_sized = host_http_sized;
     h->remember = host_remember;
+    h->route_self_auth = host_route_self_auth;
 }
