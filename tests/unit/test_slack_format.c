@@ -147,7 +147,7 @@ START_TEST(test_trigger_matches_fixture)
     ck_assert_str_eq(str(json_array_get(json_object_get(m, "attachments"), 0), "color"),
                      "#D00000");
     ck_assert_str_eq(header_text(m), "CRITICAL: Disk 97% full on db1");
-    ck_assert_str_eq(str(block(m, "context"), "block_id"), "tocsin-12-7");
+    ck_assert_str_eq(str(block(m, "context"), "block_id"), "tocsin-12-7-1795403566000");
     ck_assert(json_is_false(json_object_get(m, "unfurl_links")));
     json_decref(m);
 }
@@ -170,7 +170,7 @@ END_TEST
 
 START_TEST(test_resolve_matches_fixture)
 {
-    json_t *m;
+    json_t *m, *b;
     char *r;
 
     note.action = TOCSIN_ACT_RESOLVE;
@@ -184,6 +184,16 @@ START_TEST(test_resolve_matches_fixture)
     r = slack_reply_text(&note);
     ck_assert_str_eq(r, "*Resolved* by alice\nfreed /var/log &lt;tmp&gt; &amp; rotated");
     free(r);
+    json_decref(m);
+    /* The reply as a message: the text, and a section marked as this
+     * notification's. */
+    m = slack_reply(&note);
+    ck_assert_int_eq(slack_check_message(m, problem, NULL), 0);
+    ck_assert_str_eq(str(m, "text"),
+                     "*Resolved* by alice\nfreed /var/log &lt;tmp&gt; &amp; rotated");
+    b = json_array_get(json_object_get(m, "blocks"), 0);
+    ck_assert_str_eq(str(b, "block_id"), "tocsin-12-7-1795403566000");
+    ck_assert_str_eq(str(json_object_get(b, "text"), "text"), str(m, "text"));
     json_decref(m);
 }
 END_TEST
@@ -591,22 +601,26 @@ START_TEST(test_history)
 {
     const char *h = "{\"ok\":true,\"has_more\":true,\"messages\":["
                     "{\"ts\":\"3.0\",\"blocks\":[{\"type\":\"section\",\"block_id\":\"x\"}]},"
-                    "{\"ts\":\"2.0\",\"attachments\":[{\"blocks\":[{\"block_id\":\"tocsin-1-2\"}]}]},"
+                    "{\"ts\":\"2.0\",\"attachments\":"
+                    "[{\"blocks\":[{\"block_id\":\"tocsin-1-2\"}]}]},"
                     "{\"ts\":\"1.0\"}]}";
     char ts[32], err[64];
     int more;
 
-    ck_assert_int_eq(slack_history_find(h, strlen(h), "tocsin-1-2", ts, sizeof ts, &more, err,
+    ck_assert_int_eq(slack_history_find(h, strlen(h), "tocsin-1-2", NULL, ts, sizeof ts, &more, err,
                                         sizeof err), 1);
     ck_assert_str_eq(ts, "2.0");
     ck_assert(more);
-    ck_assert_int_eq(slack_history_find(h, strlen(h), "x", ts, sizeof ts, &more, err,
+    ck_assert_int_eq(slack_history_find(h, strlen(h), "x", NULL, ts, sizeof ts, &more, err,
                                         sizeof err), 1);
     ck_assert_str_eq(ts, "3.0");
-    ck_assert_int_eq(slack_history_find(h, strlen(h), "tocsin-9-9", ts, sizeof ts, &more, err,
+    /* A thread's parent is skipped: it carries the update's marker. */
+    ck_assert_int_eq(slack_history_find(h, strlen(h), "x", "3.0", ts, sizeof ts, &more, err,
+                                        sizeof err), 0);
+    ck_assert_int_eq(slack_history_find(h, strlen(h), "tocsin-9-9", NULL, ts, sizeof ts, &more, err,
                                         sizeof err), 0);
     h = "{\"ok\":false,\"error\":\"missing_scope\"}";
-    ck_assert_int_eq(slack_history_find(h, strlen(h), "x", ts, sizeof ts, &more, err,
+    ck_assert_int_eq(slack_history_find(h, strlen(h), "x", NULL, ts, sizeof ts, &more, err,
                                         sizeof err), -1);
     ck_assert_str_eq(err, "missing_scope");
 }
@@ -626,7 +640,8 @@ static int problems(const char *json)
     return n;
 }
 
-#define ATT(blocks) "{\"text\":\"t\",\"attachments\":[{\"color\":\"#D00000\",\"blocks\":[" blocks "]}]}"
+#define ATT(blocks)                                                                        \
+    "{\"text\":\"t\",\"attachments\":[{\"color\":\"#D00000\",\"blocks\":[" blocks "]}]}"
 #define HEADER(t) "{\"type\":\"header\",\"text\":{\"type\":\"plain_text\",\"text\":\"" t "\"}}"
 
 START_TEST(test_the_peer_catches_what_slack_refuses)
@@ -650,8 +665,8 @@ START_TEST(test_the_peer_catches_what_slack_refuses)
     free(json);
     ck_assert_int_eq(problems(ATT("{\"type\":\"header\",\"text\":{\"type\":\"mrkdwn\","
                                   "\"text\":\"x\"}}")), 1);
-    ck_assert_int_eq(problems("{\"attachments\":[{\"color\":\"red\",\"blocks\":[" HEADER("x") "]}]}"),
-                     1);
+    ck_assert_int_eq(
+        problems("{\"attachments\":[{\"color\":\"red\",\"blocks\":[" HEADER("x") "]}]}"), 1);
     ck_assert_int_eq(problems(ATT("{\"type\":\"carousel\"}")), 1);
     ck_assert_int_eq(problems(ATT("{\"type\":\"divider\",\"block_id\":\"a\"},"
                                   "{\"type\":\"divider\",\"block_id\":\"a\"}")), 1);
@@ -663,7 +678,8 @@ START_TEST(test_the_peer_catches_what_slack_refuses)
     json = malloc(20000);
     strcpy(json, "{\"blocks\":[{\"type\":\"section\",\"fields\":[");
     for (n = 0; n < 11; n++)
-        strcat(json, n ? ",{\"type\":\"mrkdwn\",\"text\":\"f\"}" : "{\"type\":\"mrkdwn\",\"text\":\"f\"}");
+        strcat(json, n ? ",{\"type\":\"mrkdwn\",\"text\":\"f\"}"
+                       : "{\"type\":\"mrkdwn\",\"text\":\"f\"}");
     strcat(json, "]}]}");
     ck_assert_int_eq(problems(json), 1);
     strcpy(json, "{\"blocks\":[");

@@ -18,6 +18,7 @@ extern const struct tocsin_plugin tocsin_plugin;
 #define API "https://slack.example/api"
 
 struct call {
+    char method[8];
     char url[256];
     char *headers[8];
     size_t n_headers;
@@ -82,13 +83,18 @@ static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http
     ck_assert_uint_eq(call_size, sizeof *c);
     ck_assert_uint_eq(res_size, sizeof *res);
     ck_assert_uint_lt(n_calls, 8);
-    ck_assert_str_eq(c->method, "POST");
+    snprintf(k->method, sizeof k->method, "%s", c->method);
     snprintf(k->url, sizeof k->url, "%s", c->url);
     for (i = 0; c->headers && c->headers[i] && i < 8; i++)
         k->headers[i] = strdup(c->headers[i]);
     k->n_headers = i;
-    k->json = json_loadb(c->body, c->body_len, 0, NULL);
-    ck_assert_ptr_nonnull(k->json);
+    if (strcmp(c->method, "GET") == 0) {
+        ck_assert_ptr_null(c->body);
+    } else {
+        ck_assert_str_eq(c->method, "POST");
+        k->json = json_loadb(c->body, c->body_len, 0, NULL);
+        ck_assert_ptr_nonnull(k->json);
+    }
     ck_assert_int_eq(c->timeout_ms, 10000);
     if (next_answer < n_answers)
         a = answers[next_answer++];
@@ -131,6 +137,32 @@ static int fake_remember(const struct tocsin_host *h, const struct tocsin_notifi
     remembered_for = n;
     snprintf(remembered, sizeof remembered, "%s", ref ? ref : "(null)");
     return remember_rc;
+}
+
+/* The instance's durable state: one key is enough here. */
+static char state_key[64], state_value[64];
+static int state_puts;
+
+static int fake_state_get(const struct tocsin_host *h, const char *key, char **value)
+{
+    (void)h;
+    *value = strcmp(key, state_key) == 0 ? strdup(state_value) : NULL;
+    return TOCSIN_OK;
+}
+
+static int fake_state_put(const struct tocsin_host *h, const char *key, const char *value)
+{
+    (void)h;
+    state_puts++;
+    snprintf(state_key, sizeof state_key, "%s", key);
+    snprintf(state_value, sizeof state_value, "%s", value);
+    return TOCSIN_OK;
+}
+
+static int64_t fake_now(const struct tocsin_host *h)
+{
+    (void)h;
+    return 1795403566000LL;
 }
 
 static void answer(long status, const char *body, int retry_after)
@@ -195,6 +227,11 @@ static void setup(void)
     host.http_free = fake_http_free;
     host.http_verdict = fake_verdict;
     host.remember = fake_remember;
+    host.state_get = fake_state_get;
+    host.state_put = fake_state_put;
+    host.now_ms = fake_now;
+    state_key[0] = state_value[0] = '\0';
+    state_puts = 0;
     memset(calls, 0, sizeof calls);
     n_calls = n_answers = next_answer = 0;
     logs[0] = failed[0] = remembered[0] = '\0';
@@ -360,7 +397,7 @@ START_TEST(test_webhook_request)
     ck_assert_uint_eq(n_calls, 1);
     ck_assert_str_eq(calls[0].url, HOOK_URL);
     ck_assert(has_header(&calls[0], "Content-Type: application/json; charset=utf-8"));
-    ck_assert_uint_eq(calls[0].n_headers, 2); /* and User-Agent */
+    ck_assert_uint_eq(calls[0].n_headers, 1); /* the core names the User-Agent */
     ck_assert_str_eq(jstr(calls[0].json, "text"),
                      "<!subteam^S0614TZR7> <@U024BE7LH> [HIGH] API 5xx above 2%");
     ck_assert_ptr_null(json_object_get(calls[0].json, "channel"));
@@ -441,6 +478,8 @@ START_TEST(test_acknowledge_updates_then_replies_in_the_thread)
     ck_assert_str_eq(jstr(calls[1].json, "channel"), "C0CHAN");
     ck_assert_str_eq(jstr(calls[1].json, "thread_ts"), "1700000000.000100");
     ck_assert_str_eq(jstr(calls[1].json, "text"), "*Acknowledged* by alice");
+    ck_assert_str_eq(jstr(json_array_get(json_object_get(calls[1].json, "blocks"), 0),
+                          "block_id"), "tocsin-42-9-0");
     ck_assert(has_header(&calls[1], "Authorization: Bearer " TOKEN));
     ck_assert_int_eq(remembers, 0); /* the incident's message stays the trigger's */
 }
@@ -571,6 +610,103 @@ START_TEST(test_a_deleted_message_gets_a_new_one)
 }
 END_TEST
 
+/* ---- a retry looks for what an earlier attempt posted ---------------- */
+
+#define HISTORY(ts, marker)                                                                 \
+    "{\"ok\":true,\"has_more\":false,\"messages\":[{\"ts\":\"" ts "\",\"attachments\":[{" \
+    "\"blocks\":[{\"type\":\"context\",\"block_id\":\"" marker "\"}]}]}]}"
+
+START_TEST(test_a_retry_finds_the_lost_post)
+{
+    web_api(); /* channel "#ops": its id comes from the first answer */
+    note.first_seen = 1795403566000LL;
+    note.attempt = 2;
+    /* No id known yet: the retry cannot look, it posts (and says so once). */
+    ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
+    ck_assert_uint_eq(n_calls, 1);
+    ck_assert_str_eq(calls[0].url, API "/chat.postMessage");
+    ck_assert_ptr_nonnull(strstr(logs, "a retry cannot look"));
+    /* That answer named the id, kept in the state. */
+    ck_assert_str_eq(state_key, "channel_id");
+    ck_assert_str_eq(state_value, "C0CHAN");
+    /* Next incident, second attempt: the message is in the history. */
+    note.incident_id = 43;
+    note.outbox_id = 10;
+    answer(200, HISTORY("1795403570.000200", "tocsin-43-10-1795403566000"), -1);
+    ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
+    ck_assert_uint_eq(n_calls, 2);
+    ck_assert_str_eq(calls[1].method, "GET");
+    ck_assert_str_eq(calls[1].url,
+                     API "/conversations.history?channel=C0CHAN&oldest=1795403506&limit=200");
+    ck_assert(has_header(&calls[1], "Authorization: Bearer " TOKEN));
+    ck_assert_str_eq(remembered, "C0CHAN 1795403570.000200");
+    /* Not there (another notification's marker): posted. */
+    note.outbox_id = 11;
+    answer(200, HISTORY("1795403570.000200", "tocsin-43-10-1795403566000"), -1);
+    ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
+    ck_assert_uint_eq(n_calls, 4);
+    ck_assert_str_eq(calls[3].url, API "/chat.postMessage");
+    /* The first attempt never looks. */
+    note.attempt = 1;
+    ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
+    ck_assert_uint_eq(n_calls, 5);
+    ck_assert_uint_eq(state_puts, 1);
+}
+END_TEST
+
+START_TEST(test_a_retry_that_cannot_look_posts)
+{
+    set_str("token", TOKEN);
+    set_str("channel", "C0CHAN");
+    ck_assert_int_eq(create(), TOCSIN_OK);
+    note.attempt = 3;
+    answer(200, "{\"ok\":false,\"error\":\"missing_scope\",\"needed\":\"channels:history\"}",
+           -1);
+    ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
+    ck_assert_uint_eq(n_calls, 2);
+    ck_assert_ptr_nonnull(strstr(logs, "(missing_scope)"));
+    ck_assert_str_eq(calls[1].url, API "/chat.postMessage");
+    ck_assert_uint_eq(state_puts, 0); /* an id configured is not learned */
+    /* Slack asks to wait: so does the delivery. */
+    answer(429, "{\"ok\":false,\"error\":\"ratelimited\"}", 20);
+    {
+        struct tocsin_verdict v = deliver();
+
+        ck_assert_int_eq(v.kind, TOCSIN_RETRY);
+        ck_assert_int_eq(v.retry_after, 20);
+    }
+    ck_assert_uint_eq(n_calls, 3);
+}
+END_TEST
+
+START_TEST(test_a_retried_reply_is_not_posted_twice)
+{
+    web_api();
+    note.action = TOCSIN_ACT_RESOLVE;
+    note.ref = "C0CHAN 1700000000.000100";
+    note.attempt = 2;
+    answer(200, "{\"ok\":true}", -1);
+    /* The parent carries this notification's marker too (just updated):
+     * it is not the reply. */
+    answer(200, "{\"ok\":true,\"messages\":[{\"ts\":\"1700000000.000100\",\"blocks\":"
+                "[{\"block_id\":\"tocsin-42-9-0\"}]},{\"ts\":\"1700000000.000300\","
+                "\"blocks\":[{\"block_id\":\"tocsin-42-9-0\"}]}]}", -1);
+    ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
+    ck_assert_uint_eq(n_calls, 2);
+    ck_assert_str_eq(calls[0].url, API "/chat.update");
+    ck_assert_str_eq(calls[1].url,
+                     API "/conversations.replies?channel=C0CHAN&ts=1700000000.000100&limit=200");
+    /* Only the parent: the reply goes. */
+    answer(200, "{\"ok\":true}", -1);
+    answer(200, "{\"ok\":true,\"messages\":[{\"ts\":\"1700000000.000100\",\"blocks\":"
+                "[{\"block_id\":\"tocsin-42-9-0\"}]}]}", -1);
+    ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
+    ck_assert_uint_eq(n_calls, 5);
+    ck_assert_str_eq(calls[4].url, API "/chat.postMessage");
+    ck_assert_str_eq(jstr(calls[4].json, "thread_ts"), "1700000000.000100");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("slack_plugin");
@@ -590,6 +726,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_slack_errors_become_verdicts);
     tcase_add_test(tc, test_an_update_that_fails_stops_before_the_reply);
     tcase_add_test(tc, test_a_deleted_message_gets_a_new_one);
+    tcase_add_test(tc, test_a_retry_finds_the_lost_post);
+    tcase_add_test(tc, test_a_retry_that_cannot_look_posts);
+    tcase_add_test(tc, test_a_retried_reply_is_not_posted_twice);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -128,8 +128,8 @@ static int has_marker(json_t *blocks, const char *marker)
     return 0;
 }
 
-int slack_history_find(const char *body, size_t len, const char *marker, char *ts,
-                       size_t tsize, int *more, char *error, size_t esize)
+int slack_history_find(const char *body, size_t len, const char *marker, const char *skip_ts,
+                       char *ts, size_t tsize, int *more, char *error, size_t esize)
 {
     json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *msgs, *m, *att;
@@ -148,7 +148,12 @@ int slack_history_find(const char *body, size_t len, const char *marker, char *t
     }
     *more = json_is_true(json_object_get(j, "has_more"));
     json_array_foreach(msgs, i, m) {
-        int hit = has_marker(json_object_get(m, "blocks"), marker);
+        const char *mts = json_string_value(json_object_get(m, "ts"));
+        int hit;
+
+        if (skip_ts && mts && strcmp(mts, skip_ts) == 0)
+            continue;
+        hit = has_marker(json_object_get(m, "blocks"), marker);
 
         json_array_foreach(json_object_get(m, "attachments"), k, att)
             hit = hit || has_marker(json_object_get(att, "blocks"), marker);

@@ -42,11 +42,12 @@ int slack_ref_format(char *buf, size_t size, const char *channel, const char *ts
 int slack_ref_parse(const char *ref, char *channel, size_t csize, char *ts, size_t tsize);
 
 /* A conversations.history or conversations.replies answer: 1 when one of
- * its messages has a block (top level or in an attachment) whose block_id
- * is marker, with that message's ts in ts; 0 when none has; -1 when the
+ * its messages other than the one at skip_ts (a thread's parent; NULL:
+ * none) has a block (top level or in an attachment) whose block_id is
+ * marker, with that message's ts in ts; 0 when none has; -1 when the
  * answer is not a successful one (error says Slack's error, or "").
  * *more is set when Slack says more messages follow. */
-int slack_history_find(const char *body, size_t len, const char *marker, char *ts,
-                       size_t tsize, int *more, char *error, size_t esize);
+int slack_history_find(const char *body, size_t len, const char *marker, const char *skip_ts,
+                       char *ts, size_t tsize, int *more, char *error, size_t esize);
 
 #endif

@@ -1,6 +1,7 @@
 /* format.c: the slack sink's messages (see format.h). Everything from an
  * alert or a person is escaped and cut to Slack's limits by text.c; the
  * markup written here (bold, mentions, dates) is never cut in two. */
+#define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,8 @@ int slack_url_ok(const char *s)
 
 char *slack_marker(const struct tocsin_notification *n, char *buf, size_t size)
 {
-    snprintf(buf, size, "tocsin-%" PRId64 "-%" PRId64, n->incident_id, n->outbox_id);
+    snprintf(buf, size, "tocsin-%" PRId64 "-%" PRId64 "-%" PRId64, n->incident_id,
+             n->outbox_id, n->first_seen);
     return buf;
 }
 
@@ -112,6 +114,21 @@ char *slack_reply_text(const struct tocsin_notification *n)
         slk_raw(&t, "[TEST] ");
     put_state(&t, n);
     return slk_take(&t);
+}
+
+json_t *slack_reply(const struct tocsin_notification *n)
+{
+    json_t *text = take_str(slack_reply_text(n)), *block;
+    char marker[96];
+
+    block = text ? text_obj("mrkdwn", strdup(json_string_value(text))) : NULL;
+    if (!block) {
+        json_decref(text);
+        return NULL;
+    }
+    slack_marker(n, marker, sizeof marker);
+    return json_pack("{s:o, s:[{s:s, s:s, s:o}]}", "text", text, "blocks", "type", "section",
+                     "block_id", marker, "text", block);
 }
 
 static char *notification_text(const struct tocsin_notification *n,
@@ -240,7 +257,7 @@ static json_t *fields_block(const struct tocsin_alert *a)
 static json_t *context_block(const struct tocsin_notification *n)
 {
     struct slk_text t;
-    char buf[160];
+    char buf[200];
     int64_t first = n->first_seen ? n->first_seen : n->alert->started_at;
 
     slk_init(&t, SLACK_SECTION_MAX);

@@ -55,9 +55,14 @@ json_t *slack_message(const struct tocsin_notification *n, const struct slack_st
 /* mrkdwn text of the thread reply to an acknowledge or resolve:
  * "*Acknowledged* by alice", "*Resolved* by alice\nnote". malloc()ed. */
 char *slack_reply_text(const struct tocsin_notification *n);
+/* The reply as a message: {"text": that, "blocks": [a section of that,
+ * marked with slack_marker()]}. NULL without memory. */
+json_t *slack_reply(const struct tocsin_notification *n);
 
-/* The block_id that marks the message of this notification,
- * "tocsin-<incident id>-<outbox id>", into buf (>= 64 bytes). */
+/* The block_id that marks the message of this notification, so that a
+ * retry can find it: "tocsin-<incident id>-<outbox id>-<first seen ms>"
+ * (the last makes it another daemon's only by a rare coincidence), into
+ * buf (>= 80 bytes). */
 char *slack_marker(const struct tocsin_notification *n, char *buf, size_t size);
 
 /* 1 when s is a URL a link button may carry: http:// or https://, no

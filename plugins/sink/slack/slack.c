@@ -1,13 +1,11 @@
-/* slack.c: the `slack` sink. Two modes: an incoming webhook (webhook_url)
- * gets one Block Kit message per action; the Web API (token + channel)
- * posts the trigger with chat.postMessage, keeps the message's channel and
- * ts for the incident (host->remember, ABI 1.1), and on acknowledge and
- * resolve updates that message in place (chat.update) and replies in its
- * thread. Messages are format.c's; this file holds the descriptor, the
- * options and the calls. The webhook URL and the token are secrets: they
- * never reach a log line or a verdict. */
+/* slack.c: the `slack` sink's descriptor, options and lifecycle. Two
+ * modes: an incoming webhook (webhook_url) gets one Block Kit message per
+ * action; the Web API (token + channel) posts the trigger, keeps the
+ * message for the incident (host->remember, ABI 1.1) and updates it in
+ * place on acknowledge and resolve, with a reply in its thread. Messages
+ * are format.c's, the calls deliver.c's. The webhook URL and the token are
+ * secrets: errors name the options, never their values. */
 #define _POSIX_C_SOURCE 200809L
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +14,7 @@
 #include <tocsin/plugin.h>
 
 #include "answer.h"
-#include "common.h"
-#include "format.h"
-
-struct slack_conf {
-    const char *webhook_url;
-    const char *token;
-    const char *channel;
-    const char *api_url;
-    struct tocsin_map mention;
-    struct tocsin_map colors;
-    int64_t timeout; /* ms */
-};
+#include "slack.h"
 
 static const struct tocsin_option slack_options[] = {
     { "webhook_url", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET,
@@ -51,14 +38,6 @@ static const struct tocsin_option slack_options[] = {
     { "timeout", TOCSIN_OPT_DURATION, "10s", 0, offsetof(struct slack_conf, timeout),
       "Time allowed for one call to Slack; 0: the daemon's default." },
     { 0 }
-};
-
-struct slack {
-    const struct tocsin_host *host;
-    const struct slack_conf *conf;
-    struct slack_style style;
-    char *api;  /* api_url without a trailing '/' */
-    char *auth; /* "Authorization: Bearer <token>" */
 };
 
 /* --- options ------------------------------------------------------------- */
@@ -216,6 +195,7 @@ static void slack_destroy(void *self)
         return;
     free(s->api);
     free(s->auth);
+    pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
@@ -237,6 +217,7 @@ static int slack_create(const struct tocsin_host *host, const void *conf, void *
         return TOCSIN_ENOMEM;
     s->host = host;
     s->conf = cf;
+    pthread_mutex_init(&s->mu, NULL);
     if ((rc = read_style(host, cf, &s->style)) != TOCSIN_OK) {
         slack_destroy(s);
         return rc;
@@ -262,222 +243,11 @@ static int slack_create(const struct tocsin_host *host, const void *conf, void *
     return TOCSIN_OK;
 }
 
-/* --- calls ------------------------------------------------------------- */
-
-/* "what: reason" into v's reason. */
-static struct tocsin_verdict prefixed(const char *what, struct tocsin_verdict v)
-{
-    char reason[sizeof v.reason + 64];
-
-    if (v.kind != TOCSIN_DONE) {
-        snprintf(reason, sizeof reason, "%s: %s", what, v.reason);
-        snprintf(v.reason, sizeof v.reason, "%.*s",
-                 tc_utf8_clip(reason, (int)sizeof v.reason - 1), reason);
-    }
-    return v;
-}
-
-static long timeout_ms(const struct slack *s)
-{
-    return s->conf->timeout > LONG_MAX ? LONG_MAX : (long)s->conf->timeout;
-}
-
-/* An incoming webhook answers "ok" with 200, and its errors as text with
- * 400, 403, 404, 410 (permanent) or 429 and 5xx (retried): the core's
- * mapping, with Slack's words in the reason. */
-static struct tocsin_verdict webhook_post(struct slack *s, const char *body)
-{
-    static const char *const headers[] = {
-        "Content-Type: application/json; charset=utf-8", "User-Agent: tocsin/1", NULL,
-    };
-    const struct tocsin_host *host = s->host;
-    struct tocsin_http_call call;
-    struct tocsin_http_result res;
-    struct tocsin_verdict v;
-
-    memset(&call, 0, sizeof call);
-    call.method = "POST";
-    call.url = s->conf->webhook_url;
-    call.headers = headers;
-    call.body = body;
-    call.body_len = strlen(body);
-    call.timeout_ms = timeout_ms(s);
-    memset(&res, 0, sizeof res);
-    res.retry_after = -1;
-    host->http_sized(host, &call, sizeof call, &res, sizeof res);
-    v = prefixed("incoming webhook", host->http_verdict(host, &res));
-    host->http_free(host, &res);
-    return v;
-}
-
-/* One Web API method with a JSON body. 200 is Slack's answer either way:
- * {"ok": true} done; ratelimited and the transient errors retried; any
- * other error permanent, named. Other statuses: the core's mapping (429
- * with Retry-After, 5xx retried). */
-static struct tocsin_verdict api_call(struct slack *s, const char *method, json_t *payload,
-                                      struct slack_answer *ans)
-{
-    const struct tocsin_host *host = s->host;
-    const char *headers[4];
-    struct tocsin_http_call call;
-    struct tocsin_http_result res;
-    struct tocsin_verdict v;
-    char *body = json_dumps(payload, JSON_COMPACT);
-    char *url = malloc(strlen(s->api) + strlen(method) + 2);
-
-    memset(ans, 0, sizeof *ans);
-    if (!body || !url) {
-        free(body);
-        free(url);
-        return tocsin_retry(0, "out of memory formatting the message");
-    }
-    sprintf(url, "%s/%s", s->api, method);
-    headers[0] = "Content-Type: application/json; charset=utf-8";
-    headers[1] = s->auth;
-    headers[2] = "User-Agent: tocsin/1";
-    headers[3] = NULL;
-    memset(&call, 0, sizeof call);
-    call.method = "POST";
-    call.url = url;
-    call.headers = headers;
-    call.body = body;
-    call.body_len = strlen(body);
-    call.timeout_ms = timeout_ms(s);
-    memset(&res, 0, sizeof res);
-    res.retry_after = -1;
-    host->http_sized(host, &call, sizeof call, &res, sizeof res);
-    if (res.status < 200 || res.status >= 300)
-        v = prefixed(method, host->http_verdict(host, &res));
-    else if (slack_answer_parse(res.body, res.body_len, ans) < 0)
-        v = tocsin_retry(0, "%s: HTTP %ld without a Slack answer", method, res.status);
-    else if (ans->ok)
-        v = tocsin_done();
-    else if (slack_error_transient(ans->error))
-        v = tocsin_retry(res.retry_after > 0 ? res.retry_after : 0, "%s: %s", method,
-                         ans->error);
-    else if (*ans->needed)
-        v = tocsin_failed("%s: %s (needed: %s)", method, ans->error, ans->needed);
-    else
-        v = tocsin_failed("%s: %s", method, *ans->error ? ans->error : "not ok");
-    host->log(host, TOCSIN_LOG_DEBUG, "%s: HTTP %ld%s%s", method, res.status,
-              *ans->error ? " " : "", ans->error);
-    host->http_free(host, &res);
-    free(body);
-    free(url);
-    return v;
-}
-
-/* Keeps "<channel> <ts>" of the message just posted for the incident's
- * later deliveries. Without it they post new messages: no failure. */
-static void remember(struct slack *s, const struct tocsin_notification *n,
-                     const struct slack_answer *ans)
-{
-    const struct tocsin_host *host = s->host;
-    char ref[80];
-
-    if (!TOCSIN_HOST_HAS(host, remember))
-        return;
-    if (slack_ref_format(ref, sizeof ref, ans->channel, ans->ts) < 0) {
-        host->log(host, TOCSIN_LOG_WARN, "incident %lld: Slack's answer has no channel and ts; "
-                  "later updates post new messages", (long long)n->incident_id);
-        return;
-    }
-    if (host->remember(host, n, ref) != TOCSIN_OK)
-        host->log(host, TOCSIN_LOG_WARN, "incident %lld: cannot keep message %s; later "
-                  "updates post new messages", (long long)n->incident_id, ref);
-}
-
-/* A new top-level message: the trigger, or an acknowledge or resolve whose
- * trigger's message is unknown. It becomes the incident's message. */
-static struct tocsin_verdict api_post_new(struct slack *s, const struct tocsin_notification *n)
-{
-    json_t *msg = slack_message(n, &s->style, n->action == TOCSIN_ACT_TRIGGER);
-    struct slack_answer ans;
-    struct tocsin_verdict v;
-
-    if (!msg)
-        return tocsin_retry(0, "out of memory formatting the message");
-    json_object_set_new(msg, "channel", json_string(s->conf->channel));
-    v = api_call(s, "chat.postMessage", msg, &ans);
-    json_decref(msg);
-    if (v.kind == TOCSIN_DONE)
-        remember(s, n, &ans);
-    return v;
-}
-
-/* Acknowledge or resolve with the trigger's message known: that message
- * updated in place (state, colour, who, note), then a reply in its thread.
- * A retry repeats both: the update changes nothing the second time. */
-static struct tocsin_verdict api_follow_up(struct slack *s, const struct tocsin_notification *n,
-                                           const char *channel, const char *ts)
-{
-    const struct tocsin_host *host = s->host;
-    json_t *msg = slack_message(n, &s->style, 0);
-    char *reply = slack_reply_text(n);
-    struct slack_answer ans;
-    struct tocsin_verdict v;
-
-    if (!msg || !reply) {
-        json_decref(msg);
-        free(reply);
-        return tocsin_retry(0, "out of memory formatting the message");
-    }
-    /* chat.update takes no unfurl settings: the message keeps its own. */
-    json_object_del(msg, "unfurl_links");
-    json_object_del(msg, "unfurl_media");
-    json_object_set_new(msg, "channel", json_string(channel));
-    json_object_set_new(msg, "ts", json_string(ts));
-    v = api_call(s, "chat.update", msg, &ans);
-    json_decref(msg);
-    if (v.kind == TOCSIN_FAILED && slack_error_message_gone(ans.error)) {
-        host->log(host, TOCSIN_LOG_INFO, "incident %lld: message %s in %s cannot be updated "
-                  "(%s); posting a new one", (long long)n->incident_id, ts, channel, ans.error);
-        free(reply);
-        return api_post_new(s, n);
-    }
-    if (v.kind != TOCSIN_DONE) {
-        free(reply);
-        return v;
-    }
-    msg = json_pack("{s:s, s:s, s:s, s:b, s:b}", "channel", channel, "thread_ts", ts, "text",
-                    reply, "unfurl_links", 0, "unfurl_media", 0);
-    free(reply);
-    if (!msg)
-        return tocsin_retry(0, "out of memory formatting the reply");
-    v = api_call(s, "chat.postMessage", msg, &ans);
-    json_decref(msg);
-    return v;
-}
-
-static struct tocsin_verdict deliver(struct slack *s, const struct tocsin_notification *n)
-{
-    char channel[32], ts[32];
-
-    if (!n || !n->alert)
-        return tocsin_failed("notification without an alert");
-    if (s->conf->webhook_url) {
-        json_t *msg = slack_message(n, &s->style, n->action == TOCSIN_ACT_TRIGGER);
-        char *body = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-        struct tocsin_verdict v;
-
-        json_decref(msg);
-        if (!body)
-            return tocsin_retry(0, "out of memory formatting the message");
-        v = webhook_post(s, body);
-        free(body);
-        return v;
-    }
-    if (n->action != TOCSIN_ACT_TRIGGER && TOCSIN_HOST_HAS(s->host, remember) &&
-        slack_ref_parse(n->ref, channel, sizeof channel, ts, sizeof ts) == 0)
-        return api_follow_up(s, n, channel, ts);
-    return api_post_new(s, n);
-}
-
 static void slack_deliver(void *self, const struct tocsin_notification *n,
                           struct tocsin_verdict *v, size_t verdict_size)
 {
     struct slack *s = self;
-    struct tocsin_verdict out = deliver(s, n);
+    struct tocsin_verdict out = slack_deliver_one(s, n);
 
     s->host->log(s->host, TOCSIN_LOG_DEBUG, "incident %lld %s (attempt %d): %s%s%s",
                  n ? (long long)n->incident_id : 0LL, n ? tocsin_action_name(n->action) : "?",
