@@ -4,12 +4,14 @@
  * retries that never text a number twice (also across a restart), a
  * refused number failing for good with Twilio's words in the timeline,
  * Retry-After, a hung API, cutting at 1600 with multi-byte text, and the
- * auth token kept out of logs, the API, /metrics and --check-config. */
+ * auth token kept out of logs, the API, /metrics and --check-config;
+ * tocsind --test-sink through it. */
 #define _GNU_SOURCE
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../peers/twilio_peer.h"
 #include "harness.h"
@@ -577,6 +579,85 @@ START_TEST(test_check_config_names_a_bad_number)
 }
 END_TEST
 
+/* ---- tocsind --test-sink ------------------------------------------------ */
+
+/* What --test-sink's notifications say (core/testsink.c). */
+static void test_summary(char *buf, size_t len)
+{
+    char host[128] = "this host";
+
+    gethostname(host, sizeof host - 1);
+    snprintf(buf, len, "tocsin test notification from %s: not a real incident, nothing to do",
+             host);
+}
+
+START_TEST(test_test_sink_texts_and_calls_marked_as_a_test)
+{
+    struct twilio_peer *p = peer_up();
+    struct h_daemon d;
+    char summary[300], *out = NULL, *text, *twiml;
+    int rc;
+
+    h_init(&d);
+    write_conf(&d, p, NULL, "call = true;");
+    rc = h_run_tocsind(&out, "-c", d.conf, "--test-sink", "pager", (char *)NULL);
+    ck_assert_msg(rc == 0, "exit %d:\n%s", rc, out);
+    ck_assert_msg(strstr(out, "trigger  delivered") && strstr(out, "resolve  delivered") &&
+                      strstr(out, "provider: HTTP 201: {\"sid\":\"SM") &&
+                      strstr(out, "OK: both delivered") && !strstr(out, TOKEN),
+                  "%s", out);
+    free(out);
+
+    test_summary(summary, sizeof summary);
+    /* No incident behind it: no incident line, no ledger. */
+    ck_assert_int_ge(asprintf(&text, "[TEST] INFO: %s", summary), 0);
+    ck_assert_int_ge(asprintf(&twiml, "<Response><Say loop=\"2\">This is a test. Alert from "
+                                      "tocsin. Info: %s.</Say></Response>", summary), 0);
+    ck_assert_uint_eq(twilio_peer_count(p), 6);
+    expect_sms(&d, req(&d, p, 0), TO1, text);
+    expect_sms(&d, req(&d, p, 1), TO2, text);
+    expect_call(&d, req(&d, p, 2), TO1, twiml);
+    expect_call(&d, req(&d, p, 3), TO2, twiml);
+    free(text);
+    ck_assert_int_ge(asprintf(&text, "[TEST] RESOLVED by tocsind --test-sink: %s\n"
+                                     "Note: test notification: nothing was wrong", summary), 0);
+    expect_sms(&d, req(&d, p, 4), TO1, text);
+    expect_sms(&d, req(&d, p, 5), TO2, text);
+    free(text);
+    free(twiml);
+    no_violations(&d, p);
+    twilio_peer_free(p);
+}
+END_TEST
+
+/* Twilio refuses the second number: the trigger fails with its words,
+ * the resolve still goes, and the exit status says not both. */
+START_TEST(test_test_sink_reports_a_refused_number)
+{
+    struct twilio_peer *p = peer_up();
+    struct h_daemon d;
+    char *out = NULL;
+    int rc;
+
+    twilio_peer_script(p, "201,400");
+    h_init(&d);
+    write_conf(&d, p, NULL, NULL);
+    rc = h_run_tocsind(&out, "-c", d.conf, "--test-sink", "pager", (char *)NULL);
+    ck_assert_msg(rc == 1, "exit %d:\n%s", rc, out);
+    ck_assert_msg(strstr(out, "trigger  failed: 1 of 2 sent; SMS to " TO2 ": HTTP 400, Twilio "
+                              "error 21211: The 'To' number " TO2 " is not a valid phone "
+                              "number.") &&
+                      strstr(out, "provider: HTTP 400: {\"code\":21211") &&
+                      strstr(out, "resolve  delivered") &&
+                      strstr(out, "FAILED: not both delivered") && !strstr(out, TOKEN),
+                  "%s", out);
+    free(out);
+    ck_assert_uint_eq(twilio_peer_count(p), 4);
+    no_violations(&d, p);
+    twilio_peer_free(p);
+}
+END_TEST
+
 /* ---- the peer itself: it must refuse what Twilio would ------------------ */
 
 static void base64(const char *in, char *out)
@@ -728,6 +809,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_multibyte_text_is_cut_at_the_limits);
     tcase_add_test(tc, test_the_auth_token_stays_secret);
     tcase_add_test(tc, test_check_config_names_a_bad_number);
+    tcase_add_test(tc, test_test_sink_texts_and_calls_marked_as_a_test);
+    tcase_add_test(tc, test_test_sink_reports_a_refused_number);
     tcase_add_test(tc, test_the_peer_refuses_what_twilio_would);
     suite_add_tcase(s, tc);
     return s;
