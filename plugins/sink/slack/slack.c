@@ -22,10 +22,13 @@ static const struct tocsin_option slack_options[] = {
       "Incoming webhook URL (https://hooks.slack.com/services/...; secret): one message "
       "per trigger, acknowledge and resolve. Either this or token." },
     { "token", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET, offsetof(struct slack_conf, token),
-      "Web API bot token (xoxb-...; secret, scope chat:write): the trigger's message is "
-      "updated in place on acknowledge and resolve, with a reply in its thread. Needs channel." },
+      "Web API bot token (xoxb-...; secret; scope chat:write, and channels:history or "
+      "groups:history for retries to find an earlier attempt's post): the trigger's message "
+      "is updated in place on acknowledge and resolve, with a reply in its thread. Needs "
+      "channel." },
     { "channel", TOCSIN_OPT_STRING, NULL, 0, offsetof(struct slack_conf, channel),
-      "With token: the channel to post to, an id (C0123ABCD) or a name." },
+      "With token: the channel to post to, an id (C0123ABCD) or a name (a retry then looks "
+      "for an earlier post only once an answer has told the id)." },
     { "api_url", TOCSIN_OPT_STRING, "https://slack.com/api", 0,
       offsetof(struct slack_conf, api_url),
       "Web API base URL; calls go to {api_url}/chat.postMessage and {api_url}/chat.update." },
