@@ -210,15 +210,26 @@ static int key_allowed(const char *key, const char *const *allowed)
     return 0;
 }
 
+/* Arguments the method takes, of the types Slack documents. */
 static void check_keys(struct slack_peer *p, const struct slack_req *r,
                        const char *const *allowed)
 {
+    static const char *const booleans[] = {
+        "unfurl_links", "unfurl_media", "reply_broadcast", "mrkdwn", "as_user", "link_names",
+        NULL,
+    };
+    static const char *const strings[] = { "channel", "ts", "thread_ts", "text", NULL };
     const char *key;
     json_t *v;
 
-    json_object_foreach(r->json, key, v)
+    json_object_foreach(r->json, key, v) {
         if (!key_allowed(key, allowed))
             violation(p, r, "argument \"%s\" is not one this method takes", key);
+        else if (key_allowed(key, booleans) && !json_is_boolean(v))
+            violation(p, r, "argument \"%s\" is not a boolean", key);
+        else if (key_allowed(key, strings) && !json_is_string(v))
+            violation(p, r, "argument \"%s\" is not a string", key);
+    }
 }
 
 static const char *header(const struct slack_req *r, const char *name)
@@ -297,6 +308,13 @@ static int hook_status(const char *error)
     return 400;
 }
 
+/* What an incoming webhook reads (channel, username and icon_* only from
+ * legacy integrations). */
+static const char *const hook_args[] = {
+    "text", "blocks", "attachments", "unfurl_links", "unfurl_media", "mrkdwn", "thread_ts",
+    "channel", "username", "icon_emoji", "icon_url", NULL,
+};
+
 static void webhook(struct slack_peer *p, struct slack_req *r, const struct answer *a,
                     struct reply *out)
 {
@@ -316,8 +334,10 @@ static void webhook(struct slack_peer *p, struct slack_req *r, const struct answ
     if (!json_is_object(r->json)) {
         violation(p, r, "body is not a JSON object: %.120s", r->body ? r->body : "");
         ok = 0;
-    } else if (!message_ok(p, r, r->json)) {
-        ok = 0;
+    } else {
+        check_keys(p, r, hook_args);
+        if (!message_ok(p, r, r->json))
+            ok = 0;
     }
     if (!ok) {
         set_body(out, 400, "text/plain", "invalid_blocks");
