@@ -18,6 +18,7 @@
 struct fixture {
     struct h_daemon d;
     struct smtp_peer *p;
+    const char *from; /* NULL: "tocsin <alerts@example.org>" */
 };
 
 /* The daemon with the generic input and one email sink "mail" to the
@@ -31,14 +32,14 @@ static void write_config(struct fixture *f, const char *scheme, const char *sink
                    "inputs = ( { id = \"api\"; plugin = \"generic\"; } );\n"
                    "sinks = ( { id = \"mail\"; plugin = \"email\";\n"
                    "  url = \"%s://127.0.0.1:%d/tocsin.test\";\n"
-                   "  from = \"tocsin <alerts@example.org>\";\n"
+                   "  from = \"%s\";\n"
                    "  to = [ \"ops@example.org\", \"Ops Two <ops2@example.org>\" ];\n"
                    "  cc = [ \"dba@example.org\", \"OPS@example.org\" ];\n"
                    "  retry_base = \"100ms\"; retry_max = \"500ms\"; max_attempts = 5;\n"
                    "  %s } );\n"
                    "routes = ( { sinks = [ \"mail\" ]; } );\n",
                    f->d.state_dir, getenv("TOCSIN_PLUGIN_DIR"), scheme, smtp_peer_port(f->p),
-                   sink_extra);
+                   f->from ? f->from : "tocsin <alerts@example.org>", sink_extra);
 }
 
 static void up(struct fixture *f, const struct smtp_peer_opts *o, const char *scheme,
@@ -139,7 +140,7 @@ START_TEST(test_trigger_ack_resolve_over_starttls_and_auth)
                                 .password = PASSWORD, .auth_mech = "PLAIN" };
     char extra[2048], want[256], *log, *out = NULL;
     const char *id0, *text, *html;
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     json_t *m, *n, *inc, *rcpt;
     int64_t id;
     int rc;
@@ -268,11 +269,13 @@ START_TEST(test_trigger_ack_resolve_over_starttls_and_auth)
 }
 END_TEST
 
-/* The resolve after a restart still refers to the trigger's Message-ID. */
+/* The resolve after a restart still refers to the trigger's Message-ID:
+ * the one remembered with the trigger's outcome, not one derived again
+ * (from now names another domain, so a derived one would differ). */
 START_TEST(test_threading_survives_a_restart)
 {
-    struct fixture f;
-    const char *id0;
+    struct fixture f = { .from = NULL };
+    const char *id0, *id1;
     json_t *m;
     int64_t id;
 
@@ -280,6 +283,8 @@ START_TEST(test_threading_survives_a_restart)
     id = post_simple(&f.d, "restart-1", "high", "replica lag 40s");
     json_decref(wait_done(&f.d, id, "trigger", 1));
     h_assert(&f.d, h_stop(&f.d, 15000) == 0, "SIGTERM: exit status not 0");
+    f.from = "tocsin <alerts@example.net>";
+    write_config(&f, "smtp", "starttls = \"off\";");
     h_start(&f.d);
     /* Resolved by its source. */
     {
@@ -294,8 +299,11 @@ START_TEST(test_threading_survives_a_restart)
     m = smtp_peer_get(f.p, 0);
     ck_assert_msg(json_is_false(json_object_get(m, "tls")), "TLS with starttls = off");
     id0 = jstr(m, "message_id");
+    ck_assert_msg(strstr(id0, "@example.org>"), "trigger Message-ID %s", id0);
     ck_assert_str_eq(jstr(m, "subject"), "[HIGH] replica lag 40s");
     m = smtp_peer_get(f.p, 1);
+    id1 = jstr(m, "message_id");
+    ck_assert_msg(strstr(id1, "@example.net>"), "resolve Message-ID %s", id1);
     ck_assert_str_eq(jstr(m, "subject"), "Resolved: [HIGH] replica lag 40s");
     ck_assert_str_eq(jstr(m, "in_reply_to"), id0);
     ck_assert_str_eq(jstr(m, "references"), id0);
@@ -308,7 +316,7 @@ END_TEST
 /* 450 is "try again": the retry is the same message (same Message-ID). */
 START_TEST(test_450_is_retried_as_the_same_message)
 {
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     json_t *m0, *m1;
     int64_t id;
 
@@ -330,7 +338,7 @@ END_TEST
 /* 550 is "never": failed at once, with the server's words in the timeline. */
 START_TEST(test_550_fails_for_good_with_the_servers_words)
 {
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     json_t *n, *inc, *e;
     const char *err;
     char *det;
@@ -363,7 +371,7 @@ END_TEST
  * configuration error, failed at once and said plainly; nothing is sent. */
 START_TEST(test_required_starttls_without_server_support_fails_clearly)
 {
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     const char *err;
     json_t *n;
     int64_t id;
@@ -387,7 +395,7 @@ START_TEST(test_a_wrong_password_fails_for_good)
 {
     struct smtp_peer_opts o = { .starttls = 1, .require_tls = 1, .user = "tocsin",
                                 .password = "the-right-one" };
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     char dir[H_PATH_MAX], extra[1200], *log;
     const char *err;
     json_t *n;
@@ -424,7 +432,7 @@ START_TEST(test_smtps_with_auth_login)
 {
     struct smtp_peer_opts o = { .implicit_tls = 1, .user = "tocsin", .password = PASSWORD,
                                 .auth_mech = "LOGIN" };
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     char dir[H_PATH_MAX], extra[1200];
     json_t *m;
     int64_t id;
@@ -452,7 +460,7 @@ END_TEST
  * attempt, and the retry is the same message. */
 START_TEST(test_a_hanging_server_is_retried_after_the_timeout)
 {
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     int64_t id;
 
     up(&f, NULL, "smtp", "starttls = \"off\"; timeout = \"1s\";");
@@ -474,7 +482,7 @@ START_TEST(test_a_long_multibyte_subject_is_cut_on_a_character)
     /* "a" and 60 four-byte characters (241 bytes): 49 of them fit with
      * "a" and "…" in 200; 70 euro signs (210 bytes): 65 fit. */
     char grin[300] = "a", euro[300] = "", exact[300] = "", want[400];
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     json_t *m;
     int i;
 
@@ -520,7 +528,7 @@ START_TEST(test_bad_options_are_named_by_check_config)
         { "ca_file = \"/nonexistent/ca.pem\";", "ca_file: cannot read /nonexistent/ca.pem" },
         { "severity_map = { urgent = \"P1\"; };", "severity_map: \"urgent\" is not a severity" },
     };
-    struct fixture f;
+    struct fixture f = { .from = NULL };
     char dir[H_PATH_MAX], *out;
     size_t i;
     int rc;
@@ -550,6 +558,54 @@ START_TEST(test_bad_options_are_named_by_check_config)
 }
 END_TEST
 
+/* tocsind --test-sink: a marked trigger and its resolve, threaded, with
+ * the server's answer; a refusing server makes it fail. */
+START_TEST(test_test_sink_mails_a_marked_pair_or_fails)
+{
+    struct fixture f = { .from = NULL };
+    char dir[H_PATH_MAX], *out = NULL, first[256];
+    json_t *m0, *m1;
+    int rc;
+
+    h_init(&f.d);
+    snprintf(dir, sizeof dir, "%s/smtp", f.d.dir);
+    f.p = smtp_peer_start(dir, NULL);
+    write_config(&f, "smtp", "starttls = \"off\"; subject_prefix = \"[tocsin]\";");
+    rc = h_run_tocsind(&out, "-c", f.d.conf, "--test-sink", "mail", (char *)NULL);
+    ck_assert_msg(rc == 0 && strstr(out, "trigger  delivered") &&
+                      strstr(out, "resolve  delivered") && strstr(out, "provider: SMTP 250") &&
+                      strstr(out, "OK: both delivered"),
+                  "exit %d:\n%s", rc, out);
+    free(out);
+    ck_assert_uint_eq(smtp_peer_wait(f.p, 2, 5000), 2);
+    m0 = smtp_peer_get(f.p, 0);
+    m1 = smtp_peer_get(f.p, 1);
+    ck_assert_msg(strncmp(jstr(m0, "subject"), "[tocsin] [TEST] [INFO] tocsin test notification",
+                          47) == 0, "%s", jstr(m0, "subject"));
+    ck_assert_msg(strncmp(jstr(m1, "subject"), "[tocsin] [TEST] Resolved: [INFO] tocsin test",
+                          44) == 0, "%s", jstr(m1, "subject"));
+    assert_contains(smtp_msg_part(m0, "text/plain"), "[TEST] A test notification", "text");
+    assert_contains(smtp_msg_part(m0, "text/html"), "<b>[TEST]</b>", "html");
+    ck_assert_ptr_null(smtp_msg_header(m0, "X-Tocsin-Incident"));
+    ck_assert_str_eq(jstr(m1, "in_reply_to"), jstr(m0, "message_id"));
+    assert_contains(jstr(m0, "message_id"), "<tocsin.test-", "Message-ID");
+    snprintf(first, sizeof first, "%s", jstr(m0, "message_id"));
+
+    /* Another run is another pair of messages, never taken for the first. */
+    smtp_peer_script(f.p, "250,550");
+    rc = h_run_tocsind(&out, "-c", f.d.conf, "--test-sink", "mail", (char *)NULL);
+    ck_assert_msg(rc == 1 && strstr(out, "trigger  delivered") && strstr(out, "FAILED") &&
+                      strstr(out, "SMTP 550") && strstr(out, "No such user here"),
+                  "exit %d:\n%s", rc, out);
+    free(out);
+    ck_assert_uint_eq(smtp_peer_wait(f.p, 4, 5000), 4);
+    ck_assert_str_ne(jstr(smtp_peer_get(f.p, 2), "message_id"), first);
+    ck_assert_int_eq(json_integer_value(json_object_get(smtp_peer_get(f.p, 3), "answer")), 550);
+    h_assert(&f.d, smtp_peer_violations(f.p) == 0, "the SMTP peer saw violations");
+    smtp_peer_free(f.p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: email sink");
@@ -565,6 +621,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_a_hanging_server_is_retried_after_the_timeout);
     tcase_add_test(tc, test_a_long_multibyte_subject_is_cut_on_a_character);
     tcase_add_test(tc, test_bad_options_are_named_by_check_config);
+    tcase_add_test(tc, test_test_sink_mails_a_marked_pair_or_fails);
     suite_add_tcase(s, tc);
     return s;
 }
