@@ -262,6 +262,14 @@ START_TEST(test_trigger_ack_resolve_over_starttls_and_auth)
         free(dump);
     }
     json_decref(n);
+    {
+        struct h_resp r;
+
+        h_req(&f.d, "GET", "/metrics", NULL, &r);
+        h_assert(&f.d, r.status == 200 && !strstr(r.body, PASSWORD), "/metrics: HTTP %ld",
+                 r.status);
+        h_resp_free(&r);
+    }
     down(&f);
     log = h_read_file(f.d.log);
     ck_assert_msg(log && !strstr(log, PASSWORD), "the password is in the daemon's log");
