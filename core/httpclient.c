@@ -200,13 +200,19 @@ static size_t on_smtp_reply(char *data, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
-/* The call's timeout in whole seconds (at least 1). */
-static long smtp_reply_timeout_s(const struct tocsin_http_call *call,
-                                 const struct tc_http_opts *opts)
+/* Every SMTP reply wait within the call's timeout (libcurl before 8.6
+ * counts it in whole seconds). */
+static void bound_smtp_replies(CURL *curl, const struct tocsin_http_call *call,
+                               const struct tc_http_opts *opts)
 {
     long ms = call->timeout_ms > 0 ? call->timeout_ms : opts->timeout_ms;
 
-    return ms <= 1000 ? 1 : ms / 1000 + (ms % 1000 != 0);
+#if LIBCURL_VERSION_NUM >= 0x080600
+    curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT_MS, ms > 0 ? ms : 1L);
+#else
+    curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+                     ms <= 1000 ? 1L : ms / 1000 + (ms % 1000 != 0));
+#endif
 }
 
 static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -278,7 +284,7 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
          * answer with the response timeout alone (120 s by default), also
          * when the thread's handle is released: bound it by the call's. */
         curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
-        curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, smtp_reply_timeout_s(call, opts));
+        bound_smtp_replies(curl, call, opts);
         curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_smtp_reply);
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
