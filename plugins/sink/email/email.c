@@ -408,15 +408,14 @@ static struct tocsin_verdict deliver(struct email *e, const struct tocsin_notifi
     host->log(host, TOCSIN_LOG_DEBUG, "incident %lld %s (attempt %d): SMTP %ld",
               (long long)n->incident_id, tocsin_action_name(n->action), n->attempt, res.status);
     /* Acknowledge and resolve mails refer to this one: kept with the
-     * outcome when it is DONE (without remember, they derive it). */
+     * outcome when it is DONE (without remember, they derive it; the host
+     * logs why when it cannot keep it). */
     if (v.kind == TOCSIN_DONE && n->action == TOCSIN_ACT_TRIGGER &&
         TOCSIN_HOST_HAS(host, remember)) {
         char id[EMAIL_ID_MAX + 160];
 
         email_message_id(&e->msg, n, id, sizeof id);
-        if (host->remember(host, n, id) != TOCSIN_OK)
-            host->log(host, TOCSIN_LOG_WARN, "incident %lld: cannot remember the trigger's "
-                                             "Message-ID", (long long)n->incident_id);
+        (void)host->remember(host, n, id);
     }
     host->http_free(host, &res);
     free(msg);
