@@ -13,7 +13,7 @@ struct peer;
 /* One recorded request. Owned by the peer; valid until peer_free(). */
 struct peer_req {
     char method[16];
-    char path[256];
+    char path[2048];
     json_t *headers;     /* {"lowercased-name": "value", ...} */
     char *body;          /* NUL-terminated */
     size_t body_len;
@@ -22,7 +22,7 @@ struct peer_req {
     int status;          /* what the peer answered */
     int completed;       /* 1 once the answer was queued (a delayed answer
                           * the client gave up on still counts as 1) */
-    char raw_path[256];  /* path as sent, percent escapes kept */
+    char raw_path[2048]; /* path as sent, percent escapes kept */
     json_t *query;       /* {"name": "value", ...} of the query string, decoded */
 };
 
