@@ -27,7 +27,7 @@ struct fake_sink_host {
     int retry_after;      /* -1: no Retry-After */
     const char *error;
     /* What happened. */
-    struct fake_call calls[8];
+    struct fake_call calls[32];
     int n_calls, frees;
     char logs[8192];
     char failed[512];
