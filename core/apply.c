@@ -421,6 +421,8 @@ int tc_apply_delivery(struct tc_applier *ap, struct tc_rows *rows, const struct 
     const char *fallback = (failed || skipped) && sink ? sink->fallback : NULL;
     char *d = NULL, done[200];
 
+    if (rc == 0 && o->ref_set && strcmp(o->state, "done") == 0)
+        rc = tc_sink_ref_set(ap->inc, o->incident_id, o->sink, o->ref, o->outbox_id, now);
     if (rc == 0 && strcmp(o->state, "done") == 0) {
         /* Sink ids are [A-Za-z0-9_.-] (config.c) and actions are fixed
          * words: nothing to escape, so no JSON library on this hot path. */

@@ -14,6 +14,8 @@ enum tc_gate {
     TC_GATE_API,      /* core API and plugins' API routes: a token, read for
                          GET/HEAD, write for anything else */
     TC_GATE_INPUT,    /* an input's intake: its own credentials */
+    TC_GATE_SELF,     /* an input that checks each request itself (a
+                         provider's signature): no credentials here */
 };
 
 /* The outcome of a check: allowed, or the status to answer. */

@@ -417,23 +417,6 @@ static int check_fail(const struct tocsin_host *host, const char *fmt, ...)
     return TOCSIN_ERROR;
 }
 
-static int check_route(const struct tocsin_host *host, const char *method, const char *path,
-                       tocsin_route_fn fn, void *self)
-{
-    struct tc_instance *inst = host->core;
-    char err[256], owner[160];
-    int rc;
-
-    snprintf(owner, sizeof owner, "%s \"%s\"", tc_kind_name(inst->conf->kind), inst->conf->id);
-    /* An input's routes take its own credentials; anyone else's are API. */
-    rc = tc_http_route(inst->d->http, method, path, fn, self, owner,
-                       inst->conf->kind == TOCSIN_INPUT ? TC_GATE_INPUT : TC_GATE_API,
-                       inst->conf->id, err, sizeof err);
-    if (rc != TOCSIN_OK)
-        check_fail(host, "%s", err);
-    return rc;
-}
-
 /* Timers belong in start(), which the check never calls; one asked for
  * in create() is accepted and never runs. */
 static int64_t check_timer_add(const struct tocsin_host *host, int64_t delay_ms,
@@ -471,7 +454,6 @@ static struct tc_instance *make_check_instances(struct tc_daemon *d,
 
     for (i = 0; v && i < n; i++) {
         v[i].host.fail = check_fail;
-        v[i].host.route = check_route;
         v[i].host.timer_add = check_timer_add;
         v[i].host.timer_cancel = check_timer_cancel;
         v[i].host.state_get = check_state_get;

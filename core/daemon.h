@@ -25,6 +25,8 @@ struct tc_instance {
     void *self;
     int created, started;
     int reported;      /* --check-config: create() already named its error */
+    char *answer;      /* --test-sink: the last provider answer goes here */
+    size_t answer_len;
     struct tc_daemon *d;
 };
 

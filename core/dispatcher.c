@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "order.h"
+#include "remember.h"
 #include "scrub.h"
 
 /* Niceness of sink workers relative to intake (see worker_main). Mild on
@@ -47,8 +48,18 @@ struct sink_queue {
     struct tc_deadline due; /* wakes the workers when the heap's first row is due */
     /* attempts by outcome, and rows skipped, for /metrics */
     _Atomic int64_t delivered, retried, failed, skipped;
+    /* What the sink remembered of incidents at deliveries whose outcome
+     * the writer has not committed yet: the incident's next row may go
+     * before that commit (it waited in line behind this one). */
+    struct kept_ref *kept;
     pthread_t *threads;
     int n_threads;
+};
+
+struct kept_ref {
+    struct kept_ref *next;
+    int64_t incident, outbox_id;
+    char *ref;              /* NULL: forgotten */
 };
 
 struct tc_dispatcher {
@@ -175,14 +186,88 @@ static void skip_later(void *arg, struct tc_item *it)
     sk->v[sk->n++] = *it;
 }
 
-static void report(struct sink_queue *q, const struct tc_item *it, const char *state,
-                   int attempts, int throttled, int64_t next_at, const char *reason)
+static void report_ref(struct sink_queue *q, const struct tc_item *it, const char *state,
+                       int attempts, int throttled, int64_t next_at, const char *reason,
+                       const struct tc_remembered *mem)
 {
     struct tc_outcome o = { it->id,   it->incident, q->ref->conf->id,
                             tocsin_action_name((enum tocsin_action)it->action),
-                            state,    reason,       attempts, throttled, next_at };
+                            state,    reason,       attempts, throttled, next_at,
+                            0,        NULL };
 
+    if (mem && mem->set) {
+        o.ref_set = 1;
+        o.ref = mem->forget ? NULL : mem->ref;
+    }
     q->d->outcome(q->d->outcome_arg, &o);
+}
+
+static void report(struct sink_queue *q, const struct tc_item *it, const char *state,
+                   int attempts, int throttled, int64_t next_at, const char *reason)
+{
+    report_ref(q, it, state, attempts, throttled, next_at, reason, NULL);
+}
+
+/* Under q->lock. */
+static struct kept_ref *kept_find(struct sink_queue *q, int64_t incident)
+{
+    struct kept_ref *k;
+
+    for (k = q->kept; k && k->incident != incident; k = k->next)
+        ;
+    return k;
+}
+
+/* The sink remembered something at a delivery: keep it until the writer
+ * has stored it. Without memory the ref is only in the store, later. */
+static void keep_ref(struct sink_queue *q, int64_t incident, int64_t outbox_id,
+                     const struct tc_remembered *mem)
+{
+    struct kept_ref *k;
+    char *ref = mem->forget ? NULL : strdup(mem->ref);
+
+    if (!mem->forget && !ref)
+        return;
+    pthread_mutex_lock(&q->lock);
+    if (!(k = kept_find(q, incident)) && (k = calloc(1, sizeof *k))) {
+        k->incident = incident;
+        k->next = q->kept;
+        q->kept = k;
+    }
+    if (k) {
+        free(k->ref);
+        k->ref = ref;
+        k->outbox_id = outbox_id;
+        ref = NULL;
+    }
+    pthread_mutex_unlock(&q->lock);
+    free(ref);
+}
+
+/* The ref a delivery of incident sees: one kept since its last delivery,
+ * else the stored one (loaded). Returns a malloc()ed copy or NULL. */
+static char *ref_for(struct sink_queue *q, int64_t incident, const char *stored)
+{
+    struct kept_ref *k;
+    char *ref;
+
+    pthread_mutex_lock(&q->lock);
+    k = kept_find(q, incident);
+    ref = k ? (k->ref ? strdup(k->ref) : NULL) : (stored ? strdup(stored) : NULL);
+    pthread_mutex_unlock(&q->lock);
+    return ref;
+}
+
+static void kept_free(struct sink_queue *q)
+{
+    struct kept_ref *k, *next;
+
+    for (k = q->kept; k; k = next) {
+        next = k->next;
+        free(k->ref);
+        free(k);
+    }
+    q->kept = NULL;
 }
 
 static void report_skips(struct sink_queue *q, struct skips *sk)
@@ -248,6 +333,27 @@ void tc_dispatcher_settled(struct tc_dispatcher *d, const char *sink, int64_t in
     pthread_mutex_unlock(&q->lock);
 }
 
+void tc_dispatcher_ref_stored(struct tc_dispatcher *d, const char *sink, int64_t incident,
+                              int64_t outbox_id)
+{
+    struct sink_queue *q = find_queue(d, sink);
+    struct kept_ref **at, *k;
+
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->lock);
+    for (at = &q->kept; (k = *at); at = &k->next) {
+        /* A later delivery may have remembered again since: keep that. */
+        if (k->incident == incident && k->outbox_id == outbox_id) {
+            *at = k->next;
+            free(k->ref);
+            free(k);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
 /* The row and its incident, as a notification. */
 struct loaded {
     struct tocsin_notification n;
@@ -255,6 +361,8 @@ struct loaded {
     json_t *json;
     const char *action;
     char *actor, *note;
+    char *stored_ref;  /* what the sink remembered of the incident, as stored */
+    char *ref;         /* what this delivery sees (ref_for) */
     int pending;
     int after_failed; /* the trigger to this sink failed or was skipped */
 };
@@ -265,7 +373,8 @@ static const char *const load_sql =
     "SELECT o.incident_id, o.action, o.state, o.actor, o.note, i.alert, i.occurrences,"
     " i.first_seen, i.last_seen,"
     " (SELECT t.state FROM outbox t WHERE t.incident_id = o.incident_id AND t.sink = o.sink"
-    "   AND t.action = 'trigger' AND t.id < o.id ORDER BY t.id DESC LIMIT 1)"
+    "   AND t.action = 'trigger' AND t.id < o.id ORDER BY t.id DESC LIMIT 1),"
+    " (SELECT r.ref FROM sink_refs r WHERE r.incident_id = o.incident_id AND r.sink = o.sink)"
     " FROM outbox o JOIN incidents i ON i.id = o.incident_id WHERE o.id = ?1";
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -317,6 +426,8 @@ static void unload(struct loaded *l)
     json_decref(l->json);
     free(l->actor);
     free(l->note);
+    free(l->stored_ref);
+    free(l->ref);
 }
 
 /* A worker's own store connection, opened when first needed: with rows
@@ -357,6 +468,7 @@ static int load(struct worker_db *w, int64_t id, struct loaded *l)
     l->n.last_seen = sqlite3_column_int64(st, 8);
     l->after_failed = l->n.action != TOCSIN_ACT_TRIGGER &&
                       (col_is(st, 9, "failed") || col_is(st, 9, "skipped"));
+    l->stored_ref = col_dup(st, 10);
     sqlite3_reset(st);
     return finish_load(l, id);
 }
@@ -387,6 +499,7 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
     const struct tc_instance_conf *conf = q->ref->conf;
     struct tocsin_verdict v;
     struct loaded l;
+    struct tc_remembered mem;
     char why[TC_SCRUB_MAX + 1];
     int found = it->fresh ? load_fresh(it->fresh, it->id, &l) : load(w, it->id, &l);
     int attempts = it->attempts + 1, throttled = it->throttled;
@@ -421,6 +534,8 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
     l.n.sink_id = conf->id;
     l.n.attempt = attempts;
     l.n.external_url = q->d->cfg->daemon.external_url;
+    l.n.ref = l.ref = ref_for(q, l.n.incident_id, l.stored_ref);
+    tc_remember_begin(&mem, &l.n);
     if (q->ref->plugin->deliver_sized) {
         /* Ours, so its size is ours; zeroed, it says "done" until written. */
         memset(&v, 0, sizeof v);
@@ -428,6 +543,7 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
     } else {
         v = q->ref->plugin->deliver(q->ref->self, &l.n);
     }
+    tc_remember_end();
     v.reason[sizeof v.reason - 1] = '\0';
     /* The provider's words as the plugin quoted them: cut, escaped and rid
      * of URLs' secrets here, once for every sink, before the log and the
@@ -444,7 +560,10 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
                  (long long)l.n.incident_id, attempts);
         tc_metric_add(TC_M_NOTIFY_DONE, 1);
         atomic_fetch_add(&q->delivered, 1);
-        report(q, it, "done", attempts, throttled, 0, NULL);
+        /* Kept before the line moves on: the incident's next row sees it. */
+        if (mem.set)
+            keep_ref(q, l.n.incident_id, it->id, &mem);
+        report_ref(q, it, "done", attempts, throttled, 0, NULL, &mem);
     } else if (v.kind == TOCSIN_RETRY && spent < conf->retry_for_ms &&
                (conf->max_attempts == 0 || attempts - throttled < conf->max_attempts)) {
         int counted = attempts - throttled > 0 ? attempts - throttled : 1;
@@ -770,6 +889,7 @@ void tc_dispatcher_free(struct tc_dispatcher *d)
         while (d->q[i].n) /* still pending in the store */
             tc_fresh_unref(heap_pop(&d->q[i]).fresh);
         tc_order_free(d->q[i].order, drop_item, NULL);
+        kept_free(&d->q[i]);
         free(d->q[i].threads);
         free(d->q[i].heap);
         pthread_mutex_destroy(&d->q[i].lock);

@@ -26,6 +26,8 @@ struct tc_outcome {
     const char *sink, *action, *state, *reason;
     int attempts, throttled;
     int64_t next_at;
+    int ref_set;          /* "done", and the sink remembered ref (NULL: forgot) */
+    const char *ref;
 };
 typedef void (*tc_outcome_fn)(void *arg, const struct tc_outcome *o);
 
@@ -48,6 +50,10 @@ void tc_dispatcher_enqueue(struct tc_dispatcher *d, const char *sink, int64_t ou
 /* The writer recorded that incident's trigger to sink failed for good:
  * from now on no new row of it can reach sink, so its line can go. */
 void tc_dispatcher_settled(struct tc_dispatcher *d, const char *sink, int64_t incident);
+/* The writer committed what sink remembered of incident at outbox row
+ * outbox_id: the store has it now, the dispatcher need not keep it. */
+void tc_dispatcher_ref_stored(struct tc_dispatcher *d, const char *sink, int64_t incident,
+                              int64_t outbox_id);
 /* Wait until nothing is due or in flight, or until deadline (ms, wall). */
 void tc_dispatcher_drain(struct tc_dispatcher *d, int64_t deadline_ms);
 /* Stop and join the workers (a delivery in flight is aborted); rows may

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "host.h"
 #include "httpclient.h"
+#include "remember.h"
 #include "log.h"
 #include "loader.h"
 #include "options.h"
@@ -109,21 +111,38 @@ static int host_emit(const struct tocsin_host *host, const struct tocsin_alert *
     return host_emit_sized(host, alerts, n, TOCSIN_ALERT_SIZE_1_0, err, errlen);
 }
 
-static int host_route(const struct tocsin_host *host, const char *method, const char *path,
-                      tocsin_route_fn fn, void *self)
+/* Routes on the core's listener; a failure goes through host->fail, so
+ * --check-config's table reports it as a config error. */
+static int route_as(const struct tocsin_host *host, const char *method, const char *path,
+                    tocsin_route_fn fn, void *self, enum tc_gate gate)
 {
     struct tc_instance *inst = inst_of(host);
     char err[256], owner[160];
     int rc;
 
     snprintf(owner, sizeof owner, "%s \"%s\"", tc_kind_name(inst->conf->kind), inst->conf->id);
-    /* An input's routes take its own credentials; anyone else's are API. */
-    rc = tc_http_route(inst->d->http, method, path, fn, self, owner,
-                       inst->conf->kind == TOCSIN_INPUT ? TC_GATE_INPUT : TC_GATE_API,
-                       inst->conf->id, err, sizeof err);
+    rc = tc_http_route(inst->d->http, method, path, fn, self, owner, gate, inst->conf->id, err,
+                       sizeof err);
     if (rc != TOCSIN_OK)
-        host_fail(host, "%s", err);
+        host->fail(host, "%s", err);
     return rc;
+}
+
+static int host_route(const struct tocsin_host *host, const char *method, const char *path,
+                      tocsin_route_fn fn, void *self)
+{
+    /* An input's routes take its own credentials; anyone else's are API. */
+    return route_as(host, method, path, fn, self,
+                    inst_of(host)->conf->kind == TOCSIN_INPUT ? TC_GATE_INPUT : TC_GATE_API);
+}
+
+static int host_route_self_auth(const struct tocsin_host *host, const char *method,
+                                const char *path, tocsin_route_fn fn, void *self)
+{
+    if (inst_of(host)->conf->kind != TOCSIN_INPUT)
+        return host->fail(host, "route_self_auth %s %s: only inputs authenticate their own "
+                          "requests", method ? method : "?", path ? path : "?");
+    return route_as(host, method, path, fn, self, TC_GATE_SELF);
 }
 
 static int64_t host_timer_add(const struct tocsin_host *host, int64_t delay_ms,
@@ -137,6 +156,24 @@ static int64_t host_timer_add(const struct tocsin_host *host, int64_t delay_ms,
 static void host_timer_cancel(const struct tocsin_host *host, int64_t id)
 {
     tc_timers_cancel(inst_of(host)->d->timers, id);
+}
+
+/* --test-sink prints what the provider said: status and the start of
+ * the answer on one line (the caller scrubs it), or why none came. */
+static void note_answer(struct tc_instance *inst, const struct tocsin_http_call *c,
+                        const struct tocsin_http_result *r, int rc)
+{
+    int smtp = c->url && strncasecmp(c->url, "smtp", 4) == 0;
+    int n = r->body ? (int)(r->body_len < 300 ? r->body_len : 300) : 0;
+
+    if (rc != TOCSIN_OK && !r->status)
+        snprintf(inst->answer, inst->answer_len, "no answer: %s", r->error);
+    else if (rc != TOCSIN_OK)
+        snprintf(inst->answer, inst->answer_len, "%s %ld: %s", smtp ? "SMTP" : "HTTP",
+                 r->status, r->error);
+    else
+        snprintf(inst->answer, inst->answer_len, "%s %ld%s%.*s", smtp ? "SMTP" : "HTTP",
+                 r->status, n ? ": " : "", n, n ? r->body : "");
 }
 
 static int host_http_sized(const struct tocsin_host *host, const struct tocsin_http_call *call,
@@ -190,6 +227,8 @@ static int host_http_sized(const struct tocsin_host *host, const struct tocsin_h
     /* Never silent; the URL may hold a secret (a webhook token), so not it. */
     if (rc == TOCSIN_OK && tc_http_truncated(&r))
         host_log(host, TOCSIN_LOG_WARN, "HTTP %ld: %s", r.status, r.error);
+    if (inst_of(host)->answer)
+        note_answer(inst_of(host), &c, &r, rc);
     memcpy(res, &r, min_size(res_size, sizeof r));
     return rc;
 }
@@ -199,6 +238,18 @@ static int host_http(const struct tocsin_host *host, const struct tocsin_http_ca
 {
     return host_http_sized(host, call, TOCSIN_HTTP_CALL_SIZE_1_0, res,
                            TOCSIN_HTTP_RESULT_SIZE_1_0);
+}
+
+static int host_remember(const struct tocsin_host *host, const struct tocsin_notification *n,
+                         const char *ref)
+{
+    int rc = tc_remember(n, ref);
+
+    if (rc != TOCSIN_OK)
+        host_log(host, TOCSIN_LOG_WARN, "remember: %s", ref && strlen(ref) > TOCSIN_REF_MAX
+                 ? "the ref is longer than TOCSIN_REF_MAX; nothing kept"
+                 : "called outside the delivery of that notification; nothing kept");
+    return rc;
 }
 
 static void host_http_free(const struct tocsin_host *host, struct tocsin_http_result *res)
@@ -269,4 +320,6 @@ void tc_host_init(struct tc_instance *inst)
     /* 1.1 */
     h->emit_sized = host_emit_sized;
     h->http_sized = host_http_sized;
+    h->remember = host_remember;
+    h->route_self_auth = host_route_self_auth;
 }

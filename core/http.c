@@ -189,10 +189,10 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
     r->self = self;
     r->owner = strdup(owner ? owner : "core");
     r->gate = gate;
-    r->input = gate == TC_GATE_INPUT && input ? strdup(input) : NULL;
+    r->input = (gate == TC_GATE_INPUT || gate == TC_GATE_SELF) && input ? strdup(input) : NULL;
     /* The core's own bodies are JSON; inputs say what their senders send. */
     r->json = !owner && gate == TC_GATE_API;
-    if (!r->method || !r->path || !r->owner || (gate == TC_GATE_INPUT && !r->input))
+    if (!r->method || !r->path || !r->owner || (input && gate != TC_GATE_API && !r->input))
         return TOCSIN_ENOMEM;
     return TOCSIN_OK;
 }
@@ -690,7 +690,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return respond_busy(conn);
     }
     route = p->route;
-    if (route->gate == TC_GATE_INPUT && p->len) {
+    if ((route->gate == TC_GATE_INPUT || route->gate == TC_GATE_SELF) && p->len) {
         size_t big, big_len,
             n = scan_alerts(p->body, p->len, (size_t)h->max_alerts, (size_t)h->max_alert_size,
                             &big, &big_len);

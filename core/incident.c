@@ -10,7 +10,8 @@
 enum {
     ST_FIND_OPEN, ST_STATE, ST_INSERT, ST_REPEAT, ST_ACK, ST_RESOLVE, ST_TIMELINE,
     ST_OUTBOX_ADD, ST_OUTBOX_COPY, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_EXPIRED,
-    ST_NEXT_EXPIRY, ST_FIND_LATCHED, ST_LATCH, ST_UNLATCH, ST_LATCH_REPEAT, ST_COUNT
+    ST_NEXT_EXPIRY, ST_FIND_LATCHED, ST_LATCH, ST_UNLATCH, ST_LATCH_REPEAT, ST_REF_PUT,
+    ST_REF_DELETE, ST_COUNT
 };
 
 static const char *const sql[ST_COUNT] = {
@@ -56,6 +57,10 @@ static const char *const sql[ST_COUNT] = {
                  " AND NOT EXISTS (SELECT 1 FROM incidents o WHERE o.latched = 1"
                  " AND o.dedup_key = incidents.dedup_key)",
     [ST_UNLATCH] = "UPDATE incidents SET latched = 0 WHERE id = ?1",
+    [ST_REF_PUT] = "INSERT INTO sink_refs (incident_id, sink, ref, outbox_id, at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (incident_id, sink) DO UPDATE"
+                   " SET ref = excluded.ref, outbox_id = excluded.outbox_id, at = excluded.at",
+    [ST_REF_DELETE] = "DELETE FROM sink_refs WHERE incident_id = ?1 AND sink = ?2",
     [ST_LATCH_REPEAT] = "UPDATE incidents SET occurrences = occurrences + 1, last_seen = ?2,"
                         " expires_at = ?3 WHERE id = ?1",
 };
@@ -293,6 +298,21 @@ int tc_outbox_update(struct tc_incidents *x, int64_t id, const char *state, int 
     sqlite3_bind_int64(st, 5, next_at);
     bind_text(st, 6, last_error && *last_error ? last_error : NULL);
     sqlite3_bind_int64(st, 7, at);
+    return done(x, st);
+}
+
+int tc_sink_ref_set(struct tc_incidents *x, int64_t incident, const char *sink, const char *ref,
+                    int64_t outbox_id, int64_t at)
+{
+    sqlite3_stmt *st = use(x, ref ? ST_REF_PUT : ST_REF_DELETE);
+
+    sqlite3_bind_int64(st, 1, incident);
+    bind_text(st, 2, sink);
+    if (ref) {
+        bind_text(st, 3, ref);
+        sqlite3_bind_int64(st, 4, outbox_id);
+        sqlite3_bind_int64(st, 5, at);
+    }
     return done(x, st);
 }
 

@@ -64,6 +64,10 @@ int tc_outbox_trigger_sinks(struct tc_incidents *x, int64_t incident,
                             void (*fn)(void *arg, const char *sink), void *arg);
 /* Record a delivery outcome (throttled: retries the provider asked to
  * wait for, which cost no attempt). */
+/* What a sink remembered of an incident at outbox row outbox_id; NULL
+ * ref forgets it. */
+int tc_sink_ref_set(struct tc_incidents *x, int64_t incident, const char *sink, const char *ref,
+                    int64_t outbox_id, int64_t at);
 int tc_outbox_update(struct tc_incidents *x, int64_t id, const char *state, int attempts,
                      int throttled, int64_t next_at, const char *last_error, int64_t at);
 /* Drop up to limit resolved incidents older than `before` (with their

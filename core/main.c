@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "testsink.h"
 #include "httpclient.h"
 #include "loader.h"
 #include "log.h"
@@ -28,6 +29,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: tocsind [-f] [-c FILE] [--plugin-dir DIR]\n"
             "       tocsind --check-config [-c FILE]\n"
+            "       tocsind --test-sink ID [-c FILE]\n"
             "       tocsind --list-plugins [--plugin-dir DIR | -c FILE]\n"
             "       tocsind --plugin-help NAME [--plugin-dir DIR | -c FILE]\n"
             "       tocsind --version\n"
@@ -37,6 +39,9 @@ static void usage(FILE *out)
             "      --plugin-dir DIR load plugins from DIR (overrides daemon.plugin_dir)\n"
             "      --check-config   run start-up's checks (plugins included) without\n"
             "                       starting; print every error, exit 1 on any\n"
+            "      --test-sink ID   send a marked test trigger, then its resolve, through\n"
+            "                       sink ID; print what the provider answered; exit 0\n"
+            "                       when both were delivered, 1 otherwise\n"
             "      --list-plugins   list the plugins in the plugin directory\n"
             "      --plugin-help NAME  print a plugin's options (NAME or KIND_NAME)\n"
             "      --version        print the version and the plugin ABI\n",
@@ -166,7 +171,8 @@ static int run(struct tc_config *cfg)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_LIST, OPT_HELP_PLUGIN, OPT_VERSION, OPT_PLUGIN_DIR };
+    enum { OPT_CHECK = 256, OPT_LIST, OPT_HELP_PLUGIN, OPT_VERSION, OPT_PLUGIN_DIR,
+           OPT_TEST_SINK };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' },
         { "foreground", no_argument, NULL, 'f' },
@@ -174,12 +180,13 @@ int main(int argc, char **argv)
         { "list-plugins", no_argument, NULL, OPT_LIST },
         { "plugin-help", required_argument, NULL, OPT_HELP_PLUGIN },
         { "plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR },
+        { "test-sink", required_argument, NULL, OPT_TEST_SINK },
         { "version", no_argument, NULL, OPT_VERSION },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *config_path = SYSCONFDIR "/tocsin/tocsin.conf", *plugin_dir = NULL;
-    const char *help_name = NULL;
+    const char *help_name = NULL, *test_sink = NULL;
     int foreground = 0, check = 0, list = 0, config_given = 0, c, rc;
     struct tc_errors errs = { 0 };
     struct tc_config *cfg;
@@ -193,6 +200,7 @@ int main(int argc, char **argv)
         case OPT_LIST: list = 1; break;
         case OPT_HELP_PLUGIN: help_name = optarg; break;
         case OPT_PLUGIN_DIR: plugin_dir = optarg; break;
+        case OPT_TEST_SINK: test_sink = optarg; break;
         case OPT_VERSION:
             printf("tocsind %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, TOCSIN_ABI_MAJOR,
                    TOCSIN_ABI_MINOR);
@@ -230,6 +238,15 @@ int main(int argc, char **argv)
         tc_errors_free(&errs);
         tc_config_free(cfg);
         return 1;
+    }
+    if (test_sink) {
+        tc_log_init(1, cfg->daemon.log_level);
+        signal(SIGPIPE, SIG_IGN);
+        tc_httpclient_global_init();
+        rc = tc_test_sink(cfg, test_sink);
+        tc_httpclient_global_cleanup();
+        tc_config_free(cfg);
+        return rc;
     }
     if (check) {
         printf("%s: OK (%zu inputs, %zu policies, %zu sinks, %zu routes)\n", config_path,

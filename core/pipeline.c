@@ -67,6 +67,8 @@ struct job {
     char *sink, *action, *state, *reason;
     int attempts, throttled;
     int64_t next_at;
+    int ref_set;
+    char *ref;               /* what the sink remembered (ref_set; NULL: forgot) */
     struct tc_rows rows; /* outbox rows it created, enqueued after the commit */
 };
 
@@ -154,8 +156,9 @@ static void apply(struct tc_pipeline *p, struct job *j, int64_t now)
     if (j->kind == JOB_DELIVERY) {
         /* No savepoint: a failed outcome leaves its row pending, and the
          * row is sent again after a restart (at least once). */
-        struct tc_outcome o = { j->id,     j->incident_id, j->sink,     j->action,   j->state,
-                                j->reason, j->attempts,    j->throttled, j->next_at };
+        struct tc_outcome o = { j->id,     j->incident_id, j->sink,      j->action,
+                                j->state,  j->reason,      j->attempts,  j->throttled,
+                                j->next_at, j->ref_set,    j->ref };
 
         if (tc_apply_delivery(&p->ap, &j->rows, &o, now) < 0)
             tc_error("store: cannot record the outcome of notification %lld; it stays "
@@ -235,6 +238,9 @@ static void finish(struct tc_pipeline *p, struct job *j, int committed)
          * of this incident can reach the sink now. */
         if (strcmp(j->state, "failed") == 0 && strcmp(j->action, "trigger") == 0)
             tc_dispatcher_settled(p->dispatcher, j->sink, j->incident_id);
+        if (committed && j->ref_set)
+            tc_dispatcher_ref_stored(p->dispatcher, j->sink, j->incident_id, j->id);
+        free(j->ref);
         free(j->sink);
         free(j->action);
         free(j->state);
@@ -625,13 +631,15 @@ void tc_pipeline_outcome(void *arg, const struct tc_outcome *o)
     struct job *j = calloc(1, sizeof *j);
 
     if (!j || !(j->sink = strdup(o->sink)) || !(j->action = strdup(o->action)) ||
-        !(j->state = strdup(o->state)) || (o->reason && !(j->reason = strdup(o->reason)))) {
+        !(j->state = strdup(o->state)) || (o->reason && !(j->reason = strdup(o->reason))) ||
+        (o->ref && !(j->ref = strdup(o->ref)))) {
         tc_error("out of memory recording delivery %lld; it stays pending and is sent "
                  "again after a restart", (long long)o->outbox_id);
         if (j) {
             free(j->sink);
             free(j->action);
             free(j->state);
+            free(j->reason);
             free(j);
         }
         return;
@@ -642,6 +650,7 @@ void tc_pipeline_outcome(void *arg, const struct tc_outcome *o)
     j->attempts = o->attempts;
     j->throttled = o->throttled;
     j->next_at = o->next_at;
+    j->ref_set = o->ref_set;
     j->next = NULL;
     pthread_mutex_lock(&p->lock);
     if (!p->outcomes)

@@ -98,6 +98,13 @@ static const char *const migrations[] = {
     "ALTER TABLE incidents ADD COLUMN latched INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE incidents ADD COLUMN started_at INTEGER;"
     "CREATE UNIQUE INDEX incidents_latched ON incidents(dedup_key) WHERE latched = 1;",
+    /* 3 -> 4: what a sink remembered of an incident (host->remember: a
+     * Slack message ts, an email Message-ID), from the delivery that set it */
+    "CREATE TABLE sink_refs ("
+    "  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    "  sink TEXT NOT NULL, ref TEXT NOT NULL,"
+    "  outbox_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (incident_id, sink)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TC_SCHEMA_VERSION,

@@ -5,7 +5,9 @@
  *
  * Built against ABI 1.1, it still loads in a 1.0 tocsind: it keeps a 1.0
  * deliver() beside deliver_sized(), and needs a 1.1 host function
- * (http_sized) only when `url` is set, which create() checks.
+ * (http_sized) only when `url` is set, which create() checks. On a 1.1
+ * host a trigger's line also tells where it was written (host->remember),
+ * and the incident's later lines point back to it (n->ref).
  *
  * Config:
  *   sinks = ( { id = "audit"; plugin = "example"; path = "/var/log/tocsin/audit.log";
@@ -108,12 +110,15 @@ static struct tocsin_verdict post_line(struct example *ex, const char *line, siz
     return v;
 }
 
+/* sized: called through deliver_sized, so the core is 1.1 or later and
+ * the notification has the 1.1 members (ref). */
 static struct tocsin_verdict example_verdict(struct example *ex,
-                                             const struct tocsin_notification *n)
+                                             const struct tocsin_notification *n, int sized)
 {
     const struct tocsin_alert *a = n->alert;
-    char line[4096], num[64];
+    char line[4096], num[64], at[32];
     size_t len = 0, i;
+    off_t offset = lseek(ex->fd, 0, SEEK_END);
     ssize_t w;
 
     snprintf(num, sizeof num, "%lld ", (long long)n->incident_id);
@@ -126,6 +131,11 @@ static struct tocsin_verdict example_verdict(struct example *ex,
     if (n->actor) {
         put(line, sizeof line, &len, " by ");
         put(line, sizeof line, &len, n->actor);
+    }
+    if (sized && n->ref) {
+        put(line, sizeof line, &len, " (trigger at byte ");
+        put(line, sizeof line, &len, n->ref);
+        put(line, sizeof line, &len, ")");
     }
     if (ex->conf->labels)
         for (i = 0; i < a->n_labels; i++) {
@@ -150,6 +160,12 @@ static struct tocsin_verdict example_verdict(struct example *ex,
     if ((size_t)w != len)
         ex->host->log(ex->host, TOCSIN_LOG_WARN, "short write to %s (%zd of %zu bytes)",
                       ex->conf->path, w, len);
+    /* Kept for the incident only if this delivery ends DONE. */
+    if (sized && n->action == TOCSIN_ACT_TRIGGER && TOCSIN_HOST_HAS(ex->host, remember) &&
+        offset >= 0) {
+        snprintf(at, sizeof at, "%lld", (long long)offset);
+        ex->host->remember(ex->host, n, at);
+    }
     /* create() made sure http_sized is there when url is set. A retry (the
      * URL failing) appends the line again: the file logs attempts. */
     if (ex->conf->url)
@@ -158,17 +174,17 @@ static struct tocsin_verdict example_verdict(struct example *ex,
 }
 
 /* ABI 1.1: the core allocates the verdict; tocsin_verdict_put writes only
- * what fits, so the verdict can grow in later minors. */
+ * what fits the size the core says. */
 static void example_deliver_sized(void *self, const struct tocsin_notification *n,
                                   struct tocsin_verdict *v, size_t verdict_size)
 {
-    tocsin_verdict_put(v, verdict_size, example_verdict(self, n));
+    tocsin_verdict_put(v, verdict_size, example_verdict(self, n, 1));
 }
 
 /* ABI 1.0: what a 1.0 tocsind calls (a 1.1 one calls deliver_sized). */
 static struct tocsin_verdict example_deliver(void *self, const struct tocsin_notification *n)
 {
-    return example_verdict(self, n);
+    return example_verdict(self, n, 0);
 }
 
 static void example_destroy(void *self)

@@ -550,6 +550,16 @@ struct tocsin_host {
      * TOCSIN_EINVAL outside a delivery or for a ref too long. */
     int (*remember)(const struct tocsin_host *host, const struct tocsin_notification *n,
                     const char *ref);
+
+    /* Inputs: route() for a provider that cannot send the instance's
+     * bearer_token/basic credentials or daemon.auth tokens (Sentry, SNS,
+     * UptimeRobot): the core checks no credentials on this route, the
+     * plugin authenticates every request itself (a signature over the raw
+     * body, a token in the URL) before it parses it, in constant time,
+     * and answers 401/403. Host names, body limits and the intake scan
+     * still apply. Other kinds get TOCSIN_ERROR. */
+    int (*route_self_auth)(const struct tocsin_host *host, const char *method,
+                           const char *path, tocsin_route_fn fn, void *self);
 };
 
 /* 1 when the host table has `member` (by its recorded size) and it is set:

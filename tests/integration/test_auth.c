@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -451,6 +452,53 @@ START_TEST(test_exposed_listener_needs_auth)
 }
 END_TEST
 
+/* A provider input that checks its own signature (route_self_auth):
+ * the core asks for no token even with daemon.auth set; the plugin's own
+ * 401 holds; Host checks still apply. */
+START_TEST(test_self_authenticating_input)
+{
+    struct h_daemon d;
+    char plugins[H_PATH_MAX], path[H_PATH_MAX + 16], daemon_extra[H_DIR_MAX + 512], host[96];
+    FILE *f;
+
+    h_init(&d);
+    snprintf(plugins, sizeof plugins, "%s/plugins", d.dir);
+    ck_assert_int_eq(mkdir(plugins, 0755), 0);
+    h_copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "input_selfauth.so");
+    h_copy_plugin(getenv("TOCSIN_PLUGIN_DIR"), plugins, "sink_console.so");
+    snprintf(path, sizeof path, "%s/read.token", d.dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n", READ_TOKEN);
+    fclose(f);
+    setenv("TEST_WRITE_TOKEN", WRITE_TOKEN, 1);
+    snprintf(daemon_extra, sizeof daemon_extra, auth_block, d.dir);
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";"
+                   " plugin_dir = \"%s\"; log_level = \"debug\";\n  %s };\n"
+                   "inputs = ( { id = \"provider\"; plugin = \"selfauth\";"
+                   " secret = \"sig-0123456789\"; } );\n"
+                   "sinks = ( { id = \"console\"; plugin = \"console\"; path = \"%s\"; } );\n"
+                   "routes = ( { sinks = [ \"console\" ]; } );\n",
+                   d.state_dir, plugins, daemon_extra, d.console);
+    h_start(&d);
+    ck_assert_int_eq(status_of(&d, "POST", "/hooks/selfauth", "one", NULL, NULL), 401);
+    ck_assert_int_eq(status_of(&d, "POST", "/hooks/selfauth", "one",
+                               "X-Test-Signature: wrong", NULL), 401);
+    ck_assert_int_eq(status_of(&d, "POST", "/hooks/selfauth", "one",
+                               "Authorization: Bearer " WRITE_TOKEN, NULL), 401);
+    ck_assert_int_eq(incidents_n(&d, "Authorization: Bearer " READ_TOKEN), 0);
+    ck_assert_int_eq(status_of(&d, "POST", "/hooks/selfauth", "two",
+                               "X-Test-Signature: sig-0123456789", NULL), 202);
+    ck_assert_int_eq(incidents_n(&d, "Authorization: Bearer " READ_TOKEN), 1);
+    snprintf(host, sizeof host, "Host: rebound.example:%d", d.port);
+    ck_assert_int_eq(status_of(&d, "POST", "/hooks/selfauth", "three",
+                               "X-Test-Signature: sig-0123456789", host), 421);
+    h_stop(&d, 5000);
+    h_passed();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("auth");
@@ -463,6 +511,7 @@ int main(void)
     tcase_add_test(tc, test_host_header_checked);
     tcase_add_test(tc, test_tls_listener);
     tcase_add_test(tc, test_exposed_listener_needs_auth);
+    tcase_add_test(tc, test_self_authenticating_input);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

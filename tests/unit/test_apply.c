@@ -219,8 +219,9 @@ END_TEST
 
 START_TEST(test_delivery_outcomes_update_the_row_and_the_timeline)
 {
-    struct tc_outcome done = { 0, 0, "pd", "trigger", "done", NULL, 2, 0, 0 };
-    struct tc_outcome failed = { 0, 0, "chat", "trigger", "failed", "HTTP 400: \"bad\"", 1, 0, 0 };
+    struct tc_outcome done = { 0, 0, "pd", "trigger", "done", NULL, 2, 0, 0, 0, NULL };
+    struct tc_outcome failed = { 0, 0, "chat", "trigger", "failed", "HTTP 400: \"bad\"", 1, 0, 0,
+                                 0, NULL };
     json_t *d;
 
     ck_assert_int_eq(apply("k", TOCSIN_SEV_CRITICAL, TOCSIN_FIRING, 0, 2000), 0);

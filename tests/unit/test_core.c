@@ -10,6 +10,7 @@
 #include "backoff.h"
 #include "common.h"
 #include "httpclient.h"
+#include "remember.h"
 #include "incident.h"
 #include "store.h"
 
@@ -490,6 +491,37 @@ START_TEST(test_alert_text_is_what_jansson_dumps)
 }
 END_TEST
 
+/* host->remember is honoured only inside the delivery of the very
+ * notification it names, and only up to TOCSIN_REF_MAX. */
+START_TEST(test_remember_only_inside_its_delivery)
+{
+    struct tocsin_notification n, other;
+    struct tc_remembered mem;
+    char big[TOCSIN_REF_MAX + 2];
+
+    memset(&n, 0, sizeof n);
+    memset(&other, 0, sizeof other);
+    ck_assert_int_eq(tc_remember(&n, "early"), TOCSIN_EINVAL);
+    tc_remember_begin(&mem, &n);
+    ck_assert_int_eq(tc_remember(&other, "not mine"), TOCSIN_EINVAL);
+    ck_assert(!mem.set);
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ck_assert_int_eq(tc_remember(&n, big), TOCSIN_EINVAL);
+    ck_assert(!mem.set);
+    big[TOCSIN_REF_MAX] = '\0';
+    ck_assert_int_eq(tc_remember(&n, big), TOCSIN_OK);
+    ck_assert(mem.set && !mem.forget);
+    ck_assert_uint_eq(strlen(mem.ref), TOCSIN_REF_MAX);
+    ck_assert_int_eq(tc_remember(&n, "C123 1700000000.000100"), TOCSIN_OK);
+    ck_assert_str_eq(mem.ref, "C123 1700000000.000100");
+    ck_assert_int_eq(tc_remember(&n, NULL), TOCSIN_OK);
+    ck_assert(mem.set && mem.forget);
+    tc_remember_end();
+    ck_assert_int_eq(tc_remember(&n, "late"), TOCSIN_EINVAL);
+}
+END_TEST
+
 START_TEST(test_fingerprint_ignores_label_order)
 {
     struct tocsin_kv a[] = { { "alertname", "DiskFull" }, { "instance", "db1" } };
@@ -579,6 +611,7 @@ static Suite *core_suite(void)
     tcase_add_test(common, test_rfc3339_parse_and_format);
     tcase_add_test(common, test_fingerprint_ignores_label_order);
     tcase_add_test(common, test_alert_text_is_what_jansson_dumps);
+    tcase_add_test(common, test_remember_only_inside_its_delivery);
     tcase_add_test(common, test_emit_errors_answer_alike_for_every_input);
     suite_add_tcase(s, sm);
     suite_add_tcase(s, rows);

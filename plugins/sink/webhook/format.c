@@ -42,6 +42,8 @@ char *webhook_format_native(const struct tocsin_notification *n)
     tc_json_set_str(o, "actor", n->actor);
     tc_json_set_str(o, "note", n->note);
     tc_json_set_str(o, "external_url", n->external_url ? n->external_url : "");
+    if (n->test) /* tocsind --test-sink: a receiver can tell it from a page */
+        json_object_set_new(o, "test", json_true());
     json_object_set_new(o, "alert", alert);
     return dump(o);
 }
