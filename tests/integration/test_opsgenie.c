@@ -440,6 +440,53 @@ START_TEST(test_api_key_stays_secret)
 }
 END_TEST
 
+/* tocsind --test-sink: a marked create and its close by the same alias,
+ * Opsgenie's answer printed, exit 0; a refusal: exit 1 with its message. */
+START_TEST(test_test_sink_success_and_failure)
+{
+    struct peer *p;
+    struct og_peer *og;
+    struct h_daemon d;
+    char *out;
+    const char *alias, *path;
+    int rc;
+
+    config(&p, &og, &d, NULL);
+    rc = h_run_tocsind(&out, "-c", d.conf, "--test-sink", "og", (char *)NULL);
+    h_assert(&d, rc == 0, "--test-sink og: exit %d:\n%s", rc, out);
+    h_assert(&d, strstr(out, "trigger  delivered") && strstr(out, "resolve  delivered") &&
+                     strstr(out, "provider: HTTP 202: {\"result\":\"Request will be processed\"") &&
+                     strstr(out, "OK: both delivered"),
+             "--test-sink og:\n%s", out);
+    assert_no_key(&d, "--test-sink's output", out);
+    free(out);
+    ck_assert_int_eq(peer_count(p), 2);
+    ck_assert_int_eq(strncmp(h_jstr(peer_get(p, 0)->json, "message"),
+                             "[TEST] tocsin test notification", 31), 0);
+    ck_assert_str_eq(h_jstr(peer_get(p, 0)->json, "priority"), "P5");
+    alias = h_jstr(peer_get(p, 0)->json, "alias");
+    path = peer_get(p, 1)->raw_path;
+    ck_assert_int_eq(strncmp(path, "/v2/alerts/", 11), 0);
+    ck_assert_int_eq(strncmp(path + 11, alias, strlen(alias)), 0); /* unreserved only */
+    ck_assert_str_eq(path + 11 + strlen(alias), "/close");
+    ck_assert_str_eq(h_jstr(peer_get(p, 1)->json, "note"),
+                     "[TEST] Resolved in tocsin by tocsind --test-sink: test notification: "
+                     "nothing was wrong");
+
+    peer_default(p, 422);
+    rc = h_run_tocsind(&out, "-c", d.conf, "--test-sink", "og", (char *)NULL);
+    h_assert(&d, rc == 1, "--test-sink og on a 422: exit %d:\n%s", rc, out);
+    h_assert(&d, strstr(out, "trigger  failed: HTTP 422: Request could not be processed") &&
+                     strstr(out, "FAILED"),
+             "--test-sink og on a 422:\n%s", out);
+    assert_no_key(&d, "--test-sink's output", out);
+    free(out);
+    h_assert_no_violations(&d, p);
+    peer_free(p);
+    opsgenie_peer_free(og);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: opsgenie");
@@ -453,6 +500,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_utf8_message_and_long_alias_are_cut_safely);
     tcase_add_test(tc, test_bad_options_are_refused_by_name);
     tcase_add_test(tc, test_api_key_stays_secret);
+    tcase_add_test(tc, test_test_sink_success_and_failure);
     suite_add_tcase(s, tc);
     return s;
 }

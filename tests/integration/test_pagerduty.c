@@ -460,6 +460,55 @@ START_TEST(test_routing_key_stays_secret)
 }
 END_TEST
 
+/* tocsind --test-sink: a marked trigger and its resolve with one dedup
+ * key, PagerDuty's answer printed, exit 0; a refused key: exit 1, with
+ * PagerDuty's errors and without the key. */
+START_TEST(test_test_sink_success_and_failure)
+{
+    struct peer *p = h_peer_started();
+    struct h_daemon d;
+    char sinks[1024], *out;
+    const char *key;
+    int rc;
+
+    pagerduty_peer_attach(p);
+    setenv("TOCSIN_IT_PD_KEY", KEY_API, 1);
+    h_init(&d);
+    snprintf(sinks, sizeof sinks,
+             "{ id = \"pd\"; plugin = \"pagerduty\"; routing_key = \"env:TOCSIN_IT_PD_KEY\";\n"
+             "  events_url = \"http://127.0.0.1:%d\"; }", peer_port(p));
+    write_config(&d, sinks, "{ sinks = [ \"pd\" ]; }");
+    rc = h_run_tocsind(&out, "-c", d.conf, "--test-sink", "pd", (char *)NULL);
+    h_assert(&d, rc == 0, "--test-sink pd: exit %d:\n%s", rc, out);
+    h_assert(&d, strstr(out, "trigger  delivered") && strstr(out, "resolve  delivered") &&
+                     strstr(out, "provider: HTTP 202: {\"status\":\"success\",\"message\":"
+                                 "\"Event processed\"") && strstr(out, "OK: both delivered"),
+             "--test-sink pd:\n%s", out);
+    assert_no_key(&d, "--test-sink's output", out);
+    free(out);
+    ck_assert_int_eq(peer_count(p), 2);
+    ck_assert_str_eq(h_jstr(peer_get(p, 0)->json, "event_action"), "trigger");
+    ck_assert_int_eq(strncmp(h_jsub(peer_get(p, 0)->json, "payload", "summary"),
+                             "[TEST] tocsin test notification", 31), 0);
+    ck_assert_str_eq(h_jsub(peer_get(p, 0)->json, "payload", "severity"), "info");
+    key = h_jstr(peer_get(p, 0)->json, "dedup_key");
+    ck_assert_str_eq(h_jstr(peer_get(p, 1)->json, "event_action"), "resolve");
+    ck_assert_str_eq(h_jstr(peer_get(p, 1)->json, "dedup_key"), key);
+
+    peer_default(p, 400);
+    rc = h_run_tocsind(&out, "-c", d.conf, "--test-sink", "pd", (char *)NULL);
+    h_assert(&d, rc == 1, "--test-sink pd on a 400: exit %d:\n%s", rc, out);
+    h_assert(&d, strstr(out, "trigger  failed: HTTP 400: Event object is invalid: "
+                             PD_PEER_400_ERROR) && strstr(out, "FAILED"),
+             "--test-sink pd on a 400:\n%s", out);
+    assert_no_key(&d, "--test-sink's output", out);
+    free(out);
+    ck_assert_int_eq(peer_count(p), 4);
+    h_assert_no_violations(&d, p);
+    peer_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: pagerduty");
@@ -472,6 +521,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_utf8_summary_and_long_key_are_cut_safely);
     tcase_add_test(tc, test_two_services_routed_by_label);
     tcase_add_test(tc, test_routing_key_stays_secret);
+    tcase_add_test(tc, test_test_sink_success_and_failure);
     suite_add_tcase(s, tc);
     return s;
 }
