@@ -113,4 +113,10 @@ size_t tc_text_units(const char *s);
 char *tc_text_fit(const char *s, size_t max_units);
 char *tc_key_fit(const char *s, size_t max_units);
 
+/* Every copy of secret in text (of size bytes) replaced with mark (with
+ * stars when mark is longer), and a start of secret of 8 characters or
+ * more at text's end (where a provider's answer was cut) with "…": for a
+ * provider's words quoted in a verdict reason (redact.c). */
+void tc_redact(char *text, size_t size, const char *secret, const char *mark);
+
 #endif

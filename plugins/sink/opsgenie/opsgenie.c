@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <tocsin/plugin.h>
 
+#include "common.h"
 #include "format.h"
 
 #define OG_US_URL "https://api.opsgenie.com"
@@ -231,28 +232,6 @@ static int og_create(const struct tocsin_host *host, const void *conf, void **se
     return TOCSIN_OK;
 }
 
-/* Replaces every copy of the API key in reason (a provider may quote what
- * it was sent) with "(api_key)", or with stars when the key is shorter. */
-static void scrub(char *reason, const char *key)
-{
-    static const char mark[] = "(api_key)";
-    size_t n = strlen(key);
-    char *hit, *from = reason;
-
-    if (n == 0)
-        return;
-    while ((hit = strstr(from, key)) != NULL) {
-        if (n < sizeof mark - 1) {
-            memset(hit, '*', n);
-            from = hit + n;
-            continue;
-        }
-        memmove(hit + sizeof mark - 1, hit + n, strlen(hit + n) + 1);
-        memcpy(hit, mark, sizeof mark - 1);
-        from = hit + sizeof mark - 1;
-    }
-}
-
 static int retryable(long status)
 {
     return status == 0 || status == 408 || status == 425 || status == 429 || status >= 500;
@@ -306,7 +285,7 @@ static struct tocsin_verdict deliver(struct og *og, const struct tocsin_notifica
          * 5xx, timeouts and transport errors retried. */
         v = host->http_verdict(host, &res);
     }
-    scrub(v.reason, og->opt->api_key);
+    tc_redact(v.reason, sizeof v.reason, og->opt->api_key, "(api_key)");
     host->log(host, TOCSIN_LOG_DEBUG, "incident %lld %s (attempt %d): HTTP %ld",
               (long long)n->incident_id, tocsin_action_name(n->action), n->attempt,
               res.status);

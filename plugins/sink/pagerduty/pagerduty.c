@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <tocsin/plugin.h>
 
+#include "common.h"
 #include "format.h"
 
 #define PD_DEFAULT_URL "https://events.pagerduty.com"
@@ -176,22 +177,6 @@ static int pd_create(const struct tocsin_host *host, const void *conf, void **se
     return TOCSIN_OK;
 }
 
-/* Replaces every copy of the routing key in reason (a provider may quote
- * what it was sent) with "(routing_key)", which is shorter. */
-static void scrub(char *reason, const char *key)
-{
-    static const char mark[] = "(routing_key)";
-    size_t n = strlen(key);
-    char *hit;
-
-    if (n < sizeof mark)
-        return;
-    while ((hit = strstr(reason, key)) != NULL) {
-        memmove(hit + sizeof mark - 1, hit + n, strlen(hit + n) + 1);
-        memcpy(hit, mark, sizeof mark - 1);
-    }
-}
-
 static int retryable(long status)
 {
     return status == 0 || status == 408 || status == 425 || status == 429 || status >= 500;
@@ -235,7 +220,7 @@ static struct tocsin_verdict deliver(struct pd *pd, const struct tocsin_notifica
         host->log(host, TOCSIN_LOG_WARN,
                   "incident %lld: PagerDuty answered with another dedup_key than it was sent",
                   (long long)n->incident_id);
-    scrub(v.reason, pd->conf->routing_key);
+    tc_redact(v.reason, sizeof v.reason, pd->conf->routing_key, "(routing_key)");
     host->log(host, TOCSIN_LOG_DEBUG, "incident %lld %s (attempt %d): HTTP %ld",
               (long long)n->incident_id, tocsin_action_name(n->action), n->attempt,
               res.status);
