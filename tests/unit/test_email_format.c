@@ -1123,6 +1123,10 @@ START_TEST(test_verdicts)
         { TOCSIN_ERROR, 0, 1, "Timeout was reached", TOCSIN_RETRY, "timed out" },
         { TOCSIN_ERROR, 0, 0, "Couldn't connect to server", TOCSIN_RETRY,
           "Couldn't connect to server" },
+        /* A server that quotes the password back never gets it into the
+         * timeline. */
+        { TOCSIN_ERROR, 535, 0, "Login denied (SMTP 535): 5.7.8 bad password " SECRET,
+          TOCSIN_FAILED, "Login denied (SMTP 535): 5.7.8 bad password (password)" },
     };
     size_t i;
 

@@ -405,6 +405,8 @@ static struct tocsin_verdict deliver(struct email *e, const struct tocsin_notifi
     res.retry_after = -1;
     rc = host->http_sized(host, &call, sizeof call, &res, sizeof res);
     v = verdict_of(rc, &res);
+    /* The server's words are quoted in the reason: never the password. */
+    tc_redact(v.reason, sizeof v.reason, cf->password, "(password)");
     host->log(host, TOCSIN_LOG_DEBUG, "incident %lld %s (attempt %d): SMTP %ld",
               (long long)n->incident_id, tocsin_action_name(n->action), n->attempt, res.status);
     /* Acknowledge and resolve mails refer to this one: kept with the
