@@ -295,9 +295,10 @@ static int alarm(struct cw_result *r, const json_t *msg, const char *topic_arn,
     else
         a->dedup_key = ownf(r, "cloudwatch:%s:%s:%s", account,
                             str(msg, "Region") ? str(msg, "Region") : region, name);
+    /* region and arn_account are on this stack: the labels get copies. */
     label(r, "alertname", name);
-    label(r, "region", region);
-    label(r, "account", account);
+    label(r, "region", ownf(r, "%s", region));
+    label(r, "account", ownf(r, "%s", account));
 
     a->summary = reason && *reason ? ownf(r, "%s: %.*s", name, tc_utf8_clip(reason, SUMMARY_MAX),
                                           reason)
@@ -383,8 +384,8 @@ static int generic(struct cw_result *r, const char *message, const char *subject
         a->dedup_key = ownf(r, "sns:%s:%s", topic_arn, message_id);
     }
     a->details = clip(r, message, DETAILS_MAX);
-    label(r, "region", region);
-    label(r, "account", account);
+    label(r, "region", ownf(r, "%s", region));
+    label(r, "account", ownf(r, "%s", account));
     if (*region) {
         r->links[0].key = "generator";
         r->links[0].value = ownf(r, "https://%s/sns/v3/home?region=%s#/topic/%s",
