@@ -223,7 +223,7 @@ START_TEST(test_alarm_fires_and_resolves)
     struct sns_fields s;
     char ts[32];
     int64_t id;
-    json_t *inc;
+    json_t *inc, *open_;
     int i;
 
     fx_start(&f, NULL);
@@ -247,7 +247,15 @@ START_TEST(test_alarm_fires_and_resolves)
     inc = h_incident(&f.d, id);
     ck_assert_str_eq(h_jstr(inc, "state"), "resolved");
     json_decref(inc);
-    /* Seven messages, one certificate fetch. */
+
+    /* A late retry of the ALARM (an older StateChangeTime) after the OK:
+     * 200, so SNS stops, and no incident reopens. */
+    notification(&f, &s, f.alarm, 2, ts, sizeof ts);
+    ck_assert_int_eq(post_signed(&f, &s), 200);
+    open_ = h_incidents(&f.d, "open");
+    ck_assert_uint_eq(json_array_size(open_), 0);
+    json_decref(open_);
+    /* Eight messages, one certificate fetch. */
     ck_assert_int_eq(sns_peer_cert_gets(f.peer), 1);
     fx_stop(&f);
     h_passed();

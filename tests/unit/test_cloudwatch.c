@@ -106,6 +106,9 @@ struct th {
     json_t *emitted; /* the last alert */
     char failed[256];
     char logs[8192];
+    /* state_get/put: a few keys */
+    char state_key[4][256], state_val[4][32];
+    int n_state;
 };
 
 static struct th *th_of(const struct tocsin_host *h)
@@ -205,6 +208,33 @@ static int th_http_sized(const struct tocsin_host *h, const struct tocsin_http_c
     return TOCSIN_OK;
 }
 
+static int th_state_get(const struct tocsin_host *h, const char *key, char **value)
+{
+    struct th *t = th_of(h);
+    int i;
+
+    *value = NULL;
+    for (i = 0; i < t->n_state; i++)
+        if (strcmp(t->state_key[i], key) == 0)
+            *value = strdup(t->state_val[i]);
+    return TOCSIN_OK;
+}
+
+static int th_state_put(const struct tocsin_host *h, const char *key, const char *value)
+{
+    struct th *t = th_of(h);
+    int i;
+
+    for (i = 0; i < t->n_state && strcmp(t->state_key[i], key) != 0; i++)
+        ;
+    ck_assert_int_lt(i, 4);
+    if (i == t->n_state)
+        t->n_state++;
+    snprintf(t->state_key[i], sizeof t->state_key[i], "%s", key);
+    snprintf(t->state_val[i], sizeof t->state_val[i], "%s", value);
+    return TOCSIN_OK;
+}
+
 static void th_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
 {
     (void)h;
@@ -232,6 +262,8 @@ static void th_init(struct th *t)
     t->host.emit_sized = th_emit_sized;
     t->host.http_sized = th_http_sized;
     t->host.http_free = th_http_free;
+    t->host.state_get = th_state_get;
+    t->host.state_put = th_state_put;
     t->now = NOW;
     t->cert_url = CERT_URL;
     t->cert_pem = th_cert;
@@ -992,6 +1024,46 @@ START_TEST(test_answers_after_emit)
 }
 END_TEST
 
+/* SNS retries for up to an hour: an ALARM whose first delivery failed can
+ * arrive after the OK that followed it, and must not reopen the incident. */
+START_TEST(test_late_alarm_does_not_reopen)
+{
+    struct th t;
+    struct conf c;
+    struct sns_fields f;
+    char *alarm = read_fixture("alarm_metric.json"), *ok = read_fixture("alarm_metric_ok.json");
+    char *alarm_body, *ok_body, err[256];
+    void *self;
+
+    conf_default(&c);
+    self = start(&t, &c);
+    notification_fields(&f, alarm, 2);
+    alarm_body = sns_signed_body(&f, th_key);
+    notification_fields(&f, ok, 2);
+    f.message_id = "second";
+    ok_body = sns_signed_body(&f, th_key);
+
+    /* The ALARM's first delivery fails (the core is saturated). */
+    t.emit_rc = TOCSIN_EBUSY;
+    ck_assert_int_eq(post(&t, "Notification", alarm_body, err, sizeof err), 1503);
+    t.emit_rc = TOCSIN_OK;
+    ck_assert_int_eq(post(&t, "Notification", ok_body, err, sizeof err), 200);
+    ck_assert_int_eq(t.emits, 2);
+    ck_assert_str_eq(jstr(t.emitted, "status"), "resolved");
+    /* Its retry: accepted (200, so SNS stops) but not stored. */
+    ck_assert_int_eq(post(&t, "Notification", alarm_body, err, sizeof err), 200);
+    ck_assert_int_eq(t.emits, 2);
+    /* The OK again (a retry of a delivered one): stored again, harmless. */
+    ck_assert_int_eq(post(&t, "Notification", ok_body, err, sizeof err), 200);
+    ck_assert_int_eq(t.emits, 3);
+    free(alarm_body);
+    free(ok_body);
+    stop(&t, self);
+    free(alarm);
+    free(ok);
+}
+END_TEST
+
 START_TEST(test_severity_map)
 {
     static const struct tocsin_kv sev[] = { { "alarm", "critical" }, { "notification", "low" } };
@@ -1091,6 +1163,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_headers_must_agree);
     tcase_add_test(tc, test_subscription_is_confirmed);
     tcase_add_test(tc, test_answers_after_emit);
+    tcase_add_test(tc, test_late_alarm_does_not_reopen);
     tcase_add_test(tc, test_severity_map);
     tcase_add_test(tc, test_bad_options_fail_create);
     suite_add_tcase(s, tc);

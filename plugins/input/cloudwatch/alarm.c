@@ -349,6 +349,7 @@ static int alarm(struct cw_result *r, const json_t *msg, const char *topic_arn,
         a->n_links = r->links[0].value ? 1 : 0;
     }
     if (changed && cw_time_parse(changed, &at) == 0) {
+        r->changed_at = at;
         if (a->status == TOCSIN_FIRING)
             a->started_at = at;
         else

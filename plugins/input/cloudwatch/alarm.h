@@ -30,6 +30,7 @@ struct cw_result {
     enum cw_kind kind;
     struct tocsin_alert alert;
     const char *why;          /* CW_IGNORED: "INSUFFICIENT_DATA ignored", ... */
+    int64_t changed_at;       /* CW_ALARM: StateChangeTime, 0 when unknown */
     /* Private: what alert points into. */
     struct tocsin_kv labels[CW_MAX_LABELS];
     struct tocsin_kv annotations[2], links[2];

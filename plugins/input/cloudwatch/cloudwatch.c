@@ -76,6 +76,7 @@ struct cw_input {
     regex_t allow;
     pthread_mutex_t lock;  /* certs; held while a cached key verifies */
     pthread_mutex_t fetch; /* one fetch at a time, so each URL is fetched once */
+    pthread_mutex_t order; /* an alarm's state changes: compare, store, remember */
     struct cw_cert certs[CW_CERTS];
     size_t n_certs, evict;
 };
@@ -238,13 +239,43 @@ static void confirm(struct cw_input *in, const struct tocsin_http_request *req,
     resp->status = 200;
 }
 
+/* Whether an alarm's state change is older than one already stored: SNS
+ * retries a failed delivery for up to an hour, so an ALARM can arrive
+ * after the OK that followed it, and must not reopen the incident. The
+ * last StateChangeTime per alarm is kept in the instance's state. */
+static int superseded(struct cw_input *in, const struct cw_result *r, char *key, size_t keylen)
+{
+    const struct tocsin_host *host = in->host;
+    char *seen = NULL;
+    int old;
+
+    snprintf(key, keylen, "changed:%s", r->alert.dedup_key);
+    if (host->state_get(host, key, &seen) != TOCSIN_OK || !seen)
+        return 0;
+    old = r->changed_at < strtoll(seen, NULL, 10);
+    free(seen);
+    return old;
+}
+
+static void remember_change(struct cw_input *in, const struct cw_result *r, const char *key)
+{
+    const struct tocsin_host *host = in->host;
+    char v[24];
+
+    snprintf(v, sizeof v, "%lld", (long long)r->changed_at);
+    if (host->state_put(host, key, v) != TOCSIN_OK)
+        host->log(host, TOCSIN_LOG_WARN, "cannot keep the time of %s's state change",
+                  r->alert.dedup_key);
+}
+
 static void notification(struct cw_input *in, const struct sns_msg *m,
                          struct tocsin_http_response *resp)
 {
     const struct tocsin_host *host = in->host;
     struct cw_result r;
-    char err[256] = "";
-    int rc = cw_parse(m->message, m->subject, m->topic_arn, m->message_id, &in->opts, &r);
+    char err[256] = "", key[1100];
+    int ordered, rc = cw_parse(m->message, m->subject, m->topic_arn, m->message_id, &in->opts,
+                               &r);
 
     if (rc != 0) {
         cw_result_free(&r);
@@ -258,7 +289,23 @@ static void notification(struct cw_input *in, const struct sns_msg *m,
         resp->status = 200;
         return;
     }
+    ordered = r.kind == CW_ALARM && r.changed_at > 0;
+    if (ordered) {
+        pthread_mutex_lock(&in->order);
+        if (superseded(in, &r, key, sizeof key)) {
+            pthread_mutex_unlock(&in->order);
+            host->log(host, TOCSIN_LOG_DEBUG, "message %s: %s changed state since; ignored",
+                      m->message_id, r.alert.dedup_key);
+            cw_result_free(&r);
+            resp->status = 200;
+            return;
+        }
+    }
     rc = host->emit_sized(host, &r.alert, 1, sizeof r.alert, err, sizeof err);
+    if (rc == TOCSIN_OK && ordered)
+        remember_change(in, &r, key);
+    if (ordered)
+        pthread_mutex_unlock(&in->order);
     if (rc == TOCSIN_OK) {
         resp->status = 200;
     } else if (tc_emit_answer(resp, rc, err) < 0) {
@@ -422,6 +469,7 @@ static void cw_destroy(void *self)
     regfree(&in->allow);
     pthread_mutex_destroy(&in->lock);
     pthread_mutex_destroy(&in->fetch);
+    pthread_mutex_destroy(&in->order);
     free(in);
 }
 
@@ -452,6 +500,7 @@ static int cw_create(const struct tocsin_host *host, const void *conf, void **se
     }
     pthread_mutex_init(&in->lock, NULL);
     pthread_mutex_init(&in->fetch, NULL);
+    pthread_mutex_init(&in->order, NULL);
     rc = host->route_self_auth(host, "POST", cf->path, cw_handle, in);
     if (rc != TOCSIN_OK) {
         cw_destroy(in);
