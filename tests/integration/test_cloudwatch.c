@@ -341,12 +341,20 @@ START_TEST(test_config_is_checked)
                    "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
                    "  plugin_dir = \"%s\"; };\n"
                    "inputs = ( { id = \"sns\"; plugin = \"cloudwatch\";\n"
-                   "  insufficient_data = \"sometimes\"; } );\n"
+                   "  topics = [ \"ops-alarms\" ]; insufficient_data = \"sometimes\";\n"
+                   "  severity = { alarm = \"loud\"; }; } );\n"
                    "sinks = ( { id = \"console\"; plugin = \"console\"; } );\n"
                    "routes = ( { sinks = [ \"console\" ]; } );\n",
                    d.state_dir, getenv("TOCSIN_PLUGIN_DIR"));
     rc = h_run_tocsind(&out, "--check-config", "-c", d.conf, (char *)NULL);
-    ck_assert_msg(rc == 1 && strstr(out, "topics"), "exit %d: %s", rc, out);
+    /* Every problem, each with file:line and the instance. */
+    ck_assert_msg(rc == 1 && strstr(out, ":3: input \"sns\" (cloudwatch): topics: "
+                                         "\"ops-alarms\" is not a TopicArn") &&
+                      strstr(out, "insufficient_data must be \"ignore\", \"firing\" or "
+                                  "\"resolve\", not \"sometimes\"") &&
+                      strstr(out, "severity.alarm: \"loud\" is not a severity") &&
+                      strstr(out, "3 errors"),
+                  "exit %d: %s", rc, out);
     free(out);
     h_passed();
 }

@@ -404,10 +404,12 @@ out:
     return TOCSIN_OK;
 }
 
-/* The severity map: only the kinds this input knows. */
+/* The severity map: only the kinds this input knows. Each bad entry is
+ * reported (--check-config lists them all); TOCSIN_ERROR if any. */
 static int read_severities(const struct tocsin_host *host, const struct tocsin_map *map,
                            struct cw_opts *o)
 {
+    int rc = TOCSIN_OK;
     size_t i;
 
     o->sev_alarm = TOCSIN_SEV_HIGH;
@@ -421,30 +423,32 @@ static int read_severities(const struct tocsin_host *host, const struct tocsin_m
                                                                           : NULL;
 
         if (!to)
-            return host->fail(host, "severity: unknown kind \"%s\" (alarm, insufficient_data, "
-                              "notification)", k);
-        if (tc_severity_parse(v, to) < 0)
-            return host->fail(host, "severity.%s: \"%s\" is not a severity (critical, high, "
-                              "medium, low, info)", k, v);
+            rc = host->fail(host, "severity: unknown kind \"%s\" (alarm, insufficient_data, "
+                            "notification)", k);
+        else if (tc_severity_parse(v, to) < 0)
+            rc = host->fail(host, "severity.%s: \"%s\" is not a severity (critical, high, "
+                            "medium, low, info)", k, v);
     }
-    return TOCSIN_OK;
+    return rc;
 }
 
+/* The options beyond their types, every problem reported. */
 static int check_conf(const struct tocsin_host *host, const struct cw_conf *cf,
                       struct cw_opts *o)
 {
+    int rc = TOCSIN_OK;
     size_t i;
 
     if (!cf->path || cf->path[0] != '/')
-        return host->fail(host, "path must start with '/', not \"%s\"", cf->path ? cf->path : "");
+        rc = host->fail(host, "path must start with '/', not \"%s\"", cf->path ? cf->path : "");
     if (cf->topics.n == 0)
-        return host->fail(host, "topics must list at least one TopicArn");
+        rc = host->fail(host, "topics must list at least one TopicArn");
     for (i = 0; i < cf->topics.n; i++)
         if (strncmp(cf->topics.items[i], "arn:", 4) != 0)
-            return host->fail(host, "topics: \"%s\" is not a TopicArn (arn:aws:sns:REGION:"
-                              "ACCOUNT:NAME)", cf->topics.items[i]);
+            rc = host->fail(host, "topics: \"%s\" is not a TopicArn (arn:aws:sns:REGION:"
+                            "ACCOUNT:NAME)", cf->topics.items[i]);
     if (cf->max_age < 0)
-        return host->fail(host, "max_age must not be negative");
+        rc = host->fail(host, "max_age must not be negative");
     if (strcmp(cf->insufficient_data, "ignore") == 0)
         o->insufficient = CW_INSUF_IGNORE;
     else if (strcmp(cf->insufficient_data, "firing") == 0)
@@ -452,9 +456,11 @@ static int check_conf(const struct tocsin_host *host, const struct cw_conf *cf,
     else if (strcmp(cf->insufficient_data, "resolve") == 0)
         o->insufficient = CW_INSUF_RESOLVE;
     else
-        return host->fail(host, "insufficient_data must be \"ignore\", \"firing\" or "
-                          "\"resolve\", not \"%s\"", cf->insufficient_data);
-    return read_severities(host, &cf->severity, o);
+        rc = host->fail(host, "insufficient_data must be \"ignore\", \"firing\" or "
+                        "\"resolve\", not \"%s\"", cf->insufficient_data);
+    if (read_severities(host, &cf->severity, o) != TOCSIN_OK)
+        rc = TOCSIN_ERROR;
+    return rc;
 }
 
 static void cw_destroy(void *self)
