@@ -146,6 +146,8 @@ void hc_display_url(const char *url, char *buf, size_t len)
     const char *scheme_end = strstr(url, "://"), *auth, *end, *at;
     size_t n;
 
+    if (scheme_end && strcspn(url, "?#") < (size_t)(scheme_end - url))
+        scheme_end = NULL; /* "://" inside a query is no scheme */
     if (!scheme_end) {
         snprintf(buf, len, "%.*s", (int)strcspn(url, "?#"), url);
         return;

@@ -11,14 +11,24 @@ void hb_state_init(struct hb_state *st, int64_t now)
     *st = (struct hb_state){ .last_ping = now, .why = HB_UP };
 }
 
+/* a + b, or INT64_MAX past it: a stored time from a damaged store must
+ * mean "never", not overflow. */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    int64_t sum;
+
+    return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
+}
+
 int64_t hb_deadline(const struct hb_state *st, const struct hb_timing *t)
 {
-    return st->last_ping + t->interval + t->grace;
+    return add_sat(add_sat(st->last_ping, t->interval), t->grace);
 }
 
 int64_t hb_run_deadline(const struct hb_state *st, const struct hb_timing *t)
 {
-    return st->run_started > 0 && t->max_runtime > 0 ? st->run_started + t->max_runtime : 0;
+    return st->run_started > 0 && t->max_runtime > 0 ? add_sat(st->run_started, t->max_runtime)
+                                                     : 0;
 }
 
 enum hb_why hb_due(const struct hb_state *st, const struct hb_timing *t, int64_t now,
