@@ -3,7 +3,8 @@
  * next ping resolves it; /fail fires at once with what the job sent;
  * /start with max_runtime fires when no ping follows; a deadline missed
  * while tocsind was down fires once after the restart, and not again
- * after another; the token and the input's bearer_token are enforced. */
+ * after another; the token and the input's bearer_token are enforced, and
+ * a browser's cross-site request is refused. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,26 @@ START_TEST(test_the_token_is_asked_and_never_logged)
 }
 END_TEST
 
+START_TEST(test_a_web_page_cannot_ping)
+{
+    static const char *const cross[] = { "Sec-Fetch-Site: cross-site", NULL };
+    static const char *const typed[] = { "Sec-Fetch-Site: none", NULL };
+    struct h_daemon d;
+
+    up(&d, NULL);
+    /* An <img src> on some page the operator has open: refused. */
+    h_assert(&d, call(&d, "GET", "/hooks/heartbeat/backup/fail", NULL, cross) == 403,
+             "cross-site GET");
+    h_assert(&d, h_incident_by_key(&d, "heartbeat/backup") < 0, "a web page fired it");
+    /* The operator typing the URL is no cross-site request. */
+    h_assert(&d, call(&d, "GET", "/hooks/heartbeat/backup/fail", NULL, typed) == 200,
+             "typed GET");
+    wait_state(&d, "heartbeat/backup", "triggered");
+    h_assert(&d, h_stop(&d, 10000) == 0, "SIGTERM: exit status not 0");
+    h_passed();
+}
+END_TEST
+
 START_TEST(test_without_a_token_the_inputs_credentials_are_asked)
 {
     static const char *const bearer[] = { "Authorization: Bearer " TOKEN, NULL };
@@ -301,6 +322,7 @@ int main(void)
     tcase_add_test(tc, test_a_deadline_missed_while_down_fires_once_after_restart);
     tcase_add_test(tc, test_a_job_that_never_pings_fires_too);
     tcase_add_test(tc, test_the_token_is_asked_and_never_logged);
+    tcase_add_test(tc, test_a_web_page_cannot_ping);
     tcase_add_test(tc, test_without_a_token_the_inputs_credentials_are_asked);
     tcase_add_test(tc, test_bad_options_are_named_by_check_config);
     suite_add_tcase(s, tc);

@@ -221,15 +221,15 @@ struct target *target_start(void)
     t->status = 200;
     snprintf(t->body, sizeof t->body, "ok");
     t->lfd = bind_to(0, 1);
-    if (t->lfd < 0 || getsockname(t->lfd, (struct sockaddr *)&sa, &len) < 0 ||
-        pthread_create(&t->thread, NULL, serve, t) != 0) {
-        if (t->lfd >= 0)
-            close(t->lfd);
-        free(t);
-        return NULL;
+    if (t->lfd >= 0 && getsockname(t->lfd, (struct sockaddr *)&sa, &len) == 0) {
+        t->port = ntohs(sa.sin_port);
+        if (pthread_create(&t->thread, NULL, serve, t) == 0)
+            return t;
     }
-    t->port = ntohs(sa.sin_port);
-    return t;
+    if (t->lfd >= 0)
+        close(t->lfd);
+    free(t);
+    return NULL;
 }
 
 void target_free(struct target *t)

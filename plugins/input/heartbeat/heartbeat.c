@@ -232,6 +232,17 @@ static int refuse(const struct hb *hb, const struct tocsin_http_request *req,
     return TOCSIN_OK;
 }
 
+/* A GET is a ping, and the core asks no Origin of a GET: a page the
+ * operator opens could otherwise ping a loopback tocsind with an image
+ * tag and keep a dead job quiet. Browsers mark such requests; cron jobs,
+ * curl and the like send no Sec-Fetch-Site. */
+static int cross_site(const struct tocsin_http_request *req)
+{
+    const char *site = req->header(req, "Sec-Fetch-Site");
+
+    return site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0;
+}
+
 enum hb_request { HB_PING, HB_FAIL, HB_START };
 
 static int handle(struct hb *hb, enum hb_request what, const struct tocsin_http_request *req,
@@ -245,6 +256,14 @@ static int handle(struct hb *hb, enum hb_request what, const struct tocsin_http_
 
     if (!authorized(hb, req))
         return refuse(hb, req, resp);
+    if (cross_site(req)) {
+        host->log(host, TOCSIN_LOG_WARN, "refused %s %s from %s: a browser's cross-site request",
+                  req->method, req->path, req->remote_addr ? req->remote_addr : "?");
+        resp->status = 403;
+        resp->body = tc_error_json("cross-site request refused", "a web page may not ping "
+                                   "a heartbeat");
+        return TOCSIN_OK;
+    }
     pthread_mutex_lock(&hb->lock);
     now = host->now_ms(host);
     next = hb->st;
@@ -336,8 +355,10 @@ static int hb_create(const struct tocsin_host *host, const void *conf, void **se
         return host->fail(host, "token needs tocsin ABI 1.1 (host has %u.%u)",
                           host->abi_major, host->abi_minor);
     if (!valid_name(name))
-        return host->fail(host, "name \"%.*s\": use 1 to %d letters, digits, '.', '_' or '-' "
-                          "(it is part of the URL)", tc_utf8_clip(name, 120), name, HB_NAME_MAX);
+        return host->fail(host, "%s \"%.*s\": use 1 to %d letters, digits, '.', '_' or '-' "
+                          "(it is part of the URL)%s", cf->name ? "name" : "the instance id",
+                          tc_utf8_clip(name, 120), name, HB_NAME_MAX,
+                          cf->name ? "" : "; or set name");
     if (cf->interval <= 0)
         return host->fail(host, "interval must be more than 0");
     if (cf->grace < 0 || cf->max_runtime < 0)
