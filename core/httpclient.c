@@ -294,6 +294,10 @@ int tc_http_call(const struct tocsin_http_call *call, struct tocsin_http_result 
         curl_easy_setopt(curl, CURLOPT_USERAGENT, "tocsin/" PACKAGE_VERSION);
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call->method ? call->method : "POST");
+        /* A HEAD answer's Content-Length announces no body: without this
+         * libcurl waits for one until the timeout. */
+        if (call->method && strcmp(call->method, "HEAD") == 0)
+            curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
         if (call->body) {
             curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->body);
             curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
