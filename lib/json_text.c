@@ -32,8 +32,8 @@ int tc_utf8_seq(const unsigned char *p)
 
 void tc_text_put(struct tc_text *t, const char *s, size_t n)
 {
-    if (t->failed)
-        return;
+    if (t->failed || n == 0)
+        return; /* nothing to copy, and t->s may still be NULL */
     if (t->len + n > t->cap) {
         size_t cap = t->cap ? t->cap : 512;
         char *grown;
