@@ -269,7 +269,8 @@ static json_t *notifications_json(sqlite3 *db, int64_t id)
     return list;
 }
 
-static const char incidents_prefix[] = "/api/v1/incidents/";
+/* Where an id starts in /api/v1/incidents/{id}... paths. */
+#define INCIDENTS_PREFIX_LEN (sizeof "/api/v1/incidents/" - 1)
 
 /* The id at the start of s (rest: what follows). Huge ids are refused,
  * not clamped to another incident's. */
@@ -294,7 +295,7 @@ static int bad_id(struct tocsin_http_response *resp, const char *path)
     char detail[300];
 
     snprintf(detail, sizeof detail, "\"%.200s\": the incident id must be a positive integer"
-             " below 2^63", path + sizeof incidents_prefix - 1);
+             " below 2^63", path + INCIDENTS_PREFIX_LEN);
     return reply_error(resp, 400, "bad incident id", detail);
 }
 
@@ -332,7 +333,7 @@ static int get_incident(void *self, const struct tocsin_http_request *req,
     const char *rest;
     int64_t id;
 
-    if (parse_id(req->path + sizeof incidents_prefix - 1, &id, &rest) < 0 || *rest)
+    if (parse_id(req->path + INCIDENTS_PREFIX_LEN, &id, &rest) < 0 || *rest)
         return bad_id(resp, req->path);
     return incident_reply(self, id, resp);
 }
@@ -358,7 +359,7 @@ static int act_on_incident(void *self, const struct tocsin_http_request *req,
     char err[256], where[200];
     int status;
 
-    if (parse_id(req->path + sizeof incidents_prefix - 1, &id, &rest) < 0)
+    if (parse_id(req->path + INCIDENTS_PREFIX_LEN, &id, &rest) < 0)
         return bad_id(resp, req->path);
     if (strcmp(rest, "/ack") == 0 || strcmp(rest, "/acknowledge") == 0)
         ev = TC_EV_ACK;
