@@ -51,14 +51,17 @@ static void start(struct h_daemon *d, int clock)
 
 /* POST body to the signed route as resource, signed with secret, stamped
  * ts seconds (Unix). Returns the status. */
-static long send_signed(struct h_daemon *d, const char *resource, const char *body, size_t len,
-                        const char *secret, long long ts)
+static int deliveries;
+
+/* With Request-ID rid (NULL: a new one per call, as Sentry gives each
+ * delivery). */
+static long send_signed_id(struct h_daemon *d, const char *resource, const char *body,
+                           size_t len, const char *secret, long long ts, const char *rid)
 {
     unsigned char mac[32];
     unsigned int n = 0, i;
-    char sig[65], h_sig[100], h_res[80], h_ts[64], url[128];
-    const char *headers[] = { h_sig, h_res, h_ts,
-                              "Request-ID: 4e0a5b8c9d7f41e2a3b4c5d6e7f80912", NULL };
+    char sig[65], h_sig[100], h_res[80], h_ts[64], url[128], h_id[80];
+    const char *headers[] = { h_sig, h_res, h_ts, h_id, NULL };
     struct h_resp resp;
     long status;
 
@@ -69,11 +72,21 @@ static long send_signed(struct h_daemon *d, const char *resource, const char *bo
     snprintf(h_sig, sizeof h_sig, "Sentry-Hook-Signature: %s", sig);
     snprintf(h_res, sizeof h_res, "Sentry-Hook-Resource: %s", resource);
     snprintf(h_ts, sizeof h_ts, "Sentry-Hook-Timestamp: %lld", ts);
+    if (rid)
+        snprintf(h_id, sizeof h_id, "Request-ID: %s", rid);
+    else
+        snprintf(h_id, sizeof h_id, "Request-ID: 4e0a5b8c9d7f41e2a3b4c5d6e7f8%04x", ++deliveries);
     snprintf(url, sizeof url, "%s/hooks/sentry", d->base);
     ck_assert_int_eq(h_http_ex("POST", url, body, len, 5000, headers, &resp), 0);
     status = resp.status;
     h_resp_free(&resp);
     return status;
+}
+
+static long send_signed(struct h_daemon *d, const char *resource, const char *body, size_t len,
+                        const char *secret, long long ts)
+{
+    return send_signed_id(d, resource, body, len, secret, ts, NULL);
 }
 
 static const char *state_of(struct h_daemon *d, const char *key, char *buf, size_t len)
@@ -101,12 +114,25 @@ START_TEST(test_signed_deliveries_open_and_resolve)
     start(&d, 0);
     ck_assert_int_eq(send_signed(&d, "metric_alert", crit, len, "not the secret", now), 401);
     ck_assert_str_eq(state_of(&d, "sentry:metric_alert:7021", st, sizeof st), "none");
-    ck_assert_int_eq(send_signed(&d, "metric_alert", crit, len, SECRET, now), 200);
+    ck_assert_int_eq(send_signed_id(&d, "metric_alert", crit, len, SECRET, now,
+                                    "5e0a5b8c9d7f41e2a3b4c5d6e7f80001"), 200);
     ck_assert_str_eq(state_of(&d, "sentry:metric_alert:7021", st, sizeof st), "triggered");
     inc = h_incident(&d, h_incident_by_key(&d, "sentry:metric_alert:7021"));
     ck_assert_str_eq(h_jstr(inc, "severity"), "critical");
     ck_assert_str_eq(h_jstr(inc, "summary"), "Critical: API p95 latency");
     ck_assert_str_eq(h_jstr(inc, "source"), "sentry");
+    ck_assert_int_eq(h_jint(inc, "occurrences"), 1);
+    json_decref(inc);
+    /* Sentry retries a delivery whose answer it lost: stored once. A new
+     * delivery of the same alert counts as a repeat. */
+    ck_assert_int_eq(send_signed_id(&d, "metric_alert", crit, len, SECRET, now,
+                                    "5e0a5b8c9d7f41e2a3b4c5d6e7f80001"), 200);
+    inc = h_incident(&d, h_incident_by_key(&d, "sentry:metric_alert:7021"));
+    ck_assert_int_eq(h_jint(inc, "occurrences"), 1);
+    json_decref(inc);
+    ck_assert_int_eq(send_signed(&d, "metric_alert", crit, len, SECRET, now), 200);
+    inc = h_incident(&d, h_incident_by_key(&d, "sentry:metric_alert:7021"));
+    ck_assert_int_eq(h_jint(inc, "occurrences"), 2);
     json_decref(inc);
     body = fixture("metric_alert_resolved.json", &len);
     ck_assert_int_eq(send_signed(&d, "metric_alert", body, len, SECRET, now), 200);

@@ -16,6 +16,7 @@
 #include "common.h"
 #include "fake_host.h"
 #include "parse.h"
+#include "seen.h"
 #include "sign.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
@@ -348,6 +349,34 @@ START_TEST(test_signature_known_answer)
 }
 END_TEST
 
+/* ---- seen.c ------------------------------------------------------------------ */
+
+START_TEST(test_seen_remembers_the_latest_ids)
+{
+    static struct sn_seen s; /* large: not on the stack */
+    char id[40];
+    int i;
+
+    sn_seen_init(&s);
+    ck_assert(!sn_seen_has(&s, "0123456789abcdef0123456789abcdef"));
+    sn_seen_add(&s, "0123456789abcdef0123456789abcdef");
+    ck_assert(sn_seen_has(&s, "0123456789abcdef0123456789abcdef"));
+    ck_assert(!sn_seen_has(&s, "0123456789abcdef0123456789abcdee"));
+    ck_assert(!sn_seen_valid(NULL));
+    ck_assert(!sn_seen_valid(""));
+    ck_assert(!sn_seen_valid("not hex"));
+    sn_seen_add(&s, "not hex");
+    ck_assert(!sn_seen_has(&s, "not hex"));
+    for (i = 0; i < SN_SEEN_MAX; i++) {
+        snprintf(id, sizeof id, "%08x", i);
+        sn_seen_add(&s, id);
+    }
+    ck_assert(!sn_seen_has(&s, "0123456789abcdef0123456789abcdef")); /* pushed out */
+    ck_assert(sn_seen_has(&s, "00000000"));
+    sn_seen_destroy(&s);
+}
+END_TEST
+
 /* ---- sentry.c through a fake host ------------------------------------------- */
 
 struct rec_host {
@@ -636,6 +665,10 @@ START_TEST(test_answers_ignored_invalid_and_saturated)
     ck_assert_int_eq(post_signed(&s, "issue", body, len, SECRET, NOW / 1000), 200);
     ck_assert_int_eq(s.h.status, TOCSIN_RESOLVED);
     ck_assert_str_eq(s.h.key, "sentry:issue:1117540176");
+    ck_assert_int_eq(s.h.f.emits, 2);
+    /* The same Request-ID again: a retry, answered without storing twice. */
+    ck_assert_int_eq(post_signed(&s, "issue", body, len, SECRET, NOW / 1000), 200);
+    ck_assert_int_eq(s.h.f.emits, 2);
     served_end(&s);
     free(body);
 }
@@ -706,6 +739,7 @@ int main(void)
     tcase_add_test(parse, test_severity_map);
     tcase_add_test(parse, test_legacy_payload);
     tcase_add_test(parse, test_signature_known_answer);
+    tcase_add_test(parse, test_seen_remembers_the_latest_ids);
     suite_add_tcase(s, parse);
     tcase_add_test(plugin, test_registers_self_authenticated_routes);
     tcase_add_test(plugin, test_signed_exact_bytes_are_accepted);

@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "parse.h"
+#include "seen.h"
 #include "sign.h"
 
 struct sn_conf {
@@ -62,6 +63,7 @@ struct sn_input {
     const struct tocsin_host *host;
     const struct sn_conf *conf;
     struct sn_rules rules;
+    struct sn_seen seen; /* Request-IDs stored lately */
 };
 
 static const char *addr_of(const struct tocsin_http_request *req)
@@ -105,7 +107,7 @@ static int timestamp_ok(const struct sn_input *in, const char *ts)
 }
 
 /* The parse result to an answer: 400, 200 ignored, or emit's. */
-static int finish(const struct sn_input *in, const struct tocsin_http_request *req,
+static int finish(struct sn_input *in, const struct tocsin_http_request *req,
                   struct tocsin_http_response *resp, int rc, struct sn_result *r)
 {
     const struct tocsin_host *host = in->host;
@@ -131,6 +133,7 @@ static int finish(const struct sn_input *in, const struct tocsin_http_request *r
         rc = host->emit(host, &r->alert, 1, err, sizeof err);
         if (rc == TOCSIN_OK) {
             resp->status = 200;
+            sn_seen_add(&in->seen, rid);
         } else if (tc_emit_answer(resp, rc, err) < 0) {
             host->log(host, TOCSIN_LOG_INFO, "alert from %s refused by the core: %s",
                       addr_of(req), err);
@@ -158,6 +161,12 @@ static int sn_handle(void *self, const struct tocsin_http_request *req,
     if (in->conf->timestamp_tolerance > 0 &&
         !timestamp_ok(in, req->header(req, "Sentry-Hook-Timestamp")))
         return unauthorized(in, req, resp, "Sentry-Hook-Timestamp missing or out of tolerance");
+    if (sn_seen_has(&in->seen, req->header(req, "Request-ID"))) {
+        in->host->log(in->host, TOCSIN_LOG_DEBUG, "delivery %s from %s already stored",
+                      req->header(req, "Request-ID"), addr_of(req));
+        resp->status = 200;
+        return TOCSIN_OK;
+    }
     rc = sn_parse_hook(req->header(req, "Sentry-Hook-Resource"), req->body, req->body_len,
                        &in->rules, in->host->now_ms(in->host), &r);
     return finish(in, req, resp, rc, &r);
@@ -240,12 +249,14 @@ static int sn_create(const struct tocsin_host *host, const void *conf, void **se
     in->conf = cf;
     in->rules.severity = &cf->severity;
     in->rules.legacy_expire_ms = cf->legacy_expire;
+    sn_seen_init(&in->seen);
     if (rule_of(host, "on_issue_created", cf->on_issue_created, SN_FIRE, SN_IGNORE,
                 &in->rules.on_created) != TOCSIN_OK ||
         rule_of(host, "on_issue_archived", cf->on_issue_archived, SN_RESOLVE, SN_IGNORE,
                 &in->rules.on_archived) != TOCSIN_OK ||
         rule_of(host, "on_issue_unresolved", cf->on_issue_unresolved, SN_FIRE, SN_IGNORE,
                 &in->rules.on_unresolved) != TOCSIN_OK) {
+        sn_seen_destroy(&in->seen);
         free(in);
         return TOCSIN_ERROR;
     }
@@ -253,6 +264,7 @@ static int sn_create(const struct tocsin_host *host, const void *conf, void **se
     if (rc == TOCSIN_OK && cf->legacy_path)
         rc = host->route_self_auth(host, "POST", cf->legacy_path, sn_handle_legacy, in);
     if (rc != TOCSIN_OK) {
+        sn_seen_destroy(&in->seen);
         free(in);
         return rc;
     }
@@ -262,7 +274,10 @@ static int sn_create(const struct tocsin_host *host, const void *conf, void **se
 
 static void sn_destroy(void *self)
 {
-    free(self);
+    struct sn_input *in = self;
+
+    sn_seen_destroy(&in->seen);
+    free(in);
 }
 
 const struct tocsin_plugin tocsin_plugin = {
