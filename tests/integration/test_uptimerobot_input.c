@@ -211,6 +211,36 @@ START_TEST(test_polling)
 }
 END_TEST
 
+/* rate_limit 1 a minute: a poll of two pages uses two minutes, so the
+ * tick after one minute sends nothing. The api_url may end in '/'. */
+START_TEST(test_polling_keeps_to_the_rate_limit)
+{
+    struct h_daemon d;
+    struct ur_api *api = ur_api_start(API_KEY);
+    char extra[512];
+
+    ck_assert_ptr_nonnull(api);
+    ur_api_page_limit(api, 2);
+    ur_api_monitors(api, "[" MON(1, "a", 2) "," MON(2, "b", 9) "," MON(3, "c", 2) "]");
+    snprintf(extra, sizeof extra,
+             "api_key = \"env:IT_UR_API_KEY\"; api_url = \"http://127.0.0.1:%d/\";"
+             " interval = \"60s\"; rate_limit = 1;", ur_api_port(api));
+    h_init(&d);
+    start(&d, extra, 1);
+    ck_assert_uint_ge(ur_api_wait(api, 2, 5000), 2);
+    expect(&d, "uptimerobot:2", "triggered");
+    h_clock_advance(&d, 60000);
+    h_sleep_ms(500);
+    ck_assert_uint_eq(ur_api_requests(api), 2);
+    h_clock_advance(&d, 60000);
+    ck_assert_uint_ge(ur_api_wait(api, 4, 5000), 4);
+    ck_assert_uint_eq(ur_api_violations(api), 0); /* the path had no "//" */
+    ck_assert_int_eq(h_stop(&d, 5000), 0);
+    ur_api_free(api);
+    h_passed();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("uptimerobot_input");
@@ -218,6 +248,7 @@ int main(void)
 
     tcase_add_test(tc, test_webhook_in_three_styles);
     tcase_add_test(tc, test_polling);
+    tcase_add_test(tc, test_polling_keeps_to_the_rate_limit);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

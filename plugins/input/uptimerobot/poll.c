@@ -26,11 +26,15 @@ static int fetch(struct ur_input *in, int64_t offset, struct ur_page *page, char
     struct tocsin_http_call call;
     struct tocsin_http_result res;
     char url[600], *key, *body = NULL;
+    size_t base_len;
     int rc = -1;
 
     memset(&call, 0, sizeof call);
     memset(&res, 0, sizeof res);
-    snprintf(url, sizeof url, "%s/v2/getMonitors", in->conf->api_url);
+    base_len = strlen(in->conf->api_url);
+    while (base_len > 0 && in->conf->api_url[base_len - 1] == '/')
+        base_len--; /* "https://api.uptimerobot.com/" too */
+    snprintf(url, sizeof url, "%.*s/v2/getMonitors", (int)base_len, in->conf->api_url);
     key = curl_easy_escape(NULL, in->conf->api_key, 0);
     if (!key || asprintf(&body, "api_key=%s&format=json&offset=%lld&limit=%d", key,
                          (long long)offset, UR_PAGE) < 0) {
