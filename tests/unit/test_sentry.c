@@ -714,6 +714,18 @@ START_TEST(test_create_refuses_bad_options)
     ck_assert_int_eq(tocsin_plugin.create(&s.h.f.host, s.conf, &s.self), TOCSIN_ERROR);
     ck_assert_ptr_nonnull(strstr(s.h.f.failed, "on_issue_archived must be \"resolve\" or"));
     cv->archived = "resolve";
+    {
+        static const struct tocsin_kv bad_key[] = { { "fatl", "critical" } };
+        static const struct tocsin_kv bad_value[] = { { "fatal", "urgent" } };
+
+        cv->severity = (struct tocsin_map){ 1, bad_key };
+        ck_assert_int_eq(tocsin_plugin.create(&s.h.f.host, s.conf, &s.self), TOCSIN_ERROR);
+        ck_assert_ptr_nonnull(strstr(s.h.f.failed, "unknown key \"fatl\""));
+        cv->severity = (struct tocsin_map){ 1, bad_value };
+        ck_assert_int_eq(tocsin_plugin.create(&s.h.f.host, s.conf, &s.self), TOCSIN_ERROR);
+        ck_assert_ptr_nonnull(strstr(s.h.f.failed, "\"urgent\" is not a severity"));
+        cv->severity = (struct tocsin_map){ 0, NULL };
+    }
     /* A host without route_self_auth (1.0) is refused by name. */
     s.h.f.host.size = (uint32_t)offsetof(struct tocsin_host, emit_sized);
     ck_assert_int_eq(tocsin_plugin.create(&s.h.f.host, s.conf, &s.self), TOCSIN_ERROR);

@@ -498,6 +498,14 @@ START_TEST(test_create_checks_options)
 
     served_start(&s);
     served_end(&s);
+    {
+        static const struct tocsin_kv bad[] = { { "up", "low" } };
+
+        s.conf.severity = (struct tocsin_map){ 1, bad };
+        ck_assert_int_eq(tocsin_plugin.create(&s.r.f.host, &s.conf, &s.self), TOCSIN_ERROR);
+        ck_assert_ptr_nonnull(strstr(s.r.f.failed, "unknown key \"up\""));
+        s.conf.severity = (struct tocsin_map){ 0, NULL };
+    }
     s.conf.token = "short";
     ck_assert_int_eq(tocsin_plugin.create(&s.r.f.host, &s.conf, &s.self), TOCSIN_ERROR);
     ck_assert_ptr_nonnull(strstr(s.r.f.failed, "at least 16"));

@@ -3,11 +3,13 @@
  * legacy WebHooks plugin (a token in the query). This file holds the
  * descriptor, the options and the HTTP glue: authenticate, then parse
  * (parse.c), then host->emit(). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <tocsin/plugin.h>
 
 #include "common.h"
@@ -229,11 +231,22 @@ static int sn_create(const struct tocsin_host *host, const void *conf, void **se
         return host->fail(host, "timestamp_tolerance must not be negative");
     if (cf->legacy_expire < 0)
         return host->fail(host, "legacy_expire must not be negative");
-    for (i = 0; i < cf->severity.n; i++)
+    for (i = 0; i < cf->severity.n; i++) {
+        static const char *const keys[] = { "fatal", "critical", "error", "warning", "info",
+                                            "debug" };
+        size_t k;
+
+        for (k = 0; k < 6 && strcasecmp(keys[k], cf->severity.items[i].key) != 0; k++)
+            ;
+        if (k == 6)
+            return host->fail(host, "severity: unknown key \"%s\" (Sentry levels fatal, "
+                              "error, warning, info, debug; metric actions critical, warning)",
+                              cf->severity.items[i].key);
         if (tc_severity_parse(cf->severity.items[i].value, &sev) != 0)
             return host->fail(host, "severity: \"%s\" = \"%s\" is not a severity (critical, "
                               "high, medium, low, info)", cf->severity.items[i].key,
                               cf->severity.items[i].value ? cf->severity.items[i].value : "");
+    }
     if (cf->legacy_path) {
         if (check_path(host, "legacy_path", cf->legacy_path) != TOCSIN_OK)
             return TOCSIN_ERROR;

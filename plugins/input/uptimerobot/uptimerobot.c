@@ -190,11 +190,16 @@ static int ur_create(const struct tocsin_host *host, const void *conf, void **se
         return host->fail(host, "token must be a random string of at least 16 characters");
     if (cf->token && strchr(cf->token, '/'))
         return host->fail(host, "token must not contain '/' (it can be the URL's last segment)");
-    for (i = 0; i < cf->severity.n; i++)
+    for (i = 0; i < cf->severity.n; i++) {
+        const char *k = cf->severity.items[i].key;
+
+        if (strcasecmp(k, "down") != 0 && strcasecmp(k, "ssl") != 0 && strcasecmp(k, "api") != 0)
+            return host->fail(host, "severity: unknown key \"%s\" (down, ssl, api)", k);
         if (tc_severity_parse(cf->severity.items[i].value, &sev) != 0)
             return host->fail(host, "severity: \"%s\" = \"%s\" is not a severity (critical, "
                               "high, medium, low, info)", cf->severity.items[i].key,
                               cf->severity.items[i].value ? cf->severity.items[i].value : "");
+    }
     if (cf->rate_limit < 1)
         return host->fail(host, "rate_limit must be at least 1 (requests per minute)");
     if (cf->api_key && cf->interval < 60000 / cf->rate_limit)
