@@ -13,7 +13,7 @@
 #include "harness.h"
 
 #define TOKEN "it-uptimerobot-token-3e4f5a6b7c"
-#define API_KEY "ur-it-api-key-81f2e3d4c5b6a7"
+#define API_KEY "ur-it+api/key=81f2&e3 d4%c5"  /* form-encoding matters */
 
 static void start(struct h_daemon *d, const char *extra, int clock)
 {

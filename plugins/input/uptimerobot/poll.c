@@ -3,7 +3,6 @@
  * emitted. The last states are kept in the instance's durable state, so a
  * restart does not fire again; a failed poll changes nothing. */
 #define _GNU_SOURCE
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,29 @@
 #define UR_PAGE 50           /* getMonitors' largest page */
 #define UR_STATE "monitors"  /* the state key of the last poll */
 #define UR_MAX_PAGES 1000    /* 50,000 monitors: more is a runaway pagination */
+
+/* s form-encoded (RFC 3986 unreserved kept, the rest %XX): malloc()ed. */
+static char *form_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = malloc(3 * strlen(s) + 1), *w = out;
+
+    for (; out && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            *w++ = (char)c;
+        } else {
+            *w++ = '%';
+            *w++ = hex[c >> 4];
+            *w++ = hex[c & 15];
+        }
+    }
+    if (out)
+        *w = '\0';
+    return out;
+}
 
 /* One page into *page. 0; or -1 with why filled (the poll failed) and
  * *retry_ms a wait the API asked for. */
@@ -35,14 +57,14 @@ static int fetch(struct ur_input *in, int64_t offset, struct ur_page *page, char
     while (base_len > 0 && in->conf->api_url[base_len - 1] == '/')
         base_len--; /* "https://api.uptimerobot.com/" too */
     snprintf(url, sizeof url, "%.*s/v2/getMonitors", (int)base_len, in->conf->api_url);
-    key = curl_easy_escape(NULL, in->conf->api_key, 0);
+    key = form_escape(in->conf->api_key);
     if (!key || asprintf(&body, "api_key=%s&format=json&offset=%lld&limit=%d", key,
                          (long long)offset, UR_PAGE) < 0) {
-        curl_free(key);
+        free(key);
         snprintf(why, whylen, "out of memory");
         return -1;
     }
-    curl_free(key);
+    free(key);
     call.method = "POST";
     call.url = url;
     call.headers = headers;
