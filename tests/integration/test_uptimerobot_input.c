@@ -109,6 +109,18 @@ START_TEST(test_webhook_in_three_styles)
                           "\"alertType\":\"3\",\"sslExpiryDate\":\"2026-11-30\","
                           "\"sslExpiryDaysLeft\":\"7\"}"), 200);
     expect(&d, "uptimerobot:778899:ssl", "triggered");
+    /* a custom header (UptimeRobot's newer webhook integration) */
+    {
+        char url[256];
+        const char *headers[] = { "Authorization: Bearer " TOKEN, NULL };
+        struct h_resp resp;
+
+        snprintf(url, sizeof url, "%s/hooks/uptimerobot?monitorID=42&alertType=1", d.base);
+        ck_assert_int_eq(h_http_ex("POST", url, NULL, 0, 5000, headers, &resp), 0);
+        ck_assert_int_eq(resp.status, 200);
+        h_resp_free(&resp);
+        expect(&d, "uptimerobot:42", "triggered");
+    }
     /* wrong and missing tokens, a bad field */
     ck_assert_int_eq(send(&d, "POST", "/hooks/uptimerobot/not-the-token-at-all?monitorID=1"
                           "&alertType=1", NULL, NULL), 401);

@@ -353,10 +353,14 @@ struct req_ctx {
     const char *query, *content_type;
 };
 
+static const char *authorization;
+
 static const char *req_header(const struct tocsin_http_request *req, const char *name)
 {
     const struct req_ctx *c = req->core;
 
+    if (strcasecmp(name, "Authorization") == 0)
+        return authorization;
     return strcasecmp(name, "Content-Type") == 0 ? c->content_type : NULL;
 }
 
@@ -449,6 +453,13 @@ START_TEST(test_token_in_path_or_query)
     ck_assert_int_eq(call(&s, "POST", "/hooks/uptimerobot",
                           "token=" TOKEN "&monitorID=5&alertType=2", NULL, NULL), 200);
     ck_assert_int_eq(s.r.status, TOCSIN_RESOLVED);
+    /* A custom header of UptimeRobot's newer webhook integration. */
+    authorization = "Bearer wrong-token-wrong-token";
+    ck_assert_int_eq(call(&s, "POST", "/hooks/uptimerobot", q, NULL, NULL), 401);
+    authorization = "Bearer " TOKEN;
+    ck_assert_int_eq(call(&s, "POST", "/hooks/uptimerobot", q, NULL, NULL), 200);
+    ck_assert_int_eq(s.r.f.emits, 3);
+    authorization = NULL;
     served_end(&s);
 }
 END_TEST

@@ -17,7 +17,7 @@
 
 static const struct tocsin_option ur_options[] = {
     { "path", TOCSIN_OPT_STRING, "/hooks/uptimerobot", 0, offsetof(struct ur_conf, path),
-      "Webhook path: PATH?token=TOKEN or PATH/TOKEN (GET or POST)." },
+      "Webhook path: PATH/TOKEN, PATH?token=TOKEN or PATH with Authorization: Bearer TOKEN." },
     { "token", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET, offsetof(struct ur_conf, token),
       "The webhook's token (at least 16 random characters); needed unless only polling." },
     { "severity", TOCSIN_OPT_MAP, NULL, 0, offsetof(struct ur_conf, severity),
@@ -71,11 +71,14 @@ static int token_ok(const char *expected, const char *given)
     return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-/* The token: PATH/<token> or ?token=. NULL when neither. */
+/* The token: PATH/<token>, ?token= or, from UptimeRobot's newer webhook
+ * integration with custom headers, Authorization: Bearer <token>. NULL
+ * when none. */
 static const char *token_of(const struct ur_input *in, const struct tocsin_http_request *req,
                             int *bad_path)
 {
     size_t n = strlen(in->conf->path);
+    const char *auth;
 
     *bad_path = 0;
     if (strlen(req->path) > n + 1 && req->path[n] == '/') {
@@ -83,7 +86,10 @@ static const char *token_of(const struct ur_input *in, const struct tocsin_http_
             *bad_path = 1;
         return req->path + n + 1;
     }
-    return req->query(req, "token");
+    if (req->query(req, "token"))
+        return req->query(req, "token");
+    auth = req->header(req, "Authorization");
+    return auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
 }
 
 /* The values from the body (JSON or form) and the query. */
