@@ -126,8 +126,8 @@ static int ur_handle(void *self, const struct tocsin_http_request *req,
     struct ur_fields f;
     struct ur_alert a;
     char err[256] = "";
-    size_t n;
-    int bad_path, rc;
+    size_t n = 0;
+    int bad_path, rc, body_ok;
     const char *token = token_of(in, req, &bad_path);
 
     if (bad_path || !token_ok(in->conf->token, token)) {
@@ -136,12 +136,15 @@ static int ur_handle(void *self, const struct tocsin_http_request *req,
         return answer(resp, 401, "unauthorized", token ? "wrong token" : "missing token");
     }
     rc = collect(req, &f, err, sizeof err);
+    body_ok = rc == TOCSIN_OK;
     if (rc == TOCSIN_OK)
         rc = ur_webhook_alert(&f, &in->rules, &a, &n, err, sizeof err);
     if (rc == TOCSIN_ENOMEM) {
         rc = answer(resp, 500, "out of memory", NULL);
     } else if (rc == TOCSIN_EINVAL) {
-        host->log(host, TOCSIN_LOG_INFO, "refused a request from %s: %s", addr_of(req), err);
+        /* A body's own error can quote it: the log names only the kind. */
+        host->log(host, TOCSIN_LOG_INFO, "refused a request from %s: %s", addr_of(req),
+                  body_ok ? err : "body is not the JSON template (see the README)");
         rc = answer(resp, 400, "invalid request", err);
     } else if (n == 0) {
         host->log(host, TOCSIN_LOG_DEBUG, "ignored alertType %s from %s",
