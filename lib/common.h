@@ -1,5 +1,6 @@
 /* common.h: helpers shared by the core and the bundled plugins (linked
- * statically into each): times, label fingerprints, alerts as JSON.
+ * statically into each): times, label fingerprints, alerts as JSON,
+ * provider limits.
  * Not part of the SDK; third-party plugins need only <tocsin/plugin.h>. */
 #ifndef TOCSIN_COMMON_H
 #define TOCSIN_COMMON_H
@@ -98,5 +99,24 @@ char *tc_error_json(const char *error, const char *detail);
  * anything else 500 with err as the detail. Returns 0 when it filled in
  * resp; -1 for TOCSIN_EINVAL, which each input explains in its own 400. */
 int tc_emit_answer(struct tocsin_http_response *resp, int rc, const char *err);
+
+/* Provider limits (fit.c), counted in UTF-16 code units (what Java and
+ * JavaScript call a string's length; at least its count of characters).
+ * tc_text_units: s's length in them (a byte that is not UTF-8 counts one,
+ * as the U+FFFD it becomes). tc_text_fit: s when it fits max_units, else
+ * its longest prefix cut between characters that fits with "…" after it.
+ * tc_key_fit: s when it fits, else a prefix and "~" + 16 hex digits of a
+ * hash of all of s (max_units in all): stable, so a provider sees the same
+ * dedup key on every delivery of an incident. malloc()ed, NULL without
+ * memory. */
+size_t tc_text_units(const char *s);
+char *tc_text_fit(const char *s, size_t max_units);
+char *tc_key_fit(const char *s, size_t max_units);
+
+/* Every copy of secret in text (of size bytes) replaced with mark (with
+ * stars when mark is longer), and a start of secret of 8 characters or
+ * more at text's end (where a provider's answer was cut) with "…": for a
+ * provider's words quoted in a verdict reason (redact.c). */
+void tc_redact(char *text, size_t size, const char *secret, const char *mark);
 
 #endif

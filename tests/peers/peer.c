@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -39,6 +40,9 @@ struct peer {
     int default_status;
     int require_idem;
     char *answer_body; /* NULL: "{}" */
+    peer_check_fn check; /* a provider's, instead of check_protocol */
+    peer_reply_fn reply;
+    void *provider;
 
     struct peer_req **reqs;
     size_t n_reqs, cap_reqs;
@@ -70,14 +74,11 @@ static void sleep_ms(int ms)
 }
 
 /* Called with p->mu held. */
-static void add_violation(struct peer *p, const char *fmt, ...)
+static void add_violation_v(struct peer *p, const char *fmt, va_list ap)
 {
     char buf[512];
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     if (p->n_violations == p->cap_violations) {
         size_t cap = p->cap_violations ? 2 * p->cap_violations : 16;
         char **v = realloc(p->violations, cap * sizeof *v);
@@ -89,6 +90,26 @@ static void add_violation(struct peer *p, const char *fmt, ...)
     }
     p->violations[p->n_violations++] = strdup(buf);
     fprintf(stderr, "peer: protocol violation: %s\n", buf);
+}
+
+static void add_violation(struct peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_violation(struct peer *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    add_violation_v(p, fmt, ap);
+    va_end(ap);
+}
+
+void peer_violate(struct peer *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    add_violation_v(p, fmt, ap);
+    va_end(ap);
 }
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
@@ -104,6 +125,34 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
     name[i] = '\0';
     json_object_set_new(headers, name, json_string(value ? value : ""));
     return MHD_YES;
+}
+
+/* Query arguments arrive as sent (see unescape_none): decoded here. */
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    json_t *query = cls;
+    char *k = strdup(key), *v = strdup(value ? value : "");
+
+    (void)kind;
+    if (k && v) {
+        MHD_http_unescape(k);
+        MHD_http_unescape(v);
+        json_object_set_new(query, k, json_string(v));
+    }
+    free(k);
+    free(v);
+    return MHD_YES;
+}
+
+/* MHD would decode the path before the handler sees it; a provider peer
+ * checks how it was escaped (an Opsgenie alias with "/" in it), so the
+ * handler gets it as sent and decodes a copy. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
 }
 
 static struct answer next_answer(struct peer *p)
@@ -147,9 +196,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     struct peer_req *r;
     struct answer a;
     struct MHD_Response *resp;
+    struct peer_reply reply;
     json_error_t jerr;
     enum MHD_Result ret;
-    int waited;
+    int waited, i;
 
     (void)version;
     if (!pd) {
@@ -186,9 +236,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (!r)
         return MHD_NO;
     snprintf(r->method, sizeof r->method, "%s", method);
+    snprintf(r->raw_path, sizeof r->raw_path, "%s", url);
     snprintf(r->path, sizeof r->path, "%s", url);
+    MHD_http_unescape(r->path);
     r->headers = json_object();
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r->headers);
+    r->query = json_object();
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r->query);
     r->body = malloc(pd->len + 1);
     if (r->body) {
         if (pd->len)
@@ -204,7 +258,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     r->status = a.status;
     if (pd->too_big)
         add_violation(p, "%s %s: body over %u bytes", method, url, PEER_MAX_BODY);
-    check_protocol(p, r);
+    if (p->check)
+        p->check(p->provider, p, r);
+    else
+        check_protocol(p, r);
     if (p->n_reqs == p->cap_reqs) {
         size_t cap = p->cap_reqs ? 2 * p->cap_reqs : 64;
         struct peer_req **v = realloc(p->reqs, cap * sizeof *v);
@@ -223,15 +280,24 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         sleep_ms(20);
 
     pthread_mutex_lock(&p->mu);
-    if (p->answer_body)
+    memset(&reply, 0, sizeof reply);
+    if (p->reply)
+        p->reply(p->provider, r, a.status, &reply);
+    if (reply.body)
+        resp = MHD_create_response_from_buffer(strlen(reply.body), reply.body,
+                                               MHD_RESPMEM_MUST_COPY);
+    else if (p->answer_body)
         resp = MHD_create_response_from_buffer(strlen(p->answer_body), p->answer_body,
                                                MHD_RESPMEM_MUST_COPY);
     else
         resp = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
     pthread_mutex_unlock(&p->mu);
+    free(reply.body);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "application/json");
+    for (i = 0; i < reply.n_headers && i < 4; i++)
+        MHD_add_response_header(resp, reply.headers[i][0], reply.headers[i][1]);
     if (a.retry_after >= 0) {
         char ra[32];
 
@@ -324,6 +390,7 @@ int peer_start(struct peer *p)
                                   MHD_USE_ITC,
                               0, NULL, NULL, handler, p, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_NOTIFY_COMPLETED, completed, p,
+                              MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, p,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!p->mhd) {
         close(fd);
@@ -352,6 +419,7 @@ void peer_free(struct peer *p)
     peer_stop(p);
     for (i = 0; i < p->n_reqs; i++) {
         json_decref(p->reqs[i]->headers);
+        json_decref(p->reqs[i]->query);
         json_decref(p->reqs[i]->json);
         free(p->reqs[i]->body);
         free(p->reqs[i]);
@@ -391,6 +459,8 @@ void peer_script(struct peer *p, const char *script)
                 a.retry_after = atoi(tok + 3);
             else if (strncmp(tok, "delay=", 6) == 0)
                 a.delay_ms = atoi(tok + 6);
+            else if (strcmp(tok, "hang") == 0)
+                a.delay_ms = INT_MAX; /* the wait ends when the peer stops */
             else
                 fprintf(stderr, "peer: bad script item \"%s\"\n", item);
         }
@@ -414,6 +484,15 @@ void peer_default(struct peer *p, int status)
 {
     pthread_mutex_lock(&p->mu);
     p->default_status = status;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void peer_set_provider(struct peer *p, peer_check_fn check, peer_reply_fn reply, void *ctx)
+{
+    pthread_mutex_lock(&p->mu);
+    p->check = check;
+    p->reply = reply;
+    p->provider = ctx;
     pthread_mutex_unlock(&p->mu);
 }
 

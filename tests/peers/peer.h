@@ -13,7 +13,7 @@ struct peer;
 /* One recorded request. Owned by the peer; valid until peer_free(). */
 struct peer_req {
     char method[16];
-    char path[256];
+    char path[2048];
     json_t *headers;     /* {"lowercased-name": "value", ...} */
     char *body;          /* NUL-terminated */
     size_t body_len;
@@ -22,6 +22,8 @@ struct peer_req {
     int status;          /* what the peer answered */
     int completed;       /* 1 once the answer was queued (a delayed answer
                           * the client gave up on still counts as 1) */
+    char raw_path[2048]; /* path as sent, percent escapes kept */
+    json_t *query;       /* {"name": "value", ...} of the query string, decoded */
 };
 
 /* A new peer, not yet listening. Returns NULL on failure. */
@@ -38,6 +40,7 @@ int peer_port(const struct peer *p);
  *   "500,500,200"           statuses
  *   "429 ra=1"              with a Retry-After: 1 header
  *   "200 delay=3000"        answer after 3 s (to provoke a client timeout)
+ *   "200 hang"              no answer until the peer stops
  * Once the script is used up, every request gets the default answer
  * (200 unless peer_default says otherwise). Replaces any unused script. */
 void peer_script(struct peer *p, const char *script);
@@ -63,5 +66,21 @@ const char *peer_violation(struct peer *p, size_t i);
 void peer_require_idempotency_key(struct peer *p, int required);
 
 int64_t peer_now_ms(void);
+
+/* Provider peers. check replaces the webhook checks above: it is called
+ * for every request once recorded, with the peer's lock held, and reports
+ * with peer_violate() (only from there). reply, also under the lock, may
+ * give the answer to r (of status) a body (malloc()ed; NULL: the default
+ * one) and extra headers. Set both before the first request. */
+struct peer_reply {
+    char *body;
+    int n_headers;
+    char headers[4][2][128]; /* name, value */
+};
+typedef void (*peer_check_fn)(void *ctx, struct peer *p, const struct peer_req *r);
+typedef void (*peer_reply_fn)(void *ctx, const struct peer_req *r, int status,
+                              struct peer_reply *out);
+void peer_set_provider(struct peer *p, peer_check_fn check, peer_reply_fn reply, void *ctx);
+void peer_violate(struct peer *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
