@@ -175,7 +175,7 @@ START_TEST(test_polling)
     /* b recovers, c disappears, d is new, but the API fails: nothing
      * changes. */
     ur_api_monitors(api, "[" MON(1, "a", 2) "," MON(2, "b", 2) "," MON(4, "d", 2) "]");
-    ur_api_script(api, "fail");
+    ur_api_script(api, "echo"); /* its message quotes the key: redacted in the log */
     h_clock_advance(&d, 60000);
     ck_assert_uint_ge(ur_api_wait(api, 3, 5000), 3);
     ur_api_script(api, "ok,429");

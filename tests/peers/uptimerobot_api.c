@@ -166,6 +166,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     else if (strcmp(step, "fail") == 0)
         body = strdup("{\"stat\":\"fail\",\"error\":{\"type\":\"internal\","
                       "\"message\":\"try again later\"}}");
+    else if (strcmp(step, "echo") == 0) {
+        if (asprintf(&body, "{\"stat\":\"fail\",\"error\":{\"type\":\"internal\","
+                     "\"message\":\"no access with %s\"}}", key) < 0)
+            body = strdup("{}");
+    }
     else if (strcmp(step, "429") == 0)
         body = strdup("{\"stat\":\"fail\",\"error\":{\"type\":\"rate_limit\"}}");
     else

@@ -18,7 +18,8 @@ int ur_api_port(const struct ur_api *a);
 void ur_api_monitors(struct ur_api *a, const char *array);
 /* The most monitors one page holds (default 50, as the API). */
 void ur_api_page_limit(struct ur_api *a, int limit);
-/* The next answers, comma separated: "fail" (200, stat: fail), "429"
+/* The next answers, comma separated: "fail" (200, stat: fail), "echo"
+ * (the same, its message quoting the api_key as a careless API might), "429"
  * (with Retry-After: 1), "ok" (the monitors). Then "ok" again. */
 void ur_api_script(struct ur_api *a, const char *script);
 

@@ -81,8 +81,10 @@ static int fetch(struct ur_input *in, int64_t offset, struct ur_page *page, char
     } else if (ur_page_parse(res.body, res.body_len, page, why, whylen) == TOCSIN_OK) {
         rc = 0;
     }
-    if (rc != 0)
+    if (rc != 0) {
         ur_page_free(page);
+        tc_redact(why, whylen, in->conf->api_key, "[api_key]"); /* an echo of the key */
+    }
     host->http_free(host, &res);
     free(body);
     return rc;
