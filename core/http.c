@@ -487,7 +487,7 @@ static enum MHD_Result respond_unauthorized(struct tc_http *h, struct MHD_Connec
  * web page (Origin), the credentials of the route's gate, and JSON bodies
  * for the core's routes. Refused before a byte of the body is read. */
 static enum MHD_Result gatekeep(struct tc_http *h, struct MHD_Connection *conn,
-                                const char *method, const char *url, struct pending *p)
+                                const char *method, struct pending *p)
 {
     const struct route *r = p->route;
     const char *host, *origin, *ctype;
@@ -498,11 +498,13 @@ static enum MHD_Result gatekeep(struct tc_http *h, struct MHD_Connection *conn,
     if (r->gate == TC_GATE_OPEN)
         return MHD_YES;
     p->answered = 1; /* unless let through below */
+    /* Logged by its route's path, not the URL: a provider may carry a
+     * token in the path (/hooks/uptimerobot/<token>). */
     client_addr(conn, addr, sizeof addr);
     host = header(conn, MHD_HTTP_HEADER_HOST);
     if (!tc_origins_host_ok(h->origins, host)) {
         warn_limited(h, W_FOREIGN, "refused %s %s from %s: Host \"%.80s\" is not one of this"
-                     " daemon's names", method, url, addr, host);
+                     " daemon's names", method, r->path, addr, host);
         snprintf(detail, sizeof detail, "Host \"%.80s\" is not one of this daemon's names"
                  " (daemon.listen, daemon.external_url, daemon.allowed_hosts)", host);
         return respond_error(conn, 421, "misdirected request", detail);
@@ -510,7 +512,7 @@ static enum MHD_Result gatekeep(struct tc_http *h, struct MHD_Connection *conn,
     origin = header(conn, "Origin");
     if (!read_only && !tc_origins_origin_ok(h->origins, origin)) {
         warn_limited(h, W_FOREIGN, "refused %s %s from %s: cross-site request from origin"
-                     " \"%.80s\"", method, url, addr, origin);
+                     " \"%.80s\"", method, r->path, addr, origin);
         snprintf(detail, sizeof detail, "origin \"%.80s\" may not change anything here", origin);
         return respond_error(conn, 403, "cross-site request refused", detail);
     }
@@ -519,14 +521,14 @@ static enum MHD_Result gatekeep(struct tc_http *h, struct MHD_Connection *conn,
     if (ar == TC_AUTH_UNAUTHORIZED) {
         int sent = header(conn, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
 
-        warn_limited(h, W_AUTH, "refused %s %s from %s: %s", method, url, addr,
+        warn_limited(h, W_AUTH, "refused %s %s from %s: %s", method, r->path, addr,
                      sent ? "credentials not valid here" : "no credentials");
         return respond_unauthorized(h, conn, r, sent ? "the credentials are not valid here"
                                                      : "send Authorization: Bearer <token>");
     }
     if (ar == TC_AUTH_FORBIDDEN) {
         warn_limited(h, W_AUTH, "refused %s %s from %s: token \"%s\" may only read", method,
-                     url, addr, p->who);
+                     r->path, addr, p->who);
         return respond_error(conn, 403, "forbidden", "this token may only read; "
                              "changes need a token with role \"write\"");
     }
@@ -559,7 +561,7 @@ static enum MHD_Result on_headers(struct tc_http *h, struct MHD_Connection *conn
                      : respond_error(conn, 404, "not found", url);
     }
     {
-        enum MHD_Result r = gatekeep(h, conn, method, url, p);
+        enum MHD_Result r = gatekeep(h, conn, method, p);
 
         if (p->answered || r != MHD_YES)
             return r;
