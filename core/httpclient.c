@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "common.h"
 #include "httpclient.h"
 
 static pthread_key_t curl_key;
@@ -401,7 +402,7 @@ struct tocsin_verdict tc_http_verdict(const struct tocsin_http_result *res)
     excerpt(res, body, sizeof body);
     /* Status and flags first: the excerpt is what a cut may shorten. */
     cut = tc_http_truncated(res) ? " (answer truncated)" : "";
-    if (s == 408 || s == 425 || s == 429 || s >= 500)
+    if (tc_http_retryable(s))
         return tocsin_retry(res->retry_after > 0 ? res->retry_after : 0, "HTTP %ld%s%s%s", s,
                             cut, *body ? ": " : "", body);
     return tocsin_failed("HTTP %ld%s%s%s", s, cut, *body ? ": " : "", body);

@@ -100,6 +100,18 @@ char *tc_error_json(const char *error, const char *detail);
  * resp; -1 for TOCSIN_EINVAL, which each input explains in its own 400. */
 int tc_emit_answer(struct tocsin_http_response *resp, int rc, const char *err);
 
+/* The usual rule for an HTTP answer worth another try: none came (0),
+ * 408, 425, 429, or any 5xx. host->http_verdict applies it; sinks that
+ * read the answer themselves apply the same. */
+static inline int tc_http_retryable(long status)
+{
+    return status == 0 || status == 408 || status == 425 || status == 429 || status >= 500;
+}
+
+/* Appends text to out (of len bytes, holding a string), cut between
+ * characters to what fits (fit.c). */
+void tc_text_append(char *out, size_t len, const char *text);
+
 /* Provider limits (fit.c), counted in UTF-16 code units (what Java and
  * JavaScript call a string's length; at least its count of characters).
  * tc_text_units: s's length in them (a byte that is not UTF-8 counts one,

@@ -97,3 +97,12 @@ char *tc_key_fit(const char *s, size_t max_units)
     snprintf(out + keep, 18, "~%016llx", (unsigned long long)h);
     return out;
 }
+
+void tc_text_append(char *out, size_t len, const char *text)
+{
+    size_t used = strlen(out);
+
+    if (used + 1 < len)
+        snprintf(out + used, len - used, "%.*s", tc_utf8_clip(text, (int)(len - used - 1)),
+                 text);
+}

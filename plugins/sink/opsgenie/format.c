@@ -397,16 +397,6 @@ void og_request_free(struct og_request *r)
     r->path = r->body = NULL;
 }
 
-/* Appends text to out (of len, holding a string), cut to what fits. */
-static void append(char *out, size_t len, const char *text)
-{
-    size_t used = strlen(out);
-
-    if (used + 1 < len)
-        snprintf(out + used, len - used, "%.*s", tc_utf8_clip(text, (int)(len - used - 1)),
-                 text);
-}
-
 void og_refusal(long status, const char *body, char *out, size_t len)
 {
     json_t *j = body && *body ? json_loads(body, 0, NULL) : NULL;
@@ -419,30 +409,30 @@ void og_refusal(long status, const char *body, char *out, size_t len)
     snprintf(out, len, "HTTP %ld", status);
     if (!msg && !json_is_object(errors) && !json_is_array(errors)) {
         if (body && *body) { /* not Opsgenie's shape: quote it */
-            append(out, len, ": ");
-            append(out, len, body);
+            tc_text_append(out, len, ": ");
+            tc_text_append(out, len, body);
         }
         json_decref(j);
         return;
     }
     if (msg) {
-        append(out, len, ": ");
-        append(out, len, msg);
+        tc_text_append(out, len, ": ");
+        tc_text_append(out, len, msg);
     }
     json_object_foreach(errors, key, e) {
         if (!json_is_string(e))
             continue;
-        append(out, len, first ? ": " : "; ");
-        append(out, len, key);
-        append(out, len, ": ");
-        append(out, len, json_string_value(e));
+        tc_text_append(out, len, first ? ": " : "; ");
+        tc_text_append(out, len, key);
+        tc_text_append(out, len, ": ");
+        tc_text_append(out, len, json_string_value(e));
         first = 0;
     }
     json_array_foreach(errors, i, e) {
         if (!json_is_string(e))
             continue;
-        append(out, len, first ? ": " : "; ");
-        append(out, len, json_string_value(e));
+        tc_text_append(out, len, first ? ": " : "; ");
+        tc_text_append(out, len, json_string_value(e));
         first = 0;
     }
     json_decref(j);

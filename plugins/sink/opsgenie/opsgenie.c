@@ -232,11 +232,6 @@ static int og_create(const struct tocsin_host *host, const void *conf, void **se
     return TOCSIN_OK;
 }
 
-static int retryable(long status)
-{
-    return status == 0 || status == 408 || status == 425 || status == 429 || status >= 500;
-}
-
 static struct tocsin_verdict deliver(struct og *og, const struct tocsin_notification *n)
 {
     const struct tocsin_host *host = og->host;
@@ -277,7 +272,7 @@ static struct tocsin_verdict deliver(struct og *og, const struct tocsin_notifica
                   (long long)n->incident_id,
                   n->action == TOCSIN_ACT_RESOLVE ? "close" : "acknowledge");
         v = tocsin_done();
-    } else if (res.status >= 400 && res.status < 500 && !retryable(res.status)) {
+    } else if (res.status >= 400 && res.status < 500 && !tc_http_retryable(res.status)) {
         v = tocsin_failed("%s", "");
         og_refusal(res.status, res.body, v.reason, sizeof v.reason);
     } else {

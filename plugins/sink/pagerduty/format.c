@@ -281,16 +281,6 @@ int pd_answer_matches(const char *body, const struct tocsin_notification *n)
     return same;
 }
 
-/* Appends text to out (of len, holding a string), cut to what fits. */
-static void append(char *out, size_t len, const char *text)
-{
-    size_t used = strlen(out);
-
-    if (used + 1 < len)
-        snprintf(out + used, len - used, "%.*s", tc_utf8_clip(text, (int)(len - used - 1)),
-                 text);
-}
-
 void pd_refusal(long status, const char *body, char *out, size_t len)
 {
     json_t *j = body && *body ? json_loads(body, 0, NULL) : NULL;
@@ -302,21 +292,21 @@ void pd_refusal(long status, const char *body, char *out, size_t len)
     if (!msg && !json_array_size(errors)) {
         /* Not PagerDuty's shape: quote the start of what came. */
         if (body && *body) {
-            append(out, len, ": ");
-            append(out, len, body);
+            tc_text_append(out, len, ": ");
+            tc_text_append(out, len, body);
         }
         json_decref(j);
         return;
     }
     if (msg) {
-        append(out, len, ": ");
-        append(out, len, msg);
+        tc_text_append(out, len, ": ");
+        tc_text_append(out, len, msg);
     }
     json_array_foreach(errors, i, e) {
         if (!json_is_string(e))
             continue;
-        append(out, len, i == 0 ? ": " : "; ");
-        append(out, len, json_string_value(e));
+        tc_text_append(out, len, i == 0 ? ": " : "; ");
+        tc_text_append(out, len, json_string_value(e));
     }
     json_decref(j);
 }

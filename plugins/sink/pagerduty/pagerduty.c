@@ -177,11 +177,6 @@ static int pd_create(const struct tocsin_host *host, const void *conf, void **se
     return TOCSIN_OK;
 }
 
-static int retryable(long status)
-{
-    return status == 0 || status == 408 || status == 425 || status == 429 || status >= 500;
-}
-
 static struct tocsin_verdict deliver(struct pd *pd, const struct tocsin_notification *n)
 {
     const struct tocsin_host *host = pd->host;
@@ -207,7 +202,7 @@ static struct tocsin_verdict deliver(struct pd *pd, const struct tocsin_notifica
     res.retry_after = -1;
     host->http_sized(host, &call, sizeof call, &res, sizeof res);
 
-    if (res.status >= 400 && res.status < 500 && !retryable(res.status)) {
+    if (res.status >= 400 && res.status < 500 && !tc_http_retryable(res.status)) {
         /* "invalid event" and its errors, for the timeline. */
         v = tocsin_failed("%s", "");
         pd_refusal(res.status, res.body, v.reason, sizeof v.reason);
