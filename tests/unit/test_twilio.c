@@ -120,11 +120,11 @@ END_TEST
 
 START_TEST(test_units_count_utf16)
 {
-    ck_assert_uint_eq(twilio_units("abc"), 3);
-    ck_assert_uint_eq(twilio_units("\xc3\xa9"), 1);         /* é */
-    ck_assert_uint_eq(twilio_units("\xe2\x82\xac"), 1);     /* € */
-    ck_assert_uint_eq(twilio_units("\xf0\x9f\x98\x80"), 2); /* 😀 */
-    ck_assert_uint_eq(twilio_units(""), 0);
+    ck_assert_uint_eq(tc_text_units("abc"), 3);
+    ck_assert_uint_eq(tc_text_units("\xc3\xa9"), 1);         /* é */
+    ck_assert_uint_eq(tc_text_units("\xe2\x82\xac"), 1);     /* € */
+    ck_assert_uint_eq(tc_text_units("\xf0\x9f\x98\x80"), 2); /* 😀 */
+    ck_assert_uint_eq(tc_text_units(""), 0);
 }
 END_TEST
 
@@ -249,7 +249,7 @@ START_TEST(test_sms_cut_at_the_limit_on_a_character)
     alert.details = details;
     s = twilio_sms_text(&note, TWILIO_SMS_MAX);
     ck_assert(valid_utf8(s));
-    ck_assert_uint_eq(twilio_units(s), TWILIO_SMS_MAX);
+    ck_assert_uint_eq(tc_text_units(s), TWILIO_SMS_MAX);
     keep = TWILIO_SMS_MAX - strlen(head) - strlen(tail) - 1;
     cut = repeat("\xe2\x82\xac", keep);
     want = malloc(strlen(head) + strlen(cut) + strlen(tail) + 8);
@@ -266,7 +266,7 @@ START_TEST(test_sms_cut_at_the_limit_on_a_character)
     s = twilio_sms_text(&note, TWILIO_SMS_MAX);
     ck_assert(valid_utf8(s));
     keep = TWILIO_SMS_MAX - strlen(head) - strlen(tail) - 1;
-    ck_assert_uint_eq(twilio_units(s), TWILIO_SMS_MAX - keep % 2);
+    ck_assert_uint_eq(tc_text_units(s), TWILIO_SMS_MAX - keep % 2);
     cut = repeat("\xf0\x9f\x98\x80", keep / 2);
     want = malloc(strlen(head) + strlen(cut) + strlen(tail) + 8);
     sprintf(want, "%s%s\xe2\x80\xa6%s", head, cut, tail);
@@ -281,7 +281,7 @@ START_TEST(test_sms_cut_at_the_limit_on_a_character)
     details = repeat("\xc3\xa9", keep);
     alert.details = details;
     s = twilio_sms_text(&note, TWILIO_SMS_MAX);
-    ck_assert_uint_eq(twilio_units(s), TWILIO_SMS_MAX);
+    ck_assert_uint_eq(tc_text_units(s), TWILIO_SMS_MAX);
     ck_assert_ptr_null(strstr(s, "\xe2\x80\xa6"));
     free(s);
     free(details);
@@ -309,7 +309,7 @@ START_TEST(test_sms_long_links_are_left_out_not_cut)
     /* A small limit keeps the head and drops links from the end. */
     alert.links = links;
     s = twilio_sms_text(&note, 200);
-    ck_assert_uint_le(twilio_units(s), 200);
+    ck_assert_uint_le(tc_text_units(s), 200);
     ck_assert(ends_with(s, "\nRunbook: https://runbooks.example/disk-full"));
     ck_assert_ptr_null(strstr(s, "Incident 12"));
     free(s);
@@ -351,9 +351,9 @@ START_TEST(test_twiml_cut_never_inside_an_entity)
         const char *p;
 
         s = twilio_call_twiml(&note, max);
-        ck_assert_msg(twilio_units(s) <= max, "%zu units over %zu", twilio_units(s), max);
-        ck_assert_msg(twilio_units(s) >= max - 5, "cut too short: %zu of %zu",
-                      twilio_units(s), max);
+        ck_assert_msg(tc_text_units(s) <= max, "%zu units over %zu", tc_text_units(s), max);
+        ck_assert_msg(tc_text_units(s) >= max - 5, "cut too short: %zu of %zu",
+                      tc_text_units(s), max);
         ck_assert(valid_utf8(s));
         ck_assert(ends_with(s, end));
         /* Every '&' starts a whole "&amp;". */

@@ -43,20 +43,6 @@ static size_t seq_units(int n)
     return n == 4 ? 2 : 1;
 }
 
-size_t twilio_units(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t units = 0;
-
-    while (p && *p) {
-        int n = tc_utf8_seq(p);
-
-        units += seq_units(n);
-        p += n ? n : 1;
-    }
-    return units;
-}
-
 static void put(struct tc_text *t, const char *s)
 {
     tc_text_put(t, s, strlen(s));
@@ -248,7 +234,7 @@ char *twilio_sms_text(const struct tocsin_notification *n, size_t max)
     for (;;) {
         tail = 0;
         for (i = 0; i < l.n; i++)
-            tail += twilio_units(l.v[i].s);
+            tail += tc_text_units(l.v[i].s);
         if (l.n == 0 || tail + reserve <= max)
             break;
         free(l.v[--l.n].s);
@@ -257,7 +243,7 @@ char *twilio_sms_text(const struct tocsin_notification *n, size_t max)
     sms_head(&head, n);
     if (!(text = take(&head)))
         goto done;
-    if (twilio_units(text) + tail <= max) {
+    if (tc_text_units(text) + tail <= max) {
         put(&out, text);
     } else if (tail < max) {
         tc_text_put(&out, text, fit(text, max - tail - 1));

@@ -19,9 +19,8 @@ int twilio_e164_ok(const char *s);
 /* 1 when s is an Account SID: "AC" and 32 hex digits. */
 int twilio_account_sid_ok(const char *s);
 
-/* The length of s as Twilio's limits count it, in UTF-16 code units (an
- * emoji counts 2): never less than Twilio's own count. */
-size_t twilio_units(const char *s);
+/* Twilio's limits count UTF-16 code units (an emoji counts 2), as
+ * tc_text_units() (lib/common.h) does. */
 
 /* The SMS text of a notification, at most max units (TWILIO_SMS_MAX):
  *   trigger      "CRITICAL: summary\ndetails"
