@@ -43,6 +43,7 @@ struct peer {
     int default_status;
     int require_idem;
     char *answer_body; /* NULL: "{}" */
+    char *tls_cert, *tls_key; /* PEM; NULL: plain HTTP */
     peer_check_fn check; /* a provider's, instead of check_protocol */
     peer_reply_fn reply;
     peer_answer_fn answer; /* a provider's, instead of check and reply */
@@ -417,9 +418,23 @@ static int listen_socket(int port, int *bound_port)
     return fd;
 }
 
+int peer_set_tls(struct peer *p, const char *cert_pem, const char *key_pem)
+{
+    free(p->tls_cert);
+    free(p->tls_key);
+    p->tls_cert = strdup(cert_pem);
+    p->tls_key = strdup(key_pem);
+    return p->tls_cert && p->tls_key ? 0 : -1;
+}
+
 int peer_start(struct peer *p)
 {
-    int fd, port = 0;
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, p->tls_cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, p->tls_key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    int fd, port = 0, https = p->tls_cert && p->tls_key;
 
     if (p->mhd)
         return 0;
@@ -431,11 +446,12 @@ int peer_start(struct peer *p)
     }
     p->stopping = 0;
     p->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                                  MHD_USE_ITC,
+                                  MHD_USE_ITC | (https ? MHD_USE_TLS : 0),
                               0, NULL, NULL, handler, p, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_NOTIFY_COMPLETED, completed, p,
                               MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, p,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_ARRAY,
+                              https ? tls : tls + 2, MHD_OPTION_END);
     if (!p->mhd) {
         close(fd);
         fprintf(stderr, "peer: MHD_start_daemon failed\n");
@@ -473,6 +489,8 @@ void peer_free(struct peer *p)
         free(p->violations[i]);
     free(p->violations);
     free(p->answer_body);
+    free(p->tls_cert);
+    free(p->tls_key);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);

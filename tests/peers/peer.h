@@ -29,6 +29,9 @@ struct peer_req {
 
 /* A new peer, not yet listening. Returns NULL on failure. */
 struct peer *peer_new(void);
+/* Serve HTTPS with these PEM texts (copied) from the next start on.
+ * Returns 0 or -1. */
+int peer_set_tls(struct peer *p, const char *cert_pem, const char *key_pem);
 /* Start listening. The first start picks an ephemeral port; later starts
  * reuse it. Returns 0 or -1. */
 int peer_start(struct peer *p);
