@@ -47,6 +47,7 @@ struct peer {
     peer_check_fn check; /* a provider's, instead of check_protocol */
     peer_reply_fn reply;
     peer_answer_fn answer; /* a provider's, instead of check and reply */
+    void (*free_ext)(void *);
     void *provider;
 
     struct peer_req **reqs;
@@ -478,6 +479,8 @@ void peer_free(struct peer *p)
         return;
     peer_stop(p);
     for (i = 0; i < p->n_reqs; i++) {
+        if (p->free_ext)
+            p->free_ext(p->reqs[i]->ext);
         json_decref(p->reqs[i]->headers);
         json_decref(p->reqs[i]->query);
         json_decref(p->reqs[i]->json);
@@ -561,10 +564,12 @@ void peer_set_provider(struct peer *p, peer_check_fn check, peer_reply_fn reply,
     pthread_mutex_unlock(&p->mu);
 }
 
-void peer_set_answer(struct peer *p, peer_answer_fn answer, void *ctx)
+void peer_set_answer(struct peer *p, peer_answer_fn answer, void (*free_ext)(void *),
+                     void *ctx)
 {
     pthread_mutex_lock(&p->mu);
     p->answer = answer;
+    p->free_ext = free_ext;
     p->provider = ctx;
     pthread_mutex_unlock(&p->mu);
 }
@@ -597,18 +602,34 @@ const struct peer_req *peer_get(struct peer *p, size_t i)
     return r;
 }
 
+void *peer_ext(struct peer *p, size_t i)
+{
+    void *ext = NULL;
+
+    pthread_mutex_lock(&p->mu);
+    if (i < p->n_reqs)
+        ext = p->reqs[i]->ext;
+    pthread_mutex_unlock(&p->mu);
+    return ext;
+}
+
+void peer_deadline(struct timespec *ts, int timeout_ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 size_t peer_wait_requests(struct peer *p, size_t n, int timeout_ms)
 {
     struct timespec deadline;
     size_t got;
 
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    peer_deadline(&deadline, timeout_ms);
     pthread_mutex_lock(&p->mu);
     while (p->n_reqs < n) {
         if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)

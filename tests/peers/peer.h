@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct peer;
 
@@ -107,6 +108,13 @@ struct peer_answer {
 };
 typedef void (*peer_answer_fn)(void *ctx, struct peer *p, struct peer_req *r,
                                struct peer_answer *a);
-void peer_set_answer(struct peer *p, peer_answer_fn answer, void *ctx);
+/* free_ext (may be NULL) frees an r->ext when the peer is freed. */
+void peer_set_answer(struct peer *p, peer_answer_fn answer, void (*free_ext)(void *),
+                     void *ctx);
+/* The i-th request's ext, or NULL. */
+void *peer_ext(struct peer *p, size_t i);
+
+/* A CLOCK_REALTIME time timeout_ms from now, for pthread_cond_timedwait. */
+void peer_deadline(struct timespec *ts, int timeout_ms);
 
 #endif

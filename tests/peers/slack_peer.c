@@ -596,7 +596,7 @@ struct slack_peer *slack_peer_new(void)
         slack_peer_free(p);
         return NULL;
     }
-    peer_set_answer(p->peer, answer, p);
+    peer_set_answer(p->peer, answer, free, p);
     return p;
 }
 
@@ -612,17 +612,9 @@ void slack_peer_stop(struct slack_peer *p)
 
 void slack_peer_free(struct slack_peer *p)
 {
-    size_t i, n;
-
     if (!p)
         return;
-    if (p->peer) {
-        peer_stop(p->peer);
-        n = peer_count(p->peer);
-        for (i = 0; i < n; i++)
-            free(peer_get(p->peer, i)->ext);
-        peer_free(p->peer);
-    }
+    peer_free(p->peer); /* first: it stops the answers, then frees the records */
     json_decref(p->messages);
     pthread_mutex_destroy(&p->mu);
     free(p);
@@ -645,9 +637,7 @@ size_t slack_peer_count(struct slack_peer *p)
 
 const struct slack_req *slack_peer_get(struct slack_peer *p, size_t i)
 {
-    const struct peer_req *r = peer_get(p->peer, i);
-
-    return r ? r->ext : NULL;
+    return peer_ext(p->peer, i);
 }
 
 size_t slack_peer_wait(struct slack_peer *p, size_t n, int timeout_ms)

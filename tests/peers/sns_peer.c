@@ -95,7 +95,7 @@ struct sns_peer *sns_peer_start(const char *tls_cert, const char *tls_key,
     if (p && (!cert || !key || !p->signing_cert))
         fprintf(stderr, "sns_peer: cannot read %s, %s or %s\n", tls_cert, tls_key, signing_cert);
     else if (p && p->peer && peer_set_tls(p->peer, cert, key) == 0) {
-        peer_set_answer(p->peer, answer, p);
+        peer_set_answer(p->peer, answer, NULL, p);
         ok = peer_start(p->peer) == 0;
     }
     free(cert);

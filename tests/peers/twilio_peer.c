@@ -588,6 +588,20 @@ static void answer(void *ctx, struct peer *pp, struct peer_req *req, struct peer
 
 /* ---- lifecycle and queries -------------------------------------------- */
 
+static void free_req(void *ext)
+{
+    struct twilio_req *q = ext;
+
+    if (!q)
+        return;
+    free(q->to);
+    free(q->from);
+    free(q->body);
+    free(q->twiml);
+    free(q->say);
+    free(q);
+}
+
 struct twilio_peer *twilio_peer_new(const char *account_sid, const char *auth_token)
 {
     struct twilio_peer *p = calloc(1, sizeof *p);
@@ -601,7 +615,7 @@ struct twilio_peer *twilio_peer_new(const char *account_sid, const char *auth_to
         twilio_peer_free(p);
         return NULL;
     }
-    peer_set_answer(p->peer, answer, p);
+    peer_set_answer(p->peer, answer, free_req, p);
     peer_default(p->peer, 201);
     return p;
 }
@@ -618,27 +632,9 @@ void twilio_peer_stop(struct twilio_peer *p)
 
 void twilio_peer_free(struct twilio_peer *p)
 {
-    size_t i, n;
-
     if (!p)
         return;
-    if (p->peer) {
-        peer_stop(p->peer);
-        n = peer_count(p->peer);
-        for (i = 0; i < n; i++) {
-            struct twilio_req *q = peer_get(p->peer, i)->ext;
-
-            if (q) {
-                free(q->to);
-                free(q->from);
-                free(q->body);
-                free(q->twiml);
-                free(q->say);
-                free(q);
-            }
-        }
-        peer_free(p->peer);
-    }
+    peer_free(p->peer);
     free(p->sid);
     free(p->token);
     free(p);
@@ -662,9 +658,7 @@ size_t twilio_peer_count(struct twilio_peer *p)
 
 const struct twilio_req *twilio_peer_get(struct twilio_peer *p, size_t i)
 {
-    const struct peer_req *r = peer_get(p->peer, i);
-
-    return r ? r->ext : NULL;
+    return peer_ext(p->peer, i);
 }
 
 size_t twilio_peer_wait(struct twilio_peer *p, size_t n, int timeout_ms)

@@ -138,7 +138,7 @@ struct ur_api *ur_api_start(const char *api_key)
         ur_api_free(a);
         return NULL;
     }
-    peer_set_answer(a->peer, answer, a);
+    peer_set_answer(a->peer, answer, NULL, a);
     if (peer_start(a->peer) != 0) {
         ur_api_free(a);
         return NULL;
