@@ -1,5 +1,6 @@
-/* peer.c: the fake webhook receiver (libmicrohttpd, one thread per
- * connection so a delayed answer never holds up another request). */
+/* peer.c: the fake HTTP(S) server under every HTTP peer (libmicrohttpd,
+ * one thread per connection so a delayed answer never holds up another
+ * request). */
 #define _POSIX_C_SOURCE 200809L
 #include "peer.h"
 

@@ -1,6 +1,8 @@
-/* peer.h: a fake webhook receiver for the integration tests. It listens on
+/* peer.h: the fake HTTP(S) server of the integration tests. It listens on
  * 127.0.0.1 (an ephemeral port, kept across stop/start), answers from a
- * script, records every request and counts protocol violations. */
+ * script, records every request and counts protocol violations. As is, it
+ * is a webhook receiver; the provider peers (PagerDuty, Opsgenie, Slack,
+ * Twilio, UptimeRobot, SNS) are built on it through the hooks at the end. */
 #ifndef TOCSIN_TEST_PEER_H
 #define TOCSIN_TEST_PEER_H
 
