@@ -4,6 +4,7 @@
  * lock (peer_set_provider), which also guards the aliases seen. */
 #define _POSIX_C_SOURCE 200809L
 #include "opsgenie_peer.h"
+#include "fields.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -31,49 +32,22 @@ static size_t units(const char *s)
     return n;
 }
 
-static int one_of(const char *s, const char *const *set)
-{
-    for (; s && *set; set++)
-        if (strcmp(s, *set) == 0)
-            return 1;
-    return 0;
-}
-
-static const char *str(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
+/* Reports say what the request was ("create", "close", ...). */
 static void check_only(struct peer *p, json_t *o, const char *what, const char *const *known)
 {
-    const char *key;
-    json_t *v;
+    char where[64];
 
-    json_object_foreach(o, key, v)
-        if (!one_of(key, known))
-            peer_violate(p, "opsgenie: %s: unknown field %s", what, key);
+    snprintf(where, sizeof where, "opsgenie: %s: ", what);
+    fields_only(p, o, where, known);
 }
 
-/* An optional string of at most max units (required: present, non-empty). */
 static void check_text(struct peer *p, json_t *o, const char *what, const char *key,
                        int required, size_t max)
 {
-    json_t *v = json_object_get(o, key);
+    char where[64];
 
-    if (!v) {
-        if (required)
-            peer_violate(p, "opsgenie: %s: %s is missing", what, key);
-        return;
-    }
-    if (!json_is_string(v)) {
-        peer_violate(p, "opsgenie: %s: %s is not a string", what, key);
-        return;
-    }
-    if (required && json_string_length(v) == 0)
-        peer_violate(p, "opsgenie: %s: %s is empty", what, key);
-    if (units(json_string_value(v)) > max)
-        peer_violate(p, "opsgenie: %s: %s has %zu characters, over %zu", what, key,
-                      units(json_string_value(v)), max);
+    snprintf(where, sizeof where, "opsgenie: %s: ", what);
+    fields_string(p, o, where, key, required, max, units);
 }
 
 static void check_strings(struct peer *p, json_t *o, const char *key, size_t max_items,
@@ -106,15 +80,15 @@ static void check_responders(struct peer *p, json_t *o, const char *key, const c
         return;
     }
     json_array_foreach(arr, i, r) {
-        int names = !!str(r, "id") + !!str(r, "name") + !!str(r, "username");
+        int names = !!fields_str(r, "id") + !!fields_str(r, "name") + !!fields_str(r, "username");
 
-        if (!json_is_object(r) || !one_of(str(r, "type"), types))
+        if (!json_is_object(r) || !fields_one_of(fields_str(r, "type"), types))
             peer_violate(p, "opsgenie: create: %s[%zu] has no valid type", key, i);
         else if (names != 1 || json_object_size(r) != 2)
             peer_violate(p, "opsgenie: create: %s[%zu] needs one of id, name, username", key, i);
-        else if (str(r, "username") && strcmp(str(r, "type"), "user") != 0)
+        else if (fields_str(r, "username") && strcmp(fields_str(r, "type"), "user") != 0)
             peer_violate(p, "opsgenie: create: %s[%zu]: username for a %s", key, i,
-                          str(r, "type"));
+                          fields_str(r, "type"));
     }
 }
 
@@ -127,7 +101,7 @@ static void check_create(struct peer *p, struct og_peer *og, json_t *b)
     static const char *const visible[] = { "team", "user", NULL };
     static const char *const priorities[] = { "P1", "P2", "P3", "P4", "P5", NULL };
     json_t *details = json_object_get(b, "details"), *v;
-    const char *key, *alias = str(b, "alias");
+    const char *key, *alias = fields_str(b, "alias");
     size_t total = 0;
 
     check_only(p, b, "create", known);
@@ -152,9 +126,9 @@ static void check_create(struct peer *p, struct og_peer *og, json_t *b)
     check_text(p, b, "create", "source", 0, 100);
     check_text(p, b, "create", "user", 0, 100);
     check_text(p, b, "create", "note", 0, 25000);
-    if (json_object_get(b, "priority") && !one_of(str(b, "priority"), priorities))
+    if (json_object_get(b, "priority") && !fields_one_of(fields_str(b, "priority"), priorities))
         peer_violate(p, "opsgenie: create: priority %s is not P1..P5",
-                     str(b, "priority") ? str(b, "priority") : "(not a string)");
+                     fields_str(b, "priority") ? fields_str(b, "priority") : "(not a string)");
     if (alias) {
         char **a = realloc(og->aliases, (og->n_aliases + 1) * sizeof *a);
 
@@ -205,7 +179,7 @@ static void check_follow_up(struct peer *p, struct og_peer *og, const struct pee
                             const char *rest)
 {
     static const char *const known[] = { "user", "source", "note", NULL };
-    const char *slash = strchr(rest, '/'), *type = str(r->query, "identifierType");
+    const char *slash = strchr(rest, '/'), *type = fields_str(r->query, "identifierType");
     char what[32], *alias;
     size_t i;
 
@@ -245,8 +219,8 @@ static void check_follow_up(struct peer *p, struct og_peer *og, const struct pee
 static void check(void *ctx, struct peer *p, const struct peer_req *r)
 {
     struct og_peer *og = ctx;
-    const char *ct = str(r->headers, "content-type");
-    const char *auth = str(r->headers, "authorization");
+    const char *ct = fields_str(r->headers, "content-type");
+    const char *auth = fields_str(r->headers, "authorization");
 
     if (strcmp(r->method, "POST") != 0)
         peer_violate(p, "opsgenie: %s %s: method is not POST", r->method, r->raw_path);

@@ -3,6 +3,7 @@
  * not from the sink. */
 #define _POSIX_C_SOURCE 200809L
 #include "pagerduty_peer.h"
+#include "fields.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -20,14 +21,6 @@ static size_t chars(const char *s)
         if (((unsigned char)*s & 0xc0) != 0x80)
             n++;
     return n;
-}
-
-static int one_of(const char *s, const char *const *set)
-{
-    for (; s && *set; set++)
-        if (strcmp(s, *set) == 0)
-            return 1;
-    return 0;
 }
 
 /* RFC 3339 / ISO 8601 with a zone: 2026-11-23T03:12:45(.123)(Z|+02:00). */
@@ -53,41 +46,21 @@ static int timestamp_ok(const char *s)
            isdigit((unsigned char)s[5]) && s[6] == '\0';
 }
 
-static const char *str(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-/* A string field that must be there (required) or may be (optional). */
 static void check_string(struct peer *p, json_t *o, const char *where, const char *key,
                          int required, size_t max)
 {
-    json_t *v = json_object_get(o, key);
+    char at[64];
 
-    if (!v) {
-        if (required)
-            peer_violate(p, "pagerduty: %s%s is missing", where, key);
-        return;
-    }
-    if (!json_is_string(v)) {
-        peer_violate(p, "pagerduty: %s%s is not a string", where, key);
-        return;
-    }
-    if (required && json_string_length(v) == 0)
-        peer_violate(p, "pagerduty: %s%s is empty", where, key);
-    if (max && chars(json_string_value(v)) > max)
-        peer_violate(p, "pagerduty: %s%s has %zu characters, over %zu", where, key,
-                      chars(json_string_value(v)), max);
+    snprintf(at, sizeof at, "pagerduty: %s", where);
+    fields_string(p, o, at, key, required, max, chars);
 }
 
 static void check_only(struct peer *p, json_t *o, const char *where, const char *const *known)
 {
-    const char *key;
-    json_t *v;
+    char at[64];
 
-    json_object_foreach(o, key, v)
-        if (!one_of(key, known))
-            peer_violate(p, "pagerduty: unknown field %s%s", where, key);
+    snprintf(at, sizeof at, "pagerduty: %s", where);
+    fields_only(p, o, at, known);
 }
 
 static void check_payload(struct peer *p, json_t *pl)
@@ -96,7 +69,7 @@ static void check_payload(struct peer *p, json_t *pl)
                                          "component", "group", "class", "custom_details",
                                          NULL };
     static const char *const severities[] = { "critical", "error", "warning", "info", NULL };
-    const char *ts = str(pl, "timestamp");
+    const char *ts = fields_str(pl, "timestamp");
     json_t *cd = json_object_get(pl, "custom_details");
 
     if (!json_is_object(pl)) {
@@ -107,9 +80,9 @@ static void check_payload(struct peer *p, json_t *pl)
     check_string(p, pl, "payload.", "summary", 1, 1024);
     check_string(p, pl, "payload.", "source", 1, 0);
     check_string(p, pl, "payload.", "severity", 1, 0);
-    if (str(pl, "severity") && !one_of(str(pl, "severity"), severities))
+    if (fields_str(pl, "severity") && !fields_one_of(fields_str(pl, "severity"), severities))
         peer_violate(p, "pagerduty: payload.severity \"%s\" is not critical, error, warning "
-                        "or info", str(pl, "severity"));
+                        "or info", fields_str(pl, "severity"));
     check_string(p, pl, "payload.", "timestamp", 0, 0);
     if (ts && !timestamp_ok(ts))
         peer_violate(p, "pagerduty: payload.timestamp \"%s\" is not an ISO 8601 time", ts);
@@ -137,7 +110,8 @@ static void check_links(struct peer *p, json_t *ev)
     if (images && !json_is_array(images))
         peer_violate(p, "pagerduty: images is not an array");
     json_array_foreach(images, i, l)
-        if (!json_is_object(l) || !str(l, "src") || strncmp(str(l, "src"), "https://", 8) != 0)
+        if (!json_is_object(l) || !fields_str(l, "src") ||
+            strncmp(fields_str(l, "src"), "https://", 8) != 0)
             peer_violate(p, "pagerduty: images[%zu].src is not an https:// URL", i);
 }
 
@@ -147,7 +121,7 @@ static void check(void *ctx, struct peer *p, const struct peer_req *r)
                                          "images", "links", "client", "client_url", NULL };
     static const char *const follow_up[] = { "routing_key", "event_action", "dedup_key", NULL };
     static const char *const actions[] = { "trigger", "acknowledge", "resolve", NULL };
-    const char *ct = str(r->headers, "content-type"), *action;
+    const char *ct = fields_str(r->headers, "content-type"), *action;
     json_t *ev = r->json;
 
     (void)ctx;
@@ -168,11 +142,11 @@ static void check(void *ctx, struct peer *p, const struct peer_req *r)
     }
     check_only(p, ev, "", known);
     check_string(p, ev, "", "routing_key", 1, 0);
-    if (str(ev, "routing_key") && strlen(str(ev, "routing_key")) != 32)
+    if (fields_str(ev, "routing_key") && strlen(fields_str(ev, "routing_key")) != 32)
         peer_violate(p, "pagerduty: routing_key has %zu characters, not 32",
-                      strlen(str(ev, "routing_key")));
-    action = str(ev, "event_action");
-    if (!one_of(action, actions)) {
+                      strlen(fields_str(ev, "routing_key")));
+    action = fields_str(ev, "event_action");
+    if (!fields_one_of(action, actions)) {
         peer_violate(p, "pagerduty: event_action \"%s\" is not trigger, acknowledge or resolve",
                       action ? action : "(missing)");
         return;
@@ -192,7 +166,7 @@ static void check(void *ctx, struct peer *p, const struct peer_req *r)
 static void reply(void *ctx, const struct peer_req *r, int status, struct peer_reply *out)
 {
     json_t *o = NULL;
-    const char *key = r->json ? str(r->json, "dedup_key") : NULL;
+    const char *key = r->json ? fields_str(r->json, "dedup_key") : NULL;
 
     (void)ctx;
     if (status / 100 == 2)

@@ -1,5 +1,6 @@
-/* peer.c: the fake webhook receiver (libmicrohttpd, one thread per
- * connection so a delayed answer never holds up another request). */
+/* peer.c: the fake HTTP(S) server under every HTTP peer (libmicrohttpd,
+ * one thread per connection so a delayed answer never holds up another
+ * request). */
 #define _POSIX_C_SOURCE 200809L
 #include "peer.h"
 
@@ -22,10 +23,13 @@
 #define PEER_MAX_SCRIPT 256
 #define PEER_MAX_BODY (4u << 20)
 
+/* One script item. */
 struct answer {
     int status;
     int retry_after; /* seconds, -1: none */
     int delay_ms;
+    int hang;
+    char words[64]; /* for a provider's answer hook */
 };
 
 struct peer {
@@ -40,8 +44,11 @@ struct peer {
     int default_status;
     int require_idem;
     char *answer_body; /* NULL: "{}" */
+    char *tls_cert, *tls_key; /* PEM; NULL: plain HTTP */
     peer_check_fn check; /* a provider's, instead of check_protocol */
     peer_reply_fn reply;
+    peer_answer_fn answer; /* a provider's, instead of check and reply */
+    void (*free_ext)(void *);
     void *provider;
 
     struct peer_req **reqs;
@@ -155,13 +162,44 @@ static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
-static struct answer next_answer(struct peer *p)
+/* The next item, left in the script until used. */
+static struct answer peek_answer(struct peer *p)
 {
-    struct answer a = { p->default_status, -1, 0 };
+    struct answer a = { p->default_status, -1, 0, 0, "" };
 
     if (p->next_script < p->n_script)
-        a = p->script[p->next_script++];
+        a = p->script[p->next_script];
+    if (a.hang)
+        a.delay_ms = INT_MAX;
     return a;
+}
+
+static void use_answer(struct peer *p)
+{
+    if (p->next_script < p->n_script)
+        p->next_script++;
+}
+
+/* A provider's answer hook settles the answer as the request is recorded. */
+static void provider_answer(struct peer *p, struct peer_req *r, struct answer *a,
+                            struct peer_reply *reply)
+{
+    struct peer_answer pa;
+
+    memset(&pa, 0, sizeof pa);
+    pa.status = a->status;
+    pa.retry_after = a->retry_after;
+    pa.delay_ms = a->delay_ms;
+    pa.hang = a->hang;
+    snprintf(pa.words, sizeof pa.words, "%s", a->words);
+    p->answer(p->provider, p, r, &pa);
+    if (!pa.keep)
+        use_answer(p);
+    a->status = pa.status;
+    a->retry_after = pa.retry_after;
+    a->delay_ms = pa.hang ? INT_MAX : pa.delay_ms;
+    a->hang = pa.hang;
+    *reply = pa.reply;
 }
 
 static void check_protocol(struct peer *p, const struct peer_req *r)
@@ -253,15 +291,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     r->json = r->body ? json_loadb(r->body, r->body_len, 0, &jerr) : NULL;
     r->at_ms = peer_now_ms();
 
+    memset(&reply, 0, sizeof reply);
     pthread_mutex_lock(&p->mu);
-    a = next_answer(p);
-    r->status = a.status;
+    a = peek_answer(p);
     if (pd->too_big)
         add_violation(p, "%s %s: body over %u bytes", method, url, PEER_MAX_BODY);
-    if (p->check)
-        p->check(p->provider, p, r);
-    else
-        check_protocol(p, r);
+    if (p->answer) {
+        provider_answer(p, r, &a, &reply);
+    } else {
+        use_answer(p);
+        if (p->check)
+            p->check(p->provider, p, r);
+        else
+            check_protocol(p, r);
+    }
+    r->status = a.status;
     if (p->n_reqs == p->cap_reqs) {
         size_t cap = p->cap_reqs ? 2 * p->cap_reqs : 64;
         struct peer_req **v = realloc(p->reqs, cap * sizeof *v);
@@ -278,10 +322,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
     for (waited = 0; waited < a.delay_ms && !p->stopping; waited += 20)
         sleep_ms(20);
+    if (a.hang) {
+        free(reply.body);
+        return MHD_NO; /* the peer stops: hang up without an answer */
+    }
 
     pthread_mutex_lock(&p->mu);
-    memset(&reply, 0, sizeof reply);
-    if (p->reply)
+    if (p->reply && !p->answer)
         p->reply(p->provider, r, a.status, &reply);
     if (reply.body)
         resp = MHD_create_response_from_buffer(strlen(reply.body), reply.body,
@@ -295,7 +342,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     free(reply.body);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Content-Type", reply.type ? reply.type : "application/json");
     for (i = 0; i < reply.n_headers && i < 4; i++)
         MHD_add_response_header(resp, reply.headers[i][0], reply.headers[i][1]);
     if (a.retry_after >= 0) {
@@ -373,9 +420,23 @@ static int listen_socket(int port, int *bound_port)
     return fd;
 }
 
+int peer_set_tls(struct peer *p, const char *cert_pem, const char *key_pem)
+{
+    free(p->tls_cert);
+    free(p->tls_key);
+    p->tls_cert = strdup(cert_pem);
+    p->tls_key = strdup(key_pem);
+    return p->tls_cert && p->tls_key ? 0 : -1;
+}
+
 int peer_start(struct peer *p)
 {
-    int fd, port = 0;
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, p->tls_cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, p->tls_key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    int fd, port = 0, https = p->tls_cert && p->tls_key;
 
     if (p->mhd)
         return 0;
@@ -387,11 +448,12 @@ int peer_start(struct peer *p)
     }
     p->stopping = 0;
     p->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                                  MHD_USE_ITC,
+                                  MHD_USE_ITC | (https ? MHD_USE_TLS : 0),
                               0, NULL, NULL, handler, p, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_NOTIFY_COMPLETED, completed, p,
                               MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, p,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_ARRAY,
+                              https ? tls : tls + 2, MHD_OPTION_END);
     if (!p->mhd) {
         close(fd);
         fprintf(stderr, "peer: MHD_start_daemon failed\n");
@@ -418,6 +480,8 @@ void peer_free(struct peer *p)
         return;
     peer_stop(p);
     for (i = 0; i < p->n_reqs; i++) {
+        if (p->free_ext)
+            p->free_ext(p->reqs[i]->ext);
         json_decref(p->reqs[i]->headers);
         json_decref(p->reqs[i]->query);
         json_decref(p->reqs[i]->json);
@@ -429,6 +493,8 @@ void peer_free(struct peer *p)
         free(p->violations[i]);
     free(p->violations);
     free(p->answer_body);
+    free(p->tls_cert);
+    free(p->tls_key);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
@@ -446,7 +512,7 @@ void peer_script(struct peer *p, const char *script)
     pthread_mutex_lock(&p->mu);
     p->n_script = p->next_script = 0;
     while (s && *s && p->n_script < PEER_MAX_SCRIPT) {
-        struct answer a = { 200, -1, 0 };
+        struct answer a = { 200, -1, 0, 0, "" };
         char *end, *save = NULL;
         const char *stop = strchr(s, ',');
         size_t n = stop ? (size_t)(stop - s) : strlen(s);
@@ -460,7 +526,10 @@ void peer_script(struct peer *p, const char *script)
             else if (strncmp(tok, "delay=", 6) == 0)
                 a.delay_ms = atoi(tok + 6);
             else if (strcmp(tok, "hang") == 0)
-                a.delay_ms = INT_MAX; /* the wait ends when the peer stops */
+                a.hang = 1; /* the wait ends when the peer stops */
+            else if (p->answer && strlen(a.words) + strlen(tok) + 2 <= sizeof a.words)
+                snprintf(a.words + strlen(a.words), sizeof a.words - strlen(a.words), "%s%s",
+                         a.words[0] ? " " : "", tok);
             else
                 fprintf(stderr, "peer: bad script item \"%s\"\n", item);
         }
@@ -496,6 +565,16 @@ void peer_set_provider(struct peer *p, peer_check_fn check, peer_reply_fn reply,
     pthread_mutex_unlock(&p->mu);
 }
 
+void peer_set_answer(struct peer *p, peer_answer_fn answer, void (*free_ext)(void *),
+                     void *ctx)
+{
+    pthread_mutex_lock(&p->mu);
+    p->answer = answer;
+    p->free_ext = free_ext;
+    p->provider = ctx;
+    pthread_mutex_unlock(&p->mu);
+}
+
 void peer_require_idempotency_key(struct peer *p, int required)
 {
     pthread_mutex_lock(&p->mu);
@@ -524,18 +603,34 @@ const struct peer_req *peer_get(struct peer *p, size_t i)
     return r;
 }
 
+void *peer_ext(struct peer *p, size_t i)
+{
+    void *ext = NULL;
+
+    pthread_mutex_lock(&p->mu);
+    if (i < p->n_reqs)
+        ext = p->reqs[i]->ext;
+    pthread_mutex_unlock(&p->mu);
+    return ext;
+}
+
+void peer_deadline(struct timespec *ts, int timeout_ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 size_t peer_wait_requests(struct peer *p, size_t n, int timeout_ms)
 {
     struct timespec deadline;
     size_t got;
 
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    peer_deadline(&deadline, timeout_ms);
     pthread_mutex_lock(&p->mu);
     while (p->n_reqs < n) {
         if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)

@@ -1,109 +1,59 @@
-/* slack_peer.c: the fake Slack (see slack_peer.h): libmicrohttpd, one
- * thread per connection, so a hanging answer holds up nothing else. */
+/* slack_peer.c: the fake Slack (see slack_peer.h), a provider on a test
+ * peer (peer.h: the server, the script, the records and the violations).
+ * Its channel has a lock of its own: the answer hook takes it under the
+ * peer's lock, the tests' reads without. */
 #define _POSIX_C_SOURCE 200809L
 #include "slack_peer.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "peer.h"
 #include "slack_blocks.h"
 
-#define MAX_SCRIPT 128
 #define MAX_BODY (1u << 20)
 
 enum answer_kind { A_OK, A_STATUS, A_ERROR, A_HANG };
 
+/* A script item as Slack reads it. */
 struct answer {
     enum answer_kind kind;
     int status;
-    int retry_after; /* -1: none */
-    int delay_ms;
     char error[64];
 };
 
 struct slack_peer {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct MHD_Daemon *mhd;
-    int port;
-    atomic_int stopping;
-
-    struct answer script[MAX_SCRIPT];
-    size_t n_script, next_script;
-
-    struct slack_req **reqs;
-    size_t n_reqs, cap_reqs;
-    char **violations;
-    size_t n_violations, cap_violations;
-
-    json_t *messages; /* top level, oldest first; each with "replies" */
+    struct peer *peer;
+    pthread_mutex_t mu; /* guards messages and next_ts */
+    json_t *messages;   /* top level, oldest first; each with "replies" */
     long next_ts;
-};
-
-struct pending {
-    char *buf;
-    size_t len, cap;
-    int too_big;
 };
 
 /* What a request gets back. */
 struct reply {
     int status;
-    int retry_after;
     const char *type; /* Content-Type */
     char *body;       /* malloc()ed */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Called with p->mu held. */
+/* Called under the peer's lock (from the answer hook). */
+static void violation(struct slack_peer *p, const struct slack_req *r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void violation(struct slack_peer *p, const struct slack_req *r, const char *fmt, ...)
 {
-    char buf[800], what[480];
+    char what[480];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(buf, sizeof buf, "%s %s: %s", r->method, r->path, what);
-    if (p->n_violations == p->cap_violations) {
-        size_t cap = p->cap_violations ? 2 * p->cap_violations : 16;
-        char **v = realloc(p->violations, cap * sizeof *v);
-
-        if (!v)
-            return;
-        p->violations = v;
-        p->cap_violations = cap;
-    }
-    p->violations[p->n_violations++] = strdup(buf);
-    fprintf(stderr, "slack peer: violation: %s\n", buf);
+    peer_violate(p->peer, "%s %s: %s", r->method, r->path, what);
 }
 
 struct problem_arg {
@@ -562,165 +512,74 @@ static void web_api(struct slack_peer *p, struct slack_req *r, const struct answ
         history(p, r, out, strcmp(method, "conversations.replies") == 0);
 }
 
-/* --- the server ------------------------------------------------------------- */
+/* --- the peer's hooks and the queries ---------------------------------------- */
 
-static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
+static struct answer scripted(const struct peer_answer *pa)
 {
-    json_t *o = cls;
-    char name[128];
-    size_t i;
+    struct answer a = { A_OK, 200, "" };
+    char words[sizeof pa->words], *save = NULL, *tok;
 
-    for (i = 0; key[i] && i < sizeof name - 1; i++)
-        name[i] = kind == MHD_HEADER_KIND ? (char)tolower((unsigned char)key[i]) : key[i];
-    name[i] = '\0';
-    json_object_set_new(o, name, json_string(value ? value : ""));
-    return MHD_YES;
-}
-
-static struct answer next_answer(struct slack_peer *p)
-{
-    struct answer a = { A_OK, 200, -1, 0, "" };
-
-    if (p->next_script < p->n_script)
-        a = p->script[p->next_script++];
+    snprintf(words, sizeof words, "%s", pa->words);
+    for (tok = strtok_r(words, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (strncmp(tok, "error=", 6) == 0) {
+            a.kind = A_ERROR;
+            snprintf(a.error, sizeof a.error, "%s", tok + 6);
+        } else if (strcmp(tok, "ok") != 0) {
+            fprintf(stderr, "slack peer: bad script item \"%s\"\n", tok);
+        }
+    }
+    if (a.kind == A_OK && pa->status && pa->status != 200) {
+        a.kind = A_STATUS;
+        a.status = pa->status;
+    }
+    if (pa->hang)
+        a.kind = A_HANG;
     return a;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
-                               const char *method, const char *version,
-                               const char *upload_data, size_t *upload_data_size,
-                               void **con_cls)
+/* The peer's answer hook (under its lock): check the request, record it as
+ * req->ext, act on it and answer as Slack does. */
+static void answer(void *ctx, struct peer *pp, struct peer_req *req, struct peer_answer *pa)
 {
-    struct slack_peer *p = cls;
-    struct pending *pd = *con_cls;
-    struct reply out = { 0, -1, NULL, NULL };
-    struct MHD_Response *resp;
-    struct slack_req *r;
-    struct answer a;
-    enum MHD_Result ret;
-    int waited;
+    struct slack_peer *p = ctx;
+    struct answer a = scripted(pa);
+    struct reply out = { 0, NULL, NULL };
+    struct slack_req *r = calloc(1, sizeof *r);
 
-    (void)version;
-    if (!pd) {
-        pd = calloc(1, sizeof *pd);
-        if (!pd)
-            return MHD_NO;
-        *con_cls = pd;
-        return MHD_YES;
+    if (!r) {
+        peer_violate(pp, "%s %s: the peer ran out of memory", req->method, req->path);
+        pa->status = 500;
+        return;
     }
-    if (*upload_data_size) {
-        size_t n = *upload_data_size;
-
-        if (pd->len + n > MAX_BODY) {
-            pd->too_big = 1;
-        } else {
-            if (pd->len + n + 1 > pd->cap) {
-                size_t cap = (pd->len + n + 1) * 2;
-                char *b = realloc(pd->buf, cap);
-
-                if (!b)
-                    return MHD_NO;
-                pd->buf = b;
-                pd->cap = cap;
-            }
-            memcpy(pd->buf + pd->len, upload_data, n);
-            pd->len += n;
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-
-    r = calloc(1, sizeof *r);
-    if (!r)
-        return MHD_NO;
-    snprintf(r->method, sizeof r->method, "%s", method);
-    snprintf(r->path, sizeof r->path, "%s", url);
-    r->headers = json_object();
-    r->query = json_object();
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect, r->headers);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect, r->query);
-    r->body = malloc(pd->len + 1);
-    if (r->body) {
-        if (pd->len)
-            memcpy(r->body, pd->buf, pd->len);
-        r->body[pd->len] = '\0';
-    }
-    r->body_len = pd->len;
-    /* jansson refuses text that is not UTF-8: such a body is no message. */
-    r->json = r->body && r->body_len ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
-    r->at_ms = now_ms();
+    /* The peer owns what is shared; it outlives the record. */
+    snprintf(r->method, sizeof r->method, "%s", req->method);
+    snprintf(r->path, sizeof r->path, "%.*s", (int)sizeof r->path - 1, req->path);
+    r->headers = req->headers;
+    r->query = req->query;
+    r->body = req->body;
+    r->body_len = req->body_len;
+    r->json = req->json;
+    r->at_ms = req->at_ms;
+    req->ext = r;
 
     pthread_mutex_lock(&p->mu);
-    a = next_answer(p);
-    if (pd->too_big)
+    if (r->body_len > MAX_BODY)
         violation(p, r, "body over %u bytes", MAX_BODY);
     if (a.kind == A_HANG) {
         snprintf(r->error, sizeof r->error, "hang");
-    } else if (strcmp(url, SLACK_PEER_HOOK_PATH) == 0) {
+    } else if (strcmp(r->path, SLACK_PEER_HOOK_PATH) == 0) {
         webhook(p, r, &a, &out);
-    } else if (strncmp(url, "/api/", 5) == 0) {
+    } else if (strncmp(r->path, "/api/", 5) == 0) {
         web_api(p, r, &a, &out);
     } else {
         violation(p, r, "no such endpoint");
         set_body(&out, 404, "text/plain", "no_service");
     }
-    r->status = a.kind == A_HANG ? 0 : out.status;
-    if (p->n_reqs == p->cap_reqs) {
-        size_t cap = p->cap_reqs ? 2 * p->cap_reqs : 64;
-        struct slack_req **v = realloc(p->reqs, cap * sizeof *v);
-
-        if (v) {
-            p->reqs = v;
-            p->cap_reqs = cap;
-        }
-    }
-    if (p->n_reqs < p->cap_reqs)
-        p->reqs[p->n_reqs++] = r;
-    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-
-    if (a.kind == A_HANG) {
-        while (!p->stopping)
-            sleep_ms(20);
-        free(out.body);
-        return MHD_NO;
-    }
-    for (waited = 0; waited < a.delay_ms && !p->stopping; waited += 20)
-        sleep_ms(20);
-    resp = MHD_create_response_from_buffer(strlen(out.body ? out.body : ""),
-                                           out.body ? out.body : (char *)"",
-                                           MHD_RESPMEM_MUST_COPY);
-    if (!resp) {
-        free(out.body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", out.type ? out.type : "text/plain");
-    if (a.retry_after >= 0) {
-        char ra[32];
-
-        snprintf(ra, sizeof ra, "%d", a.retry_after);
-        MHD_add_response_header(resp, "Retry-After", ra);
-    }
-    ret = MHD_queue_response(conn, (unsigned)out.status, resp);
-    MHD_destroy_response(resp);
-    free(out.body);
-    return ret;
-}
-
-static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
-{
-    struct pending *pd = *con_cls;
-
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (pd) {
-        free(pd->buf);
-        free(pd);
-        *con_cls = NULL;
-    }
+    r->status = a.kind == A_HANG ? 0 : out.status;
+    pa->status = r->status;
+    pa->reply.body = out.body;
+    pa->reply.type = out.type ? out.type : "text/plain";
 }
 
 struct slack_peer *slack_peer_new(void)
@@ -730,212 +589,83 @@ struct slack_peer *slack_peer_new(void)
     if (!p)
         return NULL;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
     p->messages = json_array();
     p->next_ts = 100;
+    p->peer = peer_new();
+    if (!p->peer || !p->messages) {
+        slack_peer_free(p);
+        return NULL;
+    }
+    peer_set_answer(p->peer, answer, free, p);
     return p;
-}
-
-static int listen_socket(int port, int *bound)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    int one = 1, fd = -1, tries;
-
-    for (tries = 0; tries < 100; tries++) {
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return -1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        memset(&sa, 0, sizeof sa);
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(fd, 128) == 0)
-            break;
-        close(fd);
-        fd = -1;
-        if (port == 0)
-            return -1;
-        sleep_ms(50);
-    }
-    if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *bound = ntohs(sa.sin_port);
-    return fd;
 }
 
 int slack_peer_start(struct slack_peer *p)
 {
-    int fd, port = 0;
-
-    if (p->mhd)
-        return 0;
-    fd = listen_socket(p->port, &port);
-    if (fd < 0) {
-        fprintf(stderr, "slack peer: cannot listen on 127.0.0.1:%d: %s\n", p->port,
-                strerror(errno));
-        return -1;
-    }
-    p->stopping = 0;
-    p->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                                  MHD_USE_ITC,
-                              0, NULL, NULL, handler, p, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_NOTIFY_COMPLETED, completed, p,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
-    if (!p->mhd) {
-        close(fd);
-        return -1;
-    }
-    p->port = port;
-    return 0;
+    return peer_start(p->peer);
 }
 
 void slack_peer_stop(struct slack_peer *p)
 {
-    if (!p->mhd)
-        return;
-    p->stopping = 1;
-    MHD_stop_daemon(p->mhd);
-    p->mhd = NULL;
+    peer_stop(p->peer);
 }
 
 void slack_peer_free(struct slack_peer *p)
 {
-    size_t i;
-
     if (!p)
         return;
-    slack_peer_stop(p);
-    for (i = 0; i < p->n_reqs; i++) {
-        json_decref(p->reqs[i]->headers);
-        json_decref(p->reqs[i]->query);
-        json_decref(p->reqs[i]->json);
-        free(p->reqs[i]->body);
-        free(p->reqs[i]);
-    }
-    free(p->reqs);
-    for (i = 0; i < p->n_violations; i++)
-        free(p->violations[i]);
-    free(p->violations);
+    peer_free(p->peer); /* first: it stops the answers, then frees the records */
     json_decref(p->messages);
-    pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }
 
 int slack_peer_port(const struct slack_peer *p)
 {
-    return p->port;
+    return peer_port(p->peer);
 }
 
 void slack_peer_script(struct slack_peer *p, const char *script)
 {
-    const char *s = script;
-
-    pthread_mutex_lock(&p->mu);
-    p->n_script = p->next_script = 0;
-    while (s && *s && p->n_script < MAX_SCRIPT) {
-        struct answer a = { A_OK, 200, -1, 0, "" };
-        const char *stop = strchr(s, ',');
-        size_t n = stop ? (size_t)(stop - s) : strlen(s);
-        char item[160], *save = NULL, *tok;
-
-        snprintf(item, sizeof item, "%.*s", (int)n, s);
-        for (tok = strtok_r(item, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-            if (strcmp(tok, "ok") == 0) {
-                a.kind = A_OK;
-            } else if (strcmp(tok, "hang") == 0) {
-                a.kind = A_HANG;
-            } else if (strncmp(tok, "error=", 6) == 0) {
-                a.kind = A_ERROR;
-                snprintf(a.error, sizeof a.error, "%s", tok + 6);
-            } else if (strncmp(tok, "ra=", 3) == 0) {
-                a.retry_after = atoi(tok + 3);
-            } else if (strncmp(tok, "delay=", 6) == 0) {
-                a.delay_ms = atoi(tok + 6);
-            } else if (isdigit((unsigned char)tok[0])) {
-                a.kind = A_STATUS;
-                a.status = atoi(tok);
-            } else {
-                fprintf(stderr, "slack peer: bad script item \"%s\"\n", tok);
-            }
-        }
-        p->script[p->n_script++] = a;
-        s = stop ? stop + 1 : NULL;
-    }
-    pthread_mutex_unlock(&p->mu);
+    peer_script(p->peer, script);
 }
 
 size_t slack_peer_count(struct slack_peer *p)
 {
-    size_t n;
-
-    pthread_mutex_lock(&p->mu);
-    n = p->n_reqs;
-    pthread_mutex_unlock(&p->mu);
-    return n;
+    return peer_count(p->peer);
 }
 
 const struct slack_req *slack_peer_get(struct slack_peer *p, size_t i)
 {
-    const struct slack_req *r = NULL;
-
-    pthread_mutex_lock(&p->mu);
-    if (i < p->n_reqs)
-        r = p->reqs[i];
-    pthread_mutex_unlock(&p->mu);
-    return r;
+    return peer_ext(p->peer, i);
 }
 
 size_t slack_peer_wait(struct slack_peer *p, size_t n, int timeout_ms)
 {
-    struct timespec deadline;
-    size_t got;
-
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&p->mu);
-    while (p->n_reqs < n)
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
-            break;
-    got = p->n_reqs;
-    pthread_mutex_unlock(&p->mu);
-    return got;
+    return peer_wait_requests(p->peer, n, timeout_ms);
 }
 
 size_t slack_peer_count_path(struct slack_peer *p, const char *path)
 {
-    size_t i, n = 0;
+    size_t i, n = 0, count = peer_count(p->peer);
 
-    pthread_mutex_lock(&p->mu);
-    for (i = 0; i < p->n_reqs; i++)
-        n += strcmp(p->reqs[i]->path, path) == 0;
-    pthread_mutex_unlock(&p->mu);
+    for (i = 0; i < count; i++)
+        n += strcmp(peer_get(p->peer, i)->path, path) == 0;
     return n;
 }
 
 const struct slack_req *slack_peer_nth(struct slack_peer *p, const char *path, size_t nth)
 {
-    const struct slack_req *r = NULL;
-    size_t i;
+    size_t i, count = peer_count(p->peer);
 
-    pthread_mutex_lock(&p->mu);
-    for (i = 0; i < p->n_reqs && !r; i++)
-        if (strcmp(p->reqs[i]->path, path) == 0 && nth-- == 0)
-            r = p->reqs[i];
-    pthread_mutex_unlock(&p->mu);
-    return r;
+    for (i = 0; i < count; i++) {
+        const struct peer_req *r = peer_get(p->peer, i);
+
+        if (strcmp(r->path, path) == 0 && nth-- == 0)
+            return r->ext;
+    }
+    return NULL;
 }
-
 size_t slack_peer_messages(struct slack_peer *p)
 {
     size_t n;
@@ -973,21 +703,10 @@ void slack_peer_delete(struct slack_peer *p, const char *ts)
 
 size_t slack_peer_violations(struct slack_peer *p)
 {
-    size_t n;
-
-    pthread_mutex_lock(&p->mu);
-    n = p->n_violations;
-    pthread_mutex_unlock(&p->mu);
-    return n;
+    return peer_violations(p->peer);
 }
 
 const char *slack_peer_violation(struct slack_peer *p, size_t i)
 {
-    const char *v = NULL;
-
-    pthread_mutex_lock(&p->mu);
-    if (i < p->n_violations)
-        v = p->violations[i];
-    pthread_mutex_unlock(&p->mu);
-    return v;
+    return peer_violation(p->peer, i);
 }

@@ -5,7 +5,8 @@
  * stop/start). It keeps one channel's messages and threads, answers as
  * Slack does or as a script says, records every request and counts
  * violations of the formats page (/work/shared/formats/slack.md) and of
- * Slack's method reference. */
+ * Slack's method reference. A provider on a test peer (peer.h), whose
+ * server, script grammar and records it uses. */
 #ifndef TOCSIN_TEST_SLACK_PEER_H
 #define TOCSIN_TEST_SLACK_PEER_H
 
@@ -22,7 +23,8 @@
 
 struct slack_peer;
 
-/* One recorded request. Owned by the peer; valid until slack_peer_free(). */
+/* One recorded request. Owned by the peer; valid until slack_peer_free()
+ * (headers, query, body and json are the test peer's record's). */
 struct slack_req {
     char method[16];
     char path[256];    /* "/api/chat.update", SLACK_PEER_HOOK_PATH, ... */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "target.h"
+#include "peer.h"
 
 enum mode { M_SERVE, M_HANG, M_REFUSE, M_BLACKHOLE };
 
@@ -303,13 +304,7 @@ size_t target_wait_connections(struct target *t, size_t n, int timeout_ms)
     struct timespec until;
     size_t seen;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    peer_deadline(&until, timeout_ms);
     pthread_mutex_lock(&t->lock);
     while (t->connections < n &&
            pthread_cond_timedwait(&t->changed, &t->lock, &until) == 0)

@@ -1,5 +1,5 @@
-/* twilio_peer.c: the strict fake Twilio (libmicrohttpd, a thread per
- * connection so a hung answer holds up no other request).
+/* twilio_peer.c: the strict fake Twilio, a provider on a test peer
+ * (peer.h: the server, the script, the records and the violations).
  *
  * What it checks, and what it answers, is Twilio's documentation:
  *   - Messages: POST /2010-04-01/Accounts/{AccountSid}/Messages.json with
@@ -26,56 +26,23 @@
 #define _POSIX_C_SOURCE 200809L
 #include "twilio_peer.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#define MAX_SCRIPT 64
+#include "peer.h"
+
 #define MAX_BODY (64u << 10)
 #define SMS_MAX 1600
 #define TWIML_MAX 4000
 
-enum act { A_201, A_400, A_429, A_500, A_HANG };
-
-struct answer {
-    enum act act;
-    int retry_after; /* -1: none */
-};
-
 struct twilio_peer {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct MHD_Daemon *mhd;
-    int port;
-    atomic_int stopping;
+    struct peer *peer;
     char *sid, *token;
-    unsigned serial; /* for the SIDs it makes up */
-
-    struct answer script[MAX_SCRIPT];
-    size_t n_script, next_script;
-
-    struct twilio_req **reqs;
-    size_t n_reqs, cap_reqs;
-    char **violations;
-    size_t n_violations, cap_violations;
-};
-
-struct pending {
-    char *buf;
-    size_t len, cap;
-    int too_big;
+    unsigned serial; /* for the SIDs it makes up; under the peer's lock */
 };
 
 /* A rule a request broke: how Twilio answers it. */
@@ -83,38 +50,6 @@ struct refusal {
     int status, code;
     char message[300];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Called with p->mu held. */
-static void add_violation(struct twilio_peer *p, const char *what)
-{
-    if (p->n_violations == p->cap_violations) {
-        size_t cap = p->cap_violations ? 2 * p->cap_violations : 16;
-        char **v = realloc(p->violations, cap * sizeof *v);
-
-        if (!v)
-            return;
-        p->violations = v;
-        p->cap_violations = cap;
-    }
-    p->violations[p->n_violations++] = strdup(what);
-    fprintf(stderr, "twilio peer: violation: %s\n", what);
-}
 
 static void refuse(struct refusal *r, int status, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -513,11 +448,11 @@ static void parse_form(struct twilio_req *q, const char *form, struct refusal *r
 }
 
 /* Method, path, auth and content type, then the form. */
-static void check_request(struct twilio_peer *p, struct MHD_Connection *conn,
-                          struct twilio_req *q, const char *form, struct refusal *r)
+static void check_request(struct twilio_peer *p, const struct peer_req *req,
+                          struct twilio_req *q, struct refusal *r)
 {
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *ct = json_string_value(json_object_get(req->headers, "content-type"));
+    const char *auth = json_string_value(json_object_get(req->headers, "authorization"));
     char prefix[128], creds[256], want[256];
     size_t plen;
 
@@ -539,7 +474,7 @@ static void check_request(struct twilio_peer *p, struct MHD_Connection *conn,
         refuse(r, 400, 20001, "Content-Type %.60s is not application/x-www-form-urlencoded",
                ct ? ct : "(none)");
     if (q->kind[0])
-        parse_form(q, form, r);
+        parse_form(q, req->body, r);
 }
 
 /* ---- answers ---------------------------------------------------------- */
@@ -588,163 +523,84 @@ static char *created_body(struct twilio_peer *p, const struct twilio_req *q)
     return s;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
-                               const char *method, const char *version,
-                               const char *upload_data, size_t *upload_data_size,
-                               void **con_cls)
+/* The peer's answer hook (under its lock): check the request, record it
+ * as r->ext, answer. A refused request leaves the script item for the next. */
+static void answer(void *ctx, struct peer *pp, struct peer_req *req, struct peer_answer *a)
 {
-    struct twilio_peer *p = cls;
-    struct pending *pd = *con_cls;
+    struct twilio_peer *p = ctx;
     struct refusal r = { 0, 0, "" };
-    struct answer a = { A_201, -1 };
-    struct MHD_Response *resp;
-    struct twilio_req *q;
-    enum MHD_Result ret;
-    char *body = NULL;
-    int status;
+    struct twilio_req *q = calloc(1, sizeof *q);
+    char m[160];
 
-    (void)version;
-    if (!pd) {
-        pd = calloc(1, sizeof *pd);
-        if (!pd)
-            return MHD_NO;
-        *con_cls = pd;
-        return MHD_YES;
+    if (!q || !req->body) {
+        free(q);
+        peer_violate(pp, "%s %s: the peer ran out of memory", req->method, req->path);
+        a->status = 500;
+        return;
     }
-    if (*upload_data_size) {
-        size_t n = *upload_data_size;
-
-        if (pd->len + n > MAX_BODY) {
-            pd->too_big = 1;
-        } else {
-            if (pd->len + n + 1 > pd->cap) {
-                size_t cap = (pd->len + n + 1) * 2;
-                char *b = realloc(pd->buf, cap);
-
-                if (!b)
-                    return MHD_NO;
-                pd->buf = b;
-                pd->cap = cap;
-            }
-            memcpy(pd->buf + pd->len, upload_data, n);
-            pd->len += n;
-            pd->buf[pd->len] = '\0';
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-
-    q = calloc(1, sizeof *q);
-    if (!q)
-        return MHD_NO;
-    snprintf(q->method, sizeof q->method, "%s", method);
-    snprintf(q->path, sizeof q->path, "%s", url);
-    q->at_ms = now_ms();
-    if (pd->too_big)
+    snprintf(q->method, sizeof q->method, "%s", req->method);
+    snprintf(q->path, sizeof q->path, "%.*s", (int)sizeof q->path - 1, req->path);
+    q->at_ms = req->at_ms;
+    req->ext = q;
+    if (req->body_len > MAX_BODY)
         refuse(&r, 413, 20001, "a body over %u bytes", MAX_BODY);
-    else if (pd->len && strlen(pd->buf) != pd->len)
+    else if (strlen(req->body) != req->body_len)
         refuse(&r, 400, 20001, "a NUL byte in the body");
-    check_request(p, conn, q, pd->buf ? pd->buf : "", &r);
-
-    pthread_mutex_lock(&p->mu);
+    check_request(p, req, q, &r);
     if (r.status) {
-        char what[512];
-
-        snprintf(what, sizeof what, "%s %s: %s", method, url, r.message);
-        add_violation(p, what);
-        status = r.status;
-        body = error_body(r.status, r.code, r.message);
+        peer_violate(pp, "%s %s: %s", req->method, req->path, r.message);
+        a->keep = 1;
+        a->status = r.status;
+        a->retry_after = -1;
+        a->hang = 0;
+        a->delay_ms = 0;
+        a->reply.body = error_body(r.status, r.code, r.message);
+        if (r.status == 401) {
+            snprintf(a->reply.headers[0][0], sizeof a->reply.headers[0][0], "WWW-Authenticate");
+            snprintf(a->reply.headers[0][1], sizeof a->reply.headers[0][1],
+                     "Basic realm=\"Twilio API\"");
+            a->reply.n_headers = 1;
+        }
+        q->status = a->status;
+        return;
+    }
+    p->serial++;
+    snprintf(q->sid, sizeof q->sid, "%s%032x", strcmp(q->kind, "call") == 0 ? "CA" : "SM",
+             p->serial);
+    if (a->hang) {
+        /* No answer until the peer stops: the client's timeout decides. */
+        a->status = 0;
+    } else if (a->status == 400) {
+        snprintf(m, sizeof m, "The 'To' number %.40s is not a valid phone number.", q->to);
+        a->reply.body = error_body(400, 21211, m);
+    } else if (a->status == 429) {
+        a->reply.body = error_body(429, 20429, "Too Many Requests");
+    } else if (a->status == 500) {
+        a->reply.body = error_body(500, 20500, "Internal Server Error");
     } else {
-        if (p->next_script < p->n_script)
-            a = p->script[p->next_script++];
-        p->serial++;
-        snprintf(q->sid, sizeof q->sid, "%s%032x", strcmp(q->kind, "call") == 0 ? "CA" : "SM",
-                 p->serial);
-        switch (a.act) {
-        case A_201: status = 201; break;
-        case A_400: status = 400; break;
-        case A_429: status = 429; break;
-        case A_500: status = 500; break;
-        default: status = 0; break;
-        }
+        if (a->status != 201)
+            fprintf(stderr, "twilio peer: scripted %d answered as 201\n", a->status);
+        a->status = 201;
+        a->reply.body = created_body(p, q);
     }
-    q->status = status;
-    if (p->n_reqs == p->cap_reqs) {
-        size_t cap = p->cap_reqs ? 2 * p->cap_reqs : 64;
-        struct twilio_req **v = realloc(p->reqs, cap * sizeof *v);
-
-        if (v) {
-            p->reqs = v;
-            p->cap_reqs = cap;
-        }
-    }
-    if (p->n_reqs < p->cap_reqs)
-        p->reqs[p->n_reqs++] = q;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-
-    if (!r.status) {
-        switch (a.act) {
-        case A_201:
-            body = created_body(p, q);
-            break;
-        case A_400: {
-            char m[160];
-
-            snprintf(m, sizeof m, "The 'To' number %.40s is not a valid phone number.", q->to);
-            body = error_body(400, 21211, m);
-            break;
-        }
-        case A_429:
-            body = error_body(429, 20429, "Too Many Requests");
-            break;
-        case A_500:
-            body = error_body(500, 20500, "Internal Server Error");
-            break;
-        case A_HANG:
-            /* No answer until the peer stops: the client's timeout decides. */
-            while (!p->stopping)
-                sleep_ms(20);
-            return MHD_NO;
-        }
-    }
-    if (!body)
-        return MHD_NO;
-    resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (a.retry_after >= 0 && !r.status) {
-        char ra[32];
-
-        snprintf(ra, sizeof ra, "%d", a.retry_after);
-        MHD_add_response_header(resp, "Retry-After", ra);
-    }
-    if (status == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
-    ret = MHD_queue_response(conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
-{
-    struct pending *pd = *con_cls;
-
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (pd) {
-        free(pd->buf);
-        free(pd);
-        *con_cls = NULL;
-    }
+    q->status = a->status;
 }
 
 /* ---- lifecycle and queries -------------------------------------------- */
+
+static void free_req(void *ext)
+{
+    struct twilio_req *q = ext;
+
+    if (!q)
+        return;
+    free(q->to);
+    free(q->from);
+    free(q->body);
+    free(q->twiml);
+    free(q->say);
+    free(q);
+}
 
 struct twilio_peer *twilio_peer_new(const char *account_sid, const char *auth_token)
 {
@@ -752,201 +608,70 @@ struct twilio_peer *twilio_peer_new(const char *account_sid, const char *auth_to
 
     if (!p)
         return NULL;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    p->peer = peer_new();
     p->sid = strdup(account_sid);
     p->token = strdup(auth_token);
+    if (!p->peer || !p->sid || !p->token) {
+        twilio_peer_free(p);
+        return NULL;
+    }
+    peer_set_answer(p->peer, answer, free_req, p);
+    peer_default(p->peer, 201);
     return p;
-}
-
-static int listen_socket(int port, int *bound)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    int one = 1, fd = -1, tries;
-
-    for (tries = 0; tries < 100; tries++) {
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return -1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        memset(&sa, 0, sizeof sa);
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(fd, 64) == 0)
-            break;
-        close(fd);
-        fd = -1;
-        if (port == 0)
-            return -1;
-        sleep_ms(50);
-    }
-    if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *bound = ntohs(sa.sin_port);
-    return fd;
 }
 
 int twilio_peer_start(struct twilio_peer *p)
 {
-    int fd, port = 0;
-
-    if (p->mhd)
-        return 0;
-    fd = listen_socket(p->port, &port);
-    if (fd < 0) {
-        fprintf(stderr, "twilio peer: cannot listen: %s\n", strerror(errno));
-        return -1;
-    }
-    p->stopping = 0;
-    p->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                                  MHD_USE_ITC,
-                              0, NULL, NULL, handler, p, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_NOTIFY_COMPLETED, completed, p,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
-    if (!p->mhd) {
-        close(fd);
-        return -1;
-    }
-    p->port = port;
-    return 0;
+    return peer_start(p->peer);
 }
 
 void twilio_peer_stop(struct twilio_peer *p)
 {
-    if (!p->mhd)
-        return;
-    p->stopping = 1;
-    MHD_stop_daemon(p->mhd);
-    p->mhd = NULL;
+    peer_stop(p->peer);
 }
 
 void twilio_peer_free(struct twilio_peer *p)
 {
-    size_t i;
-
     if (!p)
         return;
-    twilio_peer_stop(p);
-    for (i = 0; i < p->n_reqs; i++) {
-        free(p->reqs[i]->to);
-        free(p->reqs[i]->from);
-        free(p->reqs[i]->body);
-        free(p->reqs[i]->twiml);
-        free(p->reqs[i]->say);
-        free(p->reqs[i]);
-    }
-    free(p->reqs);
-    for (i = 0; i < p->n_violations; i++)
-        free(p->violations[i]);
-    free(p->violations);
+    peer_free(p->peer);
     free(p->sid);
     free(p->token);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
     free(p);
 }
 
 int twilio_peer_port(const struct twilio_peer *p)
 {
-    return p->port;
+    return peer_port(p->peer);
 }
 
+/* The peer's script, whose statuses this peer answers with Twilio's bodies. */
 void twilio_peer_script(struct twilio_peer *p, const char *script)
 {
-    const char *s = script;
-
-    pthread_mutex_lock(&p->mu);
-    p->n_script = p->next_script = 0;
-    while (s && *s && p->n_script < MAX_SCRIPT) {
-        const char *stop = strchr(s, ',');
-        size_t n = stop ? (size_t)(stop - s) : strlen(s);
-        struct answer a = { A_201, -1 };
-        char item[64];
-        const char *ra;
-
-        snprintf(item, sizeof item, "%.*s", (int)n, s);
-        if (strncmp(item, "hang", 4) == 0)
-            a.act = A_HANG;
-        else if (atoi(item) == 400)
-            a.act = A_400;
-        else if (atoi(item) == 429)
-            a.act = A_429;
-        else if (atoi(item) == 500)
-            a.act = A_500;
-        else if (atoi(item) != 201)
-            fprintf(stderr, "twilio peer: bad script item \"%s\"\n", item);
-        if ((ra = strstr(item, "ra=")))
-            a.retry_after = atoi(ra + 3);
-        p->script[p->n_script++] = a;
-        s = stop ? stop + 1 : NULL;
-    }
-    pthread_mutex_unlock(&p->mu);
+    peer_script(p->peer, script);
 }
 
 size_t twilio_peer_count(struct twilio_peer *p)
 {
-    size_t n;
-
-    pthread_mutex_lock(&p->mu);
-    n = p->n_reqs;
-    pthread_mutex_unlock(&p->mu);
-    return n;
+    return peer_count(p->peer);
 }
 
 const struct twilio_req *twilio_peer_get(struct twilio_peer *p, size_t i)
 {
-    const struct twilio_req *q = NULL;
-
-    pthread_mutex_lock(&p->mu);
-    if (i < p->n_reqs)
-        q = p->reqs[i];
-    pthread_mutex_unlock(&p->mu);
-    return q;
+    return peer_ext(p->peer, i);
 }
 
 size_t twilio_peer_wait(struct twilio_peer *p, size_t n, int timeout_ms)
 {
-    struct timespec deadline;
-    size_t got;
-
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&p->mu);
-    while (p->n_reqs < n)
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
-            break;
-    got = p->n_reqs;
-    pthread_mutex_unlock(&p->mu);
-    return got;
+    return peer_wait_requests(p->peer, n, timeout_ms);
 }
 
 size_t twilio_peer_violations(struct twilio_peer *p)
 {
-    size_t n;
-
-    pthread_mutex_lock(&p->mu);
-    n = p->n_violations;
-    pthread_mutex_unlock(&p->mu);
-    return n;
+    return peer_violations(p->peer);
 }
 
 const char *twilio_peer_violation(struct twilio_peer *p, size_t i)
 {
-    const char *v = NULL;
-
-    pthread_mutex_lock(&p->mu);
-    if (i < p->n_violations)
-        v = p->violations[i];
-    pthread_mutex_unlock(&p->mu);
-    return v;
+    return peer_violation(p->peer, i);
 }

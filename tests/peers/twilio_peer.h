@@ -4,7 +4,8 @@
  * Twilio would (method, path, basic auth, content type, the form's
  * encoding, fields, numbers, lengths, well-formed TwiML), records what it
  * got, counts each departure as a violation, and answers from a script
- * with Twilio's own statuses and bodies. Sources in twilio_peer.c. */
+ * with Twilio's own statuses and bodies. A provider on a test peer
+ * (peer.h), whose server, script grammar and records it uses. */
 #ifndef TOCSIN_TEST_TWILIO_PEER_H
 #define TOCSIN_TEST_TWILIO_PEER_H
 
