@@ -12,6 +12,7 @@
 
 #include "message.h"
 #include "mime.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -557,24 +558,7 @@ static void to_resolve(void)
 
 static char *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    FILE *f;
-    char *s;
-    long n;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/email/%s", top, name);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "no fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    s = calloc(1, (size_t)n + 1);
-    ck_assert_int_eq(fread(s, 1, (size_t)n, f), n);
-    fclose(f);
-    return s;
+    return fixture_text("email", name, NULL);
 }
 
 /* Fixtures are stored with LF line ends (readable in a diff); the
@@ -889,20 +873,9 @@ static int fake_state_put(const struct tocsin_host *h, const char *key, const ch
     return TOCSIN_OK;
 }
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_list(const char *name, const char **items, size_t n)
@@ -915,11 +888,7 @@ static void set_list(const char *name, const char **items, size_t n)
 
 static struct tocsin_verdict deliver(void)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(self, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(self, &note);
 }
 
 static int create(void)

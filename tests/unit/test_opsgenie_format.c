@@ -12,6 +12,7 @@
 #include "common.h"
 #include "fake_sink_host.h"
 #include "format.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -106,17 +107,7 @@ static void expect_equal(json_t *got, json_t *want)
 
 static json_t *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    json_error_t e;
-    json_t *j;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/opsgenie/%s", top, name);
-    j = json_load_file(path, 0, &e);
-    ck_assert_msg(j != NULL, "fixture %s: %s", path, e.text);
-    return j;
+    return fixture_json("opsgenie", name);
 }
 
 static char *repeat(const char *s, size_t n)
@@ -441,20 +432,9 @@ static void *conf, *self;
 static const char *list[64];
 static struct tocsin_kv map_items[2];
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_list(const char *name, size_t n)
@@ -506,14 +486,14 @@ START_TEST(test_option_table)
 
     ck_assert_str_eq(tocsin_plugin.name, "opsgenie");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
-    o = opt("api_key");
+    o = plugin_option("api_key");
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
-    ck_assert_int_eq(opt("region")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("api_url")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("responders")->type, TOCSIN_OPT_STRLIST);
-    ck_assert_int_eq(opt("tags_from")->type, TOCSIN_OPT_STRLIST);
-    ck_assert_int_eq(opt("severity_map")->type, TOCSIN_OPT_MAP);
-    ck_assert_str_eq(opt("timeout")->def, "5s");
+    ck_assert_int_eq(plugin_option("region")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("api_url")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("responders")->type, TOCSIN_OPT_STRLIST);
+    ck_assert_int_eq(plugin_option("tags_from")->type, TOCSIN_OPT_STRLIST);
+    ck_assert_int_eq(plugin_option("severity_map")->type, TOCSIN_OPT_MAP);
+    ck_assert_str_eq(plugin_option("timeout")->def, "5s");
 }
 END_TEST
 

@@ -11,6 +11,7 @@
 
 #include "fake_sink_host.h"
 #include "format.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -92,17 +93,7 @@ static const char *payload_str(json_t *j, const char *key)
 
 static json_t *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    json_error_t e;
-    json_t *j;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/pagerduty/%s", top, name);
-    j = json_load_file(path, 0, &e);
-    ck_assert_msg(j != NULL, "fixture %s: %s", path, e.text);
-    return j;
+    return fixture_json("pagerduty", name);
 }
 
 static void expect_equal(json_t *got, json_t *want)
@@ -405,20 +396,9 @@ static struct fake_sink_host fh;
 static void *conf, *self;
 static struct tocsin_kv sev_items[2];
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void plugin_setup(void)
@@ -429,7 +409,7 @@ static void plugin_setup(void)
     /* What the core fills: the required key and the defaults. */
     conf = calloc(1, tocsin_plugin.conf_size);
     *(const char **)field("routing_key") = KEY;
-    *(const char **)field("events_url") = opt("events_url")->def;
+    *(const char **)field("events_url") = plugin_option("events_url")->def;
     *(int64_t *)field("timeout") = 5000;
 }
 
@@ -459,18 +439,18 @@ START_TEST(test_option_table)
     ck_assert_str_eq(tocsin_plugin.name, "pagerduty");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
     ck_assert_ptr_nonnull(tocsin_plugin.deliver_sized);
-    o = opt("routing_key");
+    o = plugin_option("routing_key");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
-    o = opt("events_url");
+    o = plugin_option("events_url");
     ck_assert_str_eq(o->def, "https://events.pagerduty.com");
-    o = opt("timeout");
+    o = plugin_option("timeout");
     ck_assert_int_eq(o->type, TOCSIN_OPT_DURATION);
     ck_assert_str_eq(o->def, "5s");
-    ck_assert_int_eq(opt("component")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("group")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("class")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("severity_map")->type, TOCSIN_OPT_MAP);
+    ck_assert_int_eq(plugin_option("component")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("group")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("class")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("severity_map")->type, TOCSIN_OPT_MAP);
 }
 END_TEST
 

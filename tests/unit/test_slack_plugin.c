@@ -11,6 +11,8 @@
 #include <string.h>
 #include <tocsin/plugin.h>
 
+#include "helpers.h"
+
 extern const struct tocsin_plugin tocsin_plugin;
 
 #define HOOK_URL "https://hooks.slack.example/services/T1/B1/h00ks3cr3t"
@@ -170,20 +172,9 @@ static void answer(long status, const char *body, int retry_after)
     answers[n_answers++] = (struct answer){ status, body, retry_after };
 }
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_str(const char *name, const char *v)
@@ -201,11 +192,7 @@ static void set_map(const char *name, size_t n)
 
 static struct tocsin_verdict deliver(void)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(self, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(self, &note);
 }
 
 static int create(void)
@@ -304,16 +291,16 @@ START_TEST(test_option_table)
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
     ck_assert_ptr_null(tocsin_plugin.deliver);
     ck_assert_ptr_nonnull(tocsin_plugin.deliver_sized);
-    ck_assert_int_eq(opt("webhook_url")->type, TOCSIN_OPT_STRING);
-    ck_assert_uint_eq(opt("webhook_url")->flags, TOCSIN_OPT_SECRET);
-    ck_assert_int_eq(opt("token")->type, TOCSIN_OPT_STRING);
-    ck_assert_uint_eq(opt("token")->flags, TOCSIN_OPT_SECRET);
-    ck_assert_uint_eq(opt("channel")->flags, 0);
-    ck_assert_str_eq(opt("api_url")->def, "https://slack.com/api");
-    ck_assert_int_eq(opt("mention")->type, TOCSIN_OPT_MAP);
-    ck_assert_int_eq(opt("colors")->type, TOCSIN_OPT_MAP);
-    ck_assert_int_eq(opt("timeout")->type, TOCSIN_OPT_DURATION);
-    ck_assert_str_eq(opt("timeout")->def, "10s");
+    ck_assert_int_eq(plugin_option("webhook_url")->type, TOCSIN_OPT_STRING);
+    ck_assert_uint_eq(plugin_option("webhook_url")->flags, TOCSIN_OPT_SECRET);
+    ck_assert_int_eq(plugin_option("token")->type, TOCSIN_OPT_STRING);
+    ck_assert_uint_eq(plugin_option("token")->flags, TOCSIN_OPT_SECRET);
+    ck_assert_uint_eq(plugin_option("channel")->flags, 0);
+    ck_assert_str_eq(plugin_option("api_url")->def, "https://slack.com/api");
+    ck_assert_int_eq(plugin_option("mention")->type, TOCSIN_OPT_MAP);
+    ck_assert_int_eq(plugin_option("colors")->type, TOCSIN_OPT_MAP);
+    ck_assert_int_eq(plugin_option("timeout")->type, TOCSIN_OPT_DURATION);
+    ck_assert_str_eq(plugin_option("timeout")->def, "10s");
     ck_assert_ptr_null(tocsin_plugin.options[7].name);
 }
 END_TEST

@@ -10,6 +10,7 @@
 #include <tocsin/plugin.h>
 
 #include "format.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -580,20 +581,9 @@ static const char *state_value(const char *key)
     return i >= 0 ? state[i].value : NULL;
 }
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_to(size_t n)
@@ -675,11 +665,7 @@ static void answers(size_t n, ...)
 
 static struct tocsin_verdict deliver(void)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(self, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(self, &note);
 }
 
 static void create_ok(void)
@@ -704,20 +690,20 @@ START_TEST(test_option_table)
     ck_assert_str_eq(tocsin_plugin.name, "twilio");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
     ck_assert_ptr_null(tocsin_plugin.deliver);
-    o = opt("account_sid");
+    o = plugin_option("account_sid");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED);
-    o = opt("auth_token");
+    o = plugin_option("auth_token");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
-    o = opt("from");
+    o = plugin_option("from");
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED);
-    o = opt("to");
+    o = plugin_option("to");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRLIST);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED);
-    o = opt("api_url");
+    o = plugin_option("api_url");
     ck_assert_str_eq(o->def, "https://api.twilio.com");
-    o = opt("call");
+    o = plugin_option("call");
     ck_assert_int_eq(o->type, TOCSIN_OPT_BOOL);
     ck_assert_str_eq(o->def, "false");
     ck_assert_ptr_null(tocsin_plugin.options[6].name);

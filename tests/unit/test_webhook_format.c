@@ -11,6 +11,7 @@
 #include <tocsin/plugin.h>
 
 #include "format.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -86,17 +87,7 @@ static void resolve(void)
 
 static json_t *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    json_error_t e;
-    json_t *j;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/webhook/%s", top, name);
-    j = json_load_file(path, 0, &e);
-    ck_assert_msg(j != NULL, "fixture %s: %s", path, e.text);
-    return j;
+    return fixture_json("webhook", name);
 }
 
 /* Parses text (which must be compact JSON) and takes ownership of it. */
@@ -413,30 +404,15 @@ static struct tocsin_verdict fake_verdict(const struct tocsin_host *h,
     return tocsin_failed("HTTP %ld: %s", res->status, res->body);
 }
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 /* As the core calls it: a zeroed verdict of its own size. */
 static struct tocsin_verdict deliver(void *instance)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(instance, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(instance, &note);
 }
 
 static void plugin_setup(void)
@@ -516,20 +492,20 @@ START_TEST(test_option_table)
 
     ck_assert_str_eq(tocsin_plugin.name, "webhook");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
-    o = opt("url");
+    o = plugin_option("url");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
     ck_assert_ptr_null(o->def);
-    o = opt("format");
+    o = plugin_option("format");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_str_eq(o->def, "native");
-    o = opt("headers");
+    o = plugin_option("headers");
     ck_assert_int_eq(o->type, TOCSIN_OPT_MAP);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_SECRET);
-    o = opt("timeout");
+    o = plugin_option("timeout");
     ck_assert_int_eq(o->type, TOCSIN_OPT_DURATION);
     ck_assert_str_eq(o->def, "10s");
-    o = opt("receiver");
+    o = plugin_option("receiver");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_ptr_null(o->def);
     ck_assert_ptr_null(tocsin_plugin.options[5].name);

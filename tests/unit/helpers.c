@@ -1,0 +1,75 @@
+/* helpers.c: see helpers.h. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static void fixture_path(char *path, size_t size, const char *dir, const char *name)
+{
+    const char *top = getenv("TOCSIN_SRCDIR");
+
+    snprintf(path, size, "%s/tests/fixtures/%s/%s", top ? top : TOCSIN_TOP_SRCDIR, dir, name);
+}
+
+char *fixture_text(const char *dir, const char *name, size_t *len)
+{
+    char path[1024];
+    FILE *f;
+    char *buf;
+    long n;
+
+    fixture_path(path, sizeof path, dir, name);
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+json_t *fixture_json(const char *dir, const char *name)
+{
+    char path[1024];
+    json_error_t e;
+    json_t *j;
+
+    fixture_path(path, sizeof path, dir, name);
+    j = json_load_file(path, 0, &e);
+    ck_assert_msg(j != NULL, "fixture %s: %s", path, e.text);
+    return j;
+}
+
+const struct tocsin_option *plugin_option(const char *name)
+{
+    const struct tocsin_option *o;
+
+    for (o = tocsin_plugin.options; o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    ck_abort_msg("no option %s", name);
+    return NULL;
+}
+
+void *plugin_field(void *conf, const char *name)
+{
+    return (char *)conf + plugin_option(name)->offset;
+}
+
+struct tocsin_verdict plugin_deliver(void *self, const struct tocsin_notification *n)
+{
+    struct tocsin_verdict v;
+
+    memset(&v, 0, sizeof v);
+    tocsin_plugin.deliver_sized(self, n, &v, sizeof v);
+    return v;
+}
