@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,9 +17,19 @@ static struct fake_host *fake_of(const struct tocsin_host *h)
 static void fake_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
                      ...)
 {
-    (void)h;
+    struct fake_host *f = fake_of(h);
+    size_t len = strlen(f->logs);
+    va_list ap;
+
     (void)level;
-    (void)fmt;
+    va_start(ap, fmt);
+    vsnprintf(f->logs + len, sizeof f->logs - len, fmt, ap);
+    va_end(ap);
+    len = strlen(f->logs);
+    if (len + 1 < sizeof f->logs) {
+        f->logs[len] = '\n';
+        f->logs[len + 1] = '\0';
+    }
 }
 
 static int fake_fail(const struct tocsin_host *h, const char *fmt, ...)
@@ -63,6 +74,64 @@ static int fake_route(const struct tocsin_host *h, const char *method, const cha
     return TOCSIN_OK;
 }
 
+static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *c,
+                           size_t call_size, struct tocsin_http_result *res, size_t res_size)
+{
+    struct fake_host *f = fake_of(h);
+    struct fake_call *k;
+    size_t i;
+
+    /* The sink speaks 1.1 with its own struct sizes. */
+    ck_assert_uint_eq(call_size, sizeof *c);
+    ck_assert_uint_eq(res_size, sizeof *res);
+    ck_assert_int_lt(f->n_calls, (int)(sizeof f->calls / sizeof f->calls[0]));
+    k = &f->calls[f->n_calls++];
+    snprintf(k->method, sizeof k->method, "%s", c->method ? c->method : "");
+    k->url = strdup(c->url);
+    for (i = 0; c->headers && c->headers[i] && i < 16; i++)
+        k->headers[i] = strdup(c->headers[i]);
+    k->n_headers = i;
+    k->body = malloc(c->body_len + 1);
+    memcpy(k->body, c->body, c->body_len);
+    k->body[c->body_len] = '\0';
+    k->timeout_ms = c->timeout_ms;
+
+    memset(res, 0, res_size);
+    res->status = f->status;
+    res->retry_after = f->retry_after;
+    if (f->status == 0) {
+        snprintf(res->error, sizeof res->error, "%s", f->error ? f->error : "connection refused");
+        return TOCSIN_ERROR;
+    }
+    res->body = strdup(f->body ? f->body : "");
+    res->body_len = strlen(res->body);
+    return TOCSIN_OK;
+}
+
+static void fake_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
+{
+    fake_of(h)->frees++;
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+}
+
+static struct tocsin_verdict fake_verdict(const struct tocsin_host *h,
+                                          const struct tocsin_http_result *res)
+{
+    long s = res->status;
+
+    (void)h;
+    if (s == 0)
+        return tocsin_retry(0, "%s", res->error);
+    if (s >= 200 && s < 300)
+        return tocsin_done();
+    if (s == 408 || s == 425 || s == 429 || s >= 500)
+        return tocsin_retry(res->retry_after > 0 ? res->retry_after : 0, "HTTP %ld: %s", s,
+                            res->body ? res->body : "");
+    return tocsin_failed("HTTP %ld: %s", s, res->body ? res->body : "");
+}
+
 void fake_host_init(struct fake_host *f, const char *instance_id, int64_t now)
 {
     memset(f, 0, sizeof *f);
@@ -76,8 +145,44 @@ void fake_host_init(struct fake_host *f, const char *instance_id, int64_t now)
     f->host.now_ms = fake_now;
     f->host.emit = fake_emit;
     f->host.route = fake_route;
+    f->host.http_sized = fake_http_sized; /* http (1.0) left NULL: not to be used */
+    f->host.http_free = fake_http_free;
+    f->host.http_verdict = fake_verdict;
     f->now = now;
+    f->status = 202;
+    f->retry_after = -1;
     f->content_type = "application/json";
+}
+
+void fake_host_release(struct fake_host *f)
+{
+    int i;
+    size_t j;
+
+    for (i = 0; i < f->n_calls; i++) {
+        free(f->calls[i].url);
+        free(f->calls[i].body);
+        for (j = 0; j < f->calls[i].n_headers; j++)
+            free(f->calls[i].headers[j]);
+    }
+    f->n_calls = 0;
+}
+
+const struct fake_call *fake_host_last_call(const struct fake_host *f)
+{
+    ck_assert_int_gt(f->n_calls, 0);
+    return &f->calls[f->n_calls - 1];
+}
+
+int fake_host_has_header(const struct fake_host *f, const char *h)
+{
+    const struct fake_call *k = fake_host_last_call(f);
+    size_t i;
+
+    for (i = 0; i < k->n_headers; i++)
+        if (strcmp(k->headers[i], h) == 0)
+            return 1;
+    return 0;
 }
 
 /* req.core carries the fake host, whose only header is Content-Type. */

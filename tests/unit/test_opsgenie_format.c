@@ -10,7 +10,7 @@
 #include <tocsin/plugin.h>
 
 #include "common.h"
-#include "fake_sink_host.h"
+#include "fake_host.h"
 #include "format.h"
 #include "helpers.h"
 
@@ -427,7 +427,7 @@ END_TEST
 
 /* ---- opsgenie.c through a fake host -------------------------------------- */
 
-static struct fake_sink_host fh;
+static struct fake_host fh;
 static void *conf, *self;
 static const char *list[64];
 static struct tocsin_kv map_items[2];
@@ -448,7 +448,7 @@ static void set_list(const char *name, size_t n)
 static void plugin_setup(void)
 {
     trigger();
-    fake_sink_host_init(&fh, "og");
+    fake_host_init(&fh, "og", 0);
     self = NULL;
     conf = calloc(1, tocsin_plugin.conf_size);
     *(const char **)field("api_key") = API_KEY;
@@ -459,7 +459,7 @@ static void plugin_teardown(void)
 {
     if (self)
         tocsin_plugin.destroy(self);
-    fake_sink_host_release(&fh);
+    fake_host_release(&fh);
     free(conf);
     og_request_free(&req);
     ck_assert_ptr_null(strstr(fh.logs, API_KEY));
@@ -556,19 +556,19 @@ END_TEST
 START_TEST(test_urls_by_region_and_api_url)
 {
     created();
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_DONE);
-    ck_assert_str_eq(fake_sink_last(&fh)->url, "https://api.opsgenie.com/v2/alerts");
-    ck_assert(fake_sink_has_header(&fh, "Authorization: GenieKey " API_KEY));
-    ck_assert(fake_sink_has_header(&fh, "Content-Type: application/json"));
-    ck_assert_int_eq(fake_sink_last(&fh)->timeout_ms, 5000);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_DONE);
+    ck_assert_str_eq(fake_host_last_call(&fh)->url, "https://api.opsgenie.com/v2/alerts");
+    ck_assert(fake_host_has_header(&fh, "Authorization: GenieKey " API_KEY));
+    ck_assert(fake_host_has_header(&fh, "Content-Type: application/json"));
+    ck_assert_int_eq(fake_host_last_call(&fh)->timeout_ms, 5000);
     tocsin_plugin.destroy(self);
     self = NULL;
 
     *(const char **)field("region") = "EU";
     created();
     note.action = TOCSIN_ACT_ACKNOWLEDGE;
-    fake_sink_deliver(&tocsin_plugin, self, &note);
-    ck_assert_str_eq(fake_sink_last(&fh)->url, "https://api.eu.opsgenie.com/v2/alerts/"
+    plugin_deliver(self, &note);
+    ck_assert_str_eq(fake_host_last_call(&fh)->url, "https://api.eu.opsgenie.com/v2/alerts/"
                                                "prom%2FDiskFull%2Fdb1/acknowledge?identifierType=alias");
     tocsin_plugin.destroy(self);
     self = NULL;
@@ -577,8 +577,8 @@ START_TEST(test_urls_by_region_and_api_url)
     *(const char **)field("api_url") = "http://127.0.0.1:9/jsm/";
     created();
     note.action = TOCSIN_ACT_RESOLVE;
-    fake_sink_deliver(&tocsin_plugin, self, &note);
-    ck_assert_str_eq(fake_sink_last(&fh)->url, "http://127.0.0.1:9/jsm/v2/alerts/"
+    plugin_deliver(self, &note);
+    ck_assert_str_eq(fake_host_last_call(&fh)->url, "http://127.0.0.1:9/jsm/v2/alerts/"
                                                "prom%2FDiskFull%2Fdb1/close?identifierType=alias");
     ck_assert_int_eq(fh.frees, fh.n_calls);
 }
@@ -591,41 +591,41 @@ START_TEST(test_verdicts)
     created();
     fh.status = 422;
     fh.body = "{\"message\":\"Request could not be processed\",\"took\":0.1}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 422: Request could not be processed");
 
     fh.status = 401;
     fh.body = "{\"message\":\"Key " API_KEY " is not valid\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 401: Key (api_key) is not valid");
 
     /* 404: a create is refused; an acknowledge or close has nothing to do. */
     fh.status = 404;
     fh.body = "{\"message\":\"Alert does not exist\"}";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_FAILED);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_FAILED);
     note.action = TOCSIN_ACT_RESOLVE;
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
     ck_assert_ptr_nonnull(strstr(fh.logs, "Opsgenie has no alert to close (HTTP 404)"));
     note.action = TOCSIN_ACT_ACKNOWLEDGE;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_DONE);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_DONE);
 
     fh.status = 429;
     fh.retry_after = 60;
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 60);
     fh.retry_after = -1;
     fh.status = 502;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 0;
     fh.error = "Operation timed out";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 202;
     fh.body = "{\"result\":\"Request will be processed\",\"took\":0.1,\"requestId\":\"r\"}";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_DONE);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_DONE);
 }
 END_TEST
 

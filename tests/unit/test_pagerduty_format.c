@@ -9,7 +9,7 @@
 #include <string.h>
 #include <tocsin/plugin.h>
 
-#include "fake_sink_host.h"
+#include "fake_host.h"
 #include "format.h"
 #include "helpers.h"
 
@@ -392,7 +392,7 @@ END_TEST
 
 /* ---- pagerduty.c through a fake host -------------------------------------- */
 
-static struct fake_sink_host fh;
+static struct fake_host fh;
 static void *conf, *self;
 static struct tocsin_kv sev_items[2];
 
@@ -404,7 +404,7 @@ static void *field(const char *name)
 static void plugin_setup(void)
 {
     trigger();
-    fake_sink_host_init(&fh, "pd");
+    fake_host_init(&fh, "pd", 0);
     self = NULL;
     /* What the core fills: the required key and the defaults. */
     conf = calloc(1, tocsin_plugin.conf_size);
@@ -417,7 +417,7 @@ static void plugin_teardown(void)
 {
     if (self)
         tocsin_plugin.destroy(self);
-    fake_sink_host_release(&fh);
+    fake_host_release(&fh);
     free(conf);
     /* The key never reaches a log line or an error message. */
     ck_assert_ptr_null(strstr(fh.logs, "0123456789ABCDEF"));
@@ -506,13 +506,13 @@ START_TEST(test_delivery_request)
     ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_OK);
     fh.body = "{\"status\":\"success\",\"message\":\"Event processed\","
               "\"dedup_key\":\"prom/DiskFull/db1\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
-    c = fake_sink_last(&fh);
+    c = fake_host_last_call(&fh);
     ck_assert_str_eq(c->method, "POST");
     ck_assert_str_eq(c->url, "http://127.0.0.1:8080/v2/enqueue");
     ck_assert_int_eq(c->timeout_ms, 5000);
-    ck_assert(fake_sink_has_header(&fh, "Content-Type: application/json"));
+    ck_assert(fake_host_has_header(&fh, "Content-Type: application/json"));
     ck_assert_int_eq(fh.frees, 1);
     j = parse_owned(strdup(c->body));
     ck_assert_str_eq(payload_str(j, "severity"), "error");
@@ -521,7 +521,7 @@ START_TEST(test_delivery_request)
     ck_assert_ptr_null(strstr(fh.logs, "another dedup_key"));
 
     fh.body = "{\"status\":\"success\",\"dedup_key\":\"not-ours\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
     ck_assert_ptr_nonnull(strstr(fh.logs, "another dedup_key"));
 }
@@ -535,38 +535,38 @@ START_TEST(test_verdicts)
     fh.status = 400;
     fh.body = "{\"status\":\"invalid event\",\"message\":\"Event object is invalid\","
               "\"errors\":[\"'payload.severity' is invalid\"]}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 400: Event object is invalid: 'payload.severity' is invalid");
 
     /* A provider quoting the key back: the key stays out of the reason. */
     fh.body = "{\"message\":\"Unknown routing key " KEY "\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 400: Unknown routing key (routing_key)");
 
     fh.status = 404;
     fh.body = "";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_FAILED);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_FAILED);
 
     fh.status = 429;
     fh.body = "{\"status\":\"throttle exceeded\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 0);
     fh.retry_after = 7;
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 7);
     fh.retry_after = -1;
 
     fh.status = 503;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 408;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 0;
     fh.error = "Connection refused";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_str_eq(v.reason, "Connection refused");
     ck_assert_int_eq(fh.frees, fh.n_calls);
