@@ -61,17 +61,92 @@ static int fake_emit(const struct tocsin_host *h, const struct tocsin_alert *ale
     return f->emit_rc;
 }
 
-static int fake_route(const struct tocsin_host *h, const char *method, const char *path,
-                      tocsin_route_fn fn, void *self)
+static int fake_emit_sized(const struct tocsin_host *h, const void *alerts, size_t n,
+                           size_t alert_size, char *err, size_t errlen)
 {
-    struct fake_host *f = fake_of(h);
+    /* The plugin speaks 1.1 with its own struct size. */
+    ck_assert_uint_eq(alert_size, sizeof(struct tocsin_alert));
+    return fake_emit(h, alerts, n, err, errlen);
+}
 
-    f->routes++;
+static int record_route(struct fake_host *f, const char *method, const char *path,
+                        tocsin_route_fn fn, void *self)
+{
     snprintf(f->method, sizeof f->method, "%s", method);
     snprintf(f->path, sizeof f->path, "%s", path);
     f->route_fn = fn;
     f->route_self = self;
     return TOCSIN_OK;
+}
+
+static int fake_route(const struct tocsin_host *h, const char *method, const char *path,
+                      tocsin_route_fn fn, void *self)
+{
+    fake_of(h)->routes++;
+    return record_route(fake_of(h), method, path, fn, self);
+}
+
+static int fake_route_self_auth(const struct tocsin_host *h, const char *method,
+                                const char *path, tocsin_route_fn fn, void *self)
+{
+    fake_of(h)->self_auth_routes++;
+    return record_route(fake_of(h), method, path, fn, self);
+}
+
+static int state_find(const struct fake_host *f, const char *key)
+{
+    int i;
+
+    for (i = 0; i < (int)(sizeof f->state / sizeof f->state[0]); i++)
+        if (f->state[i].key && strcmp(f->state[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+static int fake_state_get(const struct tocsin_host *h, const char *key, char **value)
+{
+    int i = state_find(fake_of(h), key);
+
+    *value = i >= 0 ? strdup(fake_of(h)->state[i].value) : NULL;
+    return TOCSIN_OK;
+}
+
+static int fake_state_put(const struct tocsin_host *h, const char *key, const char *value)
+{
+    struct fake_host *f = fake_of(h);
+    int i = state_find(f, key), max = (int)(sizeof f->state / sizeof f->state[0]);
+
+    f->state_puts++;
+    if (i < 0)
+        for (i = 0; i < max && f->state[i].key; i++)
+            ;
+    ck_assert_int_lt(i, max);
+    if (!f->state[i].key)
+        f->state[i].key = strdup(key);
+    free(f->state[i].value);
+    f->state[i].value = strdup(value);
+    return TOCSIN_OK;
+}
+
+static int fake_state_delete(const struct tocsin_host *h, const char *key)
+{
+    struct fake_host *f = fake_of(h);
+    int i = state_find(f, key);
+
+    f->state_deletes++;
+    if (i >= 0) {
+        free(f->state[i].key);
+        free(f->state[i].value);
+        f->state[i].key = f->state[i].value = NULL;
+    }
+    return TOCSIN_OK;
+}
+
+const char *fake_host_state(const struct fake_host *f, const char *key)
+{
+    int i = state_find(f, key);
+
+    return i >= 0 ? f->state[i].value : NULL;
 }
 
 static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *c,
@@ -144,7 +219,12 @@ void fake_host_init(struct fake_host *f, const char *instance_id, int64_t now)
     f->host.fail = fake_fail;
     f->host.now_ms = fake_now;
     f->host.emit = fake_emit;
+    f->host.emit_sized = fake_emit_sized;
     f->host.route = fake_route;
+    f->host.route_self_auth = fake_route_self_auth;
+    f->host.state_get = fake_state_get;
+    f->host.state_put = fake_state_put;
+    f->host.state_delete = fake_state_delete;
     f->host.http_sized = fake_http_sized; /* http (1.0) left NULL: not to be used */
     f->host.http_free = fake_http_free;
     f->host.http_verdict = fake_verdict;
@@ -166,6 +246,11 @@ void fake_host_release(struct fake_host *f)
             free(f->calls[i].headers[j]);
     }
     f->n_calls = 0;
+    for (i = 0; i < (int)(sizeof f->state / sizeof f->state[0]); i++) {
+        free(f->state[i].key);
+        free(f->state[i].value);
+        f->state[i].key = f->state[i].value = NULL;
+    }
 }
 
 const struct fake_call *fake_host_last_call(const struct fake_host *f)

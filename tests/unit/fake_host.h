@@ -5,7 +5,7 @@
  * the test sets, and maps answers to verdicts the way the core documents
  * http_verdict (2xx done; 408, 425, 429, 5xx and transport errors retried
  * with Retry-After; other 4xx failed). It keeps what the plugin logs and
- * fails with. */
+ * fails with, and the plugin's state (state_get/put/delete) in memory. */
 #ifndef TC_TEST_FAKE_HOST_H
 #define TC_TEST_FAKE_HOST_H
 
@@ -26,12 +26,13 @@ struct fake_call {
 struct fake_host {
     struct tocsin_host host; /* first: the plugin hands it back to us */
     int64_t now;             /* what now_ms() says */
-    /* route() */
+    /* route() and route_self_auth(): the last one registered */
     tocsin_route_fn route_fn;
     void *route_self;
     char method[16], path[128];
-    int routes;
-    /* emit(): answered with emit_rc, and emit_err as the message if set */
+    int routes, self_auth_routes;
+    /* emit() and emit_sized(): answered with emit_rc, and emit_err as the
+     * message if set */
     int emit_rc;
     const char *emit_err;
     int emits;
@@ -45,6 +46,11 @@ struct fake_host {
     /* ... and what was called (fake_host_release frees it) */
     struct fake_call calls[32];
     int n_calls, frees;
+    /* state_get/put/delete: a few keys (fake_host_state reads them) */
+    struct {
+        char *key, *value;
+    } state[8];
+    int state_puts, state_deletes;
     /* log() and fail() */
     char logs[8192];
     char failed[512];
@@ -53,13 +59,15 @@ struct fake_host {
 };
 
 void fake_host_init(struct fake_host *f, const char *instance_id, int64_t now);
-/* Frees the recorded calls. */
+/* Frees the recorded calls and the state. */
 void fake_host_release(struct fake_host *f);
 /* POSTs body to the registered route from 127.0.0.1 with f->content_type;
  * the answer goes to resp (zeroed first: free an earlier body before). */
 void fake_host_post(struct fake_host *f, const char *body, struct tocsin_http_response *resp);
 /* The last http_sized call (fails the test when there was none). */
 const struct fake_call *fake_host_last_call(const struct fake_host *f);
+/* The value kept under key, or NULL. */
+const char *fake_host_state(const struct fake_host *f, const char *key);
 /* 1 when the last call had header line h exactly. */
 int fake_host_has_header(const struct fake_host *f, const char *h);
 
