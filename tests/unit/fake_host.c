@@ -93,6 +93,17 @@ static int fake_route_self_auth(const struct tocsin_host *h, const char *method,
     return record_route(fake_of(h), method, path, fn, self);
 }
 
+static int fake_remember(const struct tocsin_host *h, const struct tocsin_notification *n,
+                         const char *ref)
+{
+    struct fake_host *f = fake_of(h);
+
+    f->remembers++;
+    f->remembered_for = n;
+    snprintf(f->remembered, sizeof f->remembered, "%s", ref ? ref : "(null)");
+    return f->remember_rc;
+}
+
 static int state_find(const struct fake_host *f, const char *key)
 {
     int i;
@@ -222,6 +233,7 @@ void fake_host_init(struct fake_host *f, const char *instance_id, int64_t now)
     f->host.emit_sized = fake_emit_sized;
     f->host.route = fake_route;
     f->host.route_self_auth = fake_route_self_auth;
+    f->host.remember = fake_remember;
     f->host.state_get = fake_state_get;
     f->host.state_put = fake_state_put;
     f->host.state_delete = fake_state_delete;

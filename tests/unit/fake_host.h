@@ -5,7 +5,8 @@
  * the test sets, and maps answers to verdicts the way the core documents
  * http_verdict (2xx done; 408, 425, 429, 5xx and transport errors retried
  * with Retry-After; other 4xx failed). It keeps what the plugin logs and
- * fails with, and the plugin's state (state_get/put/delete) in memory. */
+ * fails with, what it asks to remember, and its state (state_get/put/
+ * delete) in memory. */
 #ifndef TC_TEST_FAKE_HOST_H
 #define TC_TEST_FAKE_HOST_H
 
@@ -46,6 +47,11 @@ struct fake_host {
     /* ... and what was called (fake_host_release frees it) */
     struct fake_call calls[32];
     int n_calls, frees;
+    /* remember(): answered with remember_rc; the last ref ("(null)" for
+     * NULL) and the notification it came with */
+    int remember_rc, remembers;
+    char remembered[256];
+    const struct tocsin_notification *remembered_for;
     /* state_get/put/delete: a few keys (fake_host_state reads them) */
     struct {
         char *key, *value;
