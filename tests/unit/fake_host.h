@@ -50,7 +50,7 @@ struct fake_host {
     /* remember(): answered with remember_rc; the last ref ("(null)" for
      * NULL) and the notification it came with */
     int remember_rc, remembers;
-    char remembered[256];
+    char remembered[TOCSIN_REF_MAX + 1];
     const struct tocsin_notification *remembered_for;
     /* state_get/put/delete: a few keys (fake_host_state reads them) */
     struct {
