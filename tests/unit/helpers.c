@@ -49,6 +49,23 @@ json_t *fixture_json(const char *dir, const char *name)
     return j;
 }
 
+void disk_full_trigger(struct tocsin_alert *a, struct tocsin_notification *n,
+                       const char *sink_id)
+{
+    memset(a, 0, sizeof *a);
+    a->status = TOCSIN_FIRING;
+    a->severity = TOCSIN_SEV_CRITICAL;
+    a->summary = "Disk 97% full on db1";
+    a->details = "/var is 97% full.";
+    memset(n, 0, sizeof *n);
+    n->sink_id = sink_id;
+    n->incident_id = 12;
+    n->action = TOCSIN_ACT_TRIGGER;
+    n->alert = a;
+    n->attempt = 1;
+    n->outbox_id = 7;
+}
+
 const struct tocsin_option *plugin_option(const char *name)
 {
     const struct tocsin_option *o;

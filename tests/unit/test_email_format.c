@@ -493,11 +493,8 @@ static void message_setup(void)
 {
     char err[128];
 
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "mail");
     alert.dedup_key = "a"; /* FNV-1a 32: e40c292c */
-    alert.status = TOCSIN_FIRING;
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
     alert.details = "/var is 97% full.\nLargest: /var/log/journal";
     alert.source = "prom";
     alert.service = "node";
@@ -508,15 +505,8 @@ static void message_setup(void)
     alert.links = links;
     alert.n_links = 2;
     alert.started_at = T_031245_123;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "mail";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
     note.occurrences = 1;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099/";
-    note.outbox_id = 7;
 
     ck_assert_int_eq(em_addr_parse("tocsin <alerts@example.org>", &from, err, sizeof err), 0);
     ck_assert_int_eq(em_addr_parse("ops@example.org", &rcpt[0], err, sizeof err), 0);

@@ -43,11 +43,8 @@ static struct og_request req;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "og");
     alert.dedup_key = "prom/DiskFull/db1";
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.source = "prom";
     alert.service = "database";
     alert.labels = labels;
@@ -56,14 +53,7 @@ static void trigger(void)
     alert.n_annotations = 2;
     alert.links = links;
     alert.n_links = 2;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "og";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099";
-    note.outbox_id = 7;
     memset(&oc, 0, sizeof oc);
     oc.responders = responders;
     oc.n_responders = 2;

@@ -38,11 +38,8 @@ static struct pd_event_conf ev;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "pd");
     alert.dedup_key = "prom/DiskFull/db1";
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.source = "prom";
     alert.service = "node";
     alert.labels = labels;
@@ -53,17 +50,10 @@ static void trigger(void)
     alert.n_links = 2;
     alert.started_at = T_031245_123;
     alert.received_at = T_031246;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "pd";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
     note.occurrences = 1;
     note.first_seen = T_031246;
     note.last_seen = T_031246;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099/";
-    note.outbox_id = 7;
     memset(&ev, 0, sizeof ev);
     ev.routing_key = KEY;
     memcpy(ev.severity, pd_default_severity, sizeof ev.severity);

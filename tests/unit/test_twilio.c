@@ -34,24 +34,13 @@ static struct tocsin_notification note;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "pager");
     alert.dedup_key = "e94c744ae3d44df8";
-    alert.status = TOCSIN_FIRING;
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.annotations = annotations;
     alert.n_annotations = 2;
     alert.links = links;
     alert.n_links = 1;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "pager";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099/";
-    note.outbox_id = 7;
 }
 
 /* Valid UTF-8 all through (tc_utf8_seq over every sequence). */

@@ -41,12 +41,8 @@ static struct tocsin_notification note;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "hook");
     alert.dedup_key = FP;
-    alert.status = TOCSIN_FIRING;
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.source = "prom";
     alert.service = "node";
     alert.labels = labels;
@@ -58,17 +54,10 @@ static void trigger(void)
     alert.started_at = T_031245_123;
     alert.received_at = T_031246;
     alert.expires_at = T_0319;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "hook";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
     note.occurrences = 1;
     note.first_seen = T_031246;
     note.last_seen = T_031246;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099";
-    note.outbox_id = 7;
 }
 
 static void resolve(void)
