@@ -306,3 +306,28 @@ void fake_host_post(struct fake_host *f, const char *body, struct tocsin_http_re
     memset(resp, 0, sizeof *resp);
     ck_assert_int_eq(f->route_fn(f->route_self, &req, resp), TOCSIN_OK);
 }
+
+const struct tocsin_option *plugin_option(const char *name)
+{
+    const struct tocsin_option *o;
+
+    for (o = tocsin_plugin.options; o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    ck_abort_msg("no option %s", name);
+    return NULL;
+}
+
+void *plugin_field(void *conf, const char *name)
+{
+    return (char *)conf + plugin_option(name)->offset;
+}
+
+struct tocsin_verdict plugin_deliver(void *self, const struct tocsin_notification *n)
+{
+    struct tocsin_verdict v;
+
+    memset(&v, 0, sizeof v);
+    tocsin_plugin.deliver_sized(self, n, &v, sizeof v);
+    return v;
+}

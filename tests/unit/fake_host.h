@@ -6,7 +6,8 @@
  * http_verdict (2xx done; 408, 425, 429, 5xx and transport errors retried
  * with Retry-After; other 4xx failed). It keeps what the plugin logs and
  * fails with, what it asks to remember, and its state (state_get/put/
- * delete) in memory. */
+ * delete) in memory. Below it, the rest of driving the plugin under test
+ * as the core would: its options and its deliver_sized(). */
 #ifndef TC_TEST_FAKE_HOST_H
 #define TC_TEST_FAKE_HOST_H
 
@@ -76,5 +77,17 @@ const struct fake_call *fake_host_last_call(const struct fake_host *f);
 const char *fake_host_state(const struct fake_host *f, const char *key);
 /* 1 when the last call had header line h exactly. */
 int fake_host_has_header(const struct fake_host *f, const char *h);
+
+/* The plugin under test: every plugin unit test links one. */
+extern const struct tocsin_plugin tocsin_plugin;
+
+/* The option called name in tocsin_plugin.options (fails the test when
+ * there is none). */
+const struct tocsin_option *plugin_option(const char *name);
+/* Where that option's value lives in conf. */
+void *plugin_field(void *conf, const char *name);
+
+/* deliver_sized() as the core calls it: into a zeroed verdict of its size. */
+struct tocsin_verdict plugin_deliver(void *self, const struct tocsin_notification *n);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "helpers.h"
 
 static void fixture_path(char *path, size_t size, const char *dir, const char *name)
@@ -66,27 +67,28 @@ void disk_full_trigger(struct tocsin_alert *a, struct tocsin_notification *n,
     n->outbox_id = 7;
 }
 
-const struct tocsin_option *plugin_option(const char *name)
+char *repeat(const char *unit, size_t times)
 {
-    const struct tocsin_option *o;
+    size_t len = strlen(unit), i;
+    char *s = malloc(len * times + 1);
 
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
+    ck_assert_ptr_nonnull(s);
+    for (i = 0; i < times; i++)
+        memcpy(s + i * len, unit, len);
+    s[len * times] = '\0';
+    return s;
 }
 
-void *plugin_field(void *conf, const char *name)
+int valid_utf8(const char *s)
 {
-    return (char *)conf + plugin_option(name)->offset;
-}
+    const unsigned char *p = (const unsigned char *)s;
 
-struct tocsin_verdict plugin_deliver(void *self, const struct tocsin_notification *n)
-{
-    struct tocsin_verdict v;
+    while (*p) {
+        int n = tc_utf8_seq(p);
 
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(self, n, &v, sizeof v);
-    return v;
+        if (!n)
+            return 0;
+        p += n;
+    }
+    return 1;
 }

@@ -1,7 +1,7 @@
-/* helpers.h: what the plugin unit tests share besides the fake host:
- * reading fixtures, the alert they notify about, finding a plugin option's field in its conf, and
- * calling the plugin under test's deliver_sized() the way the core does. Each fails the test
- * (Check) instead of returning an error. */
+/* helpers.h: what the unit tests share besides the fake host: reading
+ * fixtures, the alert the sink tests notify about, and building and
+ * checking long text. They fail the test (Check) instead of returning an
+ * error. Nothing here needs a plugin linked in. */
 #ifndef TC_TEST_HELPERS_H
 #define TC_TEST_HELPERS_H
 
@@ -23,16 +23,9 @@ json_t *fixture_json(const char *dir, const char *name);
 void disk_full_trigger(struct tocsin_alert *a, struct tocsin_notification *n,
                        const char *sink_id);
 
-/* The plugin under test: every plugin unit test links one. */
-extern const struct tocsin_plugin tocsin_plugin;
-
-/* The option called name in tocsin_plugin.options (fails the test when
- * there is none). */
-const struct tocsin_option *plugin_option(const char *name);
-/* Where that option's value lives in conf. */
-void *plugin_field(void *conf, const char *name);
-
-/* deliver_sized() as the core calls it: into a zeroed verdict of its size. */
-struct tocsin_verdict plugin_deliver(void *self, const struct tocsin_notification *n);
+/* unit repeated times (owned). */
+char *repeat(const char *unit, size_t times);
+/* 1 when s is valid UTF-8 all through (tc_utf8_seq over every sequence). */
+int valid_utf8(const char *s);
 
 #endif

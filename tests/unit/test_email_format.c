@@ -88,7 +88,7 @@ static char *unqp(const char *s)
     return out;
 }
 
-static int valid_utf8(const char *s, size_t n)
+static int valid_utf8_n(const char *s, size_t n)
 {
     size_t i = 0;
 
@@ -154,7 +154,7 @@ static char *unheader(const char *field)
 
             ck_assert_uint_le(n, 75);
             k = unbase64(p + 10, n - 12, word);
-            ck_assert_msg(valid_utf8(word, k), "an encoded word splits a character: %.*s",
+            ck_assert_msg(valid_utf8_n(word, k), "an encoded word splits a character: %.*s",
                           (int)n, p);
             if (o > out && !last_encoded) /* only between encoded words is space dropped */
                 *o++ = ' ';

@@ -100,17 +100,6 @@ static json_t *fixture(const char *name)
     return fixture_json("opsgenie", name);
 }
 
-static char *repeat(const char *s, size_t n)
-{
-    size_t len = strlen(s), i;
-    char *out = malloc(len * n + 1);
-
-    for (i = 0; i < n; i++)
-        memcpy(out + len * i, s, len);
-    out[len * n] = '\0';
-    return out;
-}
-
 /* ---- format.c ------------------------------------------------------------ */
 
 START_TEST(test_create_matches_fixture)

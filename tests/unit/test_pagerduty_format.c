@@ -249,16 +249,6 @@ START_TEST(test_annotation_named_like_a_label_is_kept)
 END_TEST
 
 /* n copies of s, malloc()ed. */
-static char *repeat(const char *s, size_t n)
-{
-    size_t len = strlen(s), i;
-    char *out = malloc(len * n + 1);
-
-    for (i = 0; i < n; i++)
-        memcpy(out + len * i, s, len);
-    out[len * n] = '\0';
-    return out;
-}
 
 START_TEST(test_summary_cut_to_1024_between_characters)
 {

@@ -43,32 +43,6 @@ static void trigger(void)
     note.external_url = "http://tocsin.example:9099/";
 }
 
-/* Valid UTF-8 all through (tc_utf8_seq over every sequence). */
-static int valid_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        int n = tc_utf8_seq(p);
-
-        if (!n)
-            return 0;
-        p += n;
-    }
-    return 1;
-}
-
-static char *repeat(const char *unit, size_t times)
-{
-    size_t len = strlen(unit), i;
-    char *s = malloc(len * times + 1);
-
-    for (i = 0; i < times; i++)
-        memcpy(s + i * len, unit, len);
-    s[len * times] = '\0';
-    return s;
-}
-
 static int ends_with(const char *s, const char *tail)
 {
     size_t a = strlen(s), b = strlen(tail);
