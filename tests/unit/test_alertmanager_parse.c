@@ -12,6 +12,7 @@
 #include "common.h"
 #include "fake_host.h"
 #include "parse.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -27,27 +28,7 @@ extern const struct tocsin_plugin tocsin_plugin;
 
 static char *read_fixture(const char *name, size_t *len)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    FILE *f;
-    char *buf;
-    long n;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/alertmanager/%s", top, name);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
+    return fixture_text("alertmanager", name, len);
 }
 
 static int parse_str(const char *body, struct am_batch *b)

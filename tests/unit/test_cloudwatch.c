@@ -17,7 +17,9 @@
 #include "alarm.h"
 #include "common.h"
 #include "envelope.h"
+#include "fake_host.h"
 #include "sns_sign.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -33,26 +35,7 @@ extern const struct tocsin_plugin tocsin_plugin;
 
 static char *read_fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    FILE *f;
-    char *buf;
-    long n;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/sns/%s", top, name);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    return fixture_text("sns", name, NULL);
 }
 
 static const struct cw_opts default_opts = {
@@ -88,86 +71,22 @@ static const char *jstr(json_t *a, const char *key)
 
 /* ---- the test host ---------------------------------------------------------- */
 
+/* The shared fake host, with the certificate served and the alerts kept
+ * as JSON. */
 struct th {
-    struct tocsin_host host; /* first: the plugin hands it back */
-    int64_t now;
-    tocsin_route_fn fn;
-    void *self;
-    char method[16], path[128];
-    int plain_routes;
+    struct fake_host f; /* first: the plugin hands it back */
     /* http_sized: the certificate at cert_url, anything else answered
      * get_status (a SubscribeURL) */
     const char *cert_url;
     char *cert_pem;
     int cert_gets, other_gets, get_status;
     char last_get[1024];
-    /* emit_sized */
-    int emit_rc, emits;
     json_t *emitted; /* the last alert */
-    char failed[256];
-    char logs[8192];
-    /* state_get/put: a few keys */
-    char state_key[4][256], state_val[4][32];
-    int n_state;
 };
 
 static struct th *th_of(const struct tocsin_host *h)
 {
     return (struct th *)(void *)h;
-}
-
-static void th_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
-                   ...)
-{
-    struct th *t = th_of(h);
-    size_t n = strlen(t->logs);
-    va_list ap;
-
-    (void)level;
-    va_start(ap, fmt);
-    vsnprintf(t->logs + n, sizeof t->logs - n, fmt, ap);
-    va_end(ap);
-    n = strlen(t->logs);
-    if (n + 1 < sizeof t->logs)
-        strcpy(t->logs + n, "\n");
-}
-
-static int th_fail(const struct tocsin_host *h, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(th_of(h)->failed, sizeof th_of(h)->failed, fmt, ap);
-    va_end(ap);
-    return TOCSIN_ERROR;
-}
-
-static int64_t th_now(const struct tocsin_host *h)
-{
-    return th_of(h)->now;
-}
-
-static int th_route(const struct tocsin_host *h, const char *method, const char *path,
-                    tocsin_route_fn fn, void *self)
-{
-    (void)method;
-    (void)path;
-    (void)fn;
-    (void)self;
-    th_of(h)->plain_routes++;
-    return TOCSIN_OK;
-}
-
-static int th_route_self_auth(const struct tocsin_host *h, const char *method, const char *path,
-                              tocsin_route_fn fn, void *self)
-{
-    struct th *t = th_of(h);
-
-    snprintf(t->method, sizeof t->method, "%s", method);
-    snprintf(t->path, sizeof t->path, "%s", path);
-    t->fn = fn;
-    t->self = self;
-    return TOCSIN_OK;
 }
 
 static int th_emit_sized(const struct tocsin_host *h, const void *alerts, size_t n,
@@ -177,12 +96,12 @@ static int th_emit_sized(const struct tocsin_host *h, const void *alerts, size_t
 
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(alert_size, sizeof(struct tocsin_alert));
-    t->emits++;
+    t->f.emits++;
     json_decref(t->emitted);
     t->emitted = tc_alert_to_json(alerts);
-    if (t->emit_rc != TOCSIN_OK)
+    if (t->f.emit_rc != TOCSIN_OK)
         snprintf(err, errlen, "queue full");
-    return t->emit_rc;
+    return t->f.emit_rc;
 }
 
 static int th_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *call,
@@ -208,63 +127,15 @@ static int th_http_sized(const struct tocsin_host *h, const struct tocsin_http_c
     return TOCSIN_OK;
 }
 
-static int th_state_get(const struct tocsin_host *h, const char *key, char **value)
-{
-    struct th *t = th_of(h);
-    int i;
-
-    *value = NULL;
-    for (i = 0; i < t->n_state; i++)
-        if (strcmp(t->state_key[i], key) == 0)
-            *value = strdup(t->state_val[i]);
-    return TOCSIN_OK;
-}
-
-static int th_state_put(const struct tocsin_host *h, const char *key, const char *value)
-{
-    struct th *t = th_of(h);
-    int i;
-
-    for (i = 0; i < t->n_state && strcmp(t->state_key[i], key) != 0; i++)
-        ;
-    ck_assert_int_lt(i, 4);
-    if (i == t->n_state)
-        t->n_state++;
-    snprintf(t->state_key[i], sizeof t->state_key[i], "%s", key);
-    snprintf(t->state_val[i], sizeof t->state_val[i], "%s", value);
-    return TOCSIN_OK;
-}
-
-static void th_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
-{
-    (void)h;
-    free(res->body);
-    res->body = NULL;
-    res->body_len = 0;
-}
-
 static void *th_key; /* one RSA key for the whole suite: making one takes a while */
 static char *th_cert;
 
 static void th_init(struct th *t)
 {
     memset(t, 0, sizeof *t);
-    t->host.size = sizeof t->host;
-    t->host.abi_major = TOCSIN_ABI_MAJOR;
-    t->host.abi_minor = TOCSIN_ABI_MINOR;
-    t->host.instance_id = "sns";
-    t->host.external_url = "";
-    t->host.log = th_log;
-    t->host.fail = th_fail;
-    t->host.now_ms = th_now;
-    t->host.route = th_route;
-    t->host.route_self_auth = th_route_self_auth;
-    t->host.emit_sized = th_emit_sized;
-    t->host.http_sized = th_http_sized;
-    t->host.http_free = th_http_free;
-    t->host.state_get = th_state_get;
-    t->host.state_put = th_state_put;
-    t->now = NOW;
+    fake_host_init(&t->f, "sns", NOW);
+    t->f.host.emit_sized = th_emit_sized;
+    t->f.host.http_sized = th_http_sized;
     t->cert_url = CERT_URL;
     t->cert_pem = th_cert;
     t->get_status = 200;
@@ -333,7 +204,7 @@ static int post(struct th *t, const char *type, const char *body, char *err, siz
 
     memset(&r, 0, sizeof r);
     r.req.method = "POST";
-    r.req.path = t->path;
+    r.req.path = t->f.path;
     r.req.body = body;
     r.req.body_len = strlen(body);
     r.req.remote_addr = "203.0.113.9";
@@ -341,8 +212,8 @@ static int post(struct th *t, const char *type, const char *body, char *err, siz
     r.req.query = treq_query;
     r.type = type;
     memset(&resp, 0, sizeof resp);
-    ck_assert_ptr_nonnull(t->fn);
-    ck_assert_int_eq(t->fn(t->self, &r.req, &resp), TOCSIN_OK);
+    ck_assert_ptr_nonnull(t->f.route_fn);
+    ck_assert_int_eq(t->f.route_fn(t->f.route_self, &r.req, &resp), TOCSIN_OK);
     status = resp.status ? resp.status : 200;
     if (err && errlen) {
         json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
@@ -363,10 +234,10 @@ static void *start(struct th *t, const struct conf *c)
     void *self = NULL;
 
     th_init(t);
-    ck_assert_msg(tocsin_plugin.create(&t->host, c, &self) == TOCSIN_OK, "create: %s",
-                  t->failed);
-    ck_assert_str_eq(t->method, "POST");
-    ck_assert_int_eq(t->plain_routes, 0); /* SNS cannot send our credentials */
+    ck_assert_msg(tocsin_plugin.create(&t->f.host, c, &self) == TOCSIN_OK, "create: %s",
+                  t->f.failed);
+    ck_assert_str_eq(t->f.method, "POST");
+    ck_assert_int_eq(t->f.routes, 0); /* SNS cannot send our credentials */
     return self;
 }
 
@@ -374,6 +245,7 @@ static void stop(struct th *t, void *self)
 {
     tocsin_plugin.destroy(self);
     json_decref(t->emitted);
+    fake_host_release(&t->f);
 }
 
 static void notification_fields(struct sns_fields *f, const char *message, int version)
@@ -747,12 +619,12 @@ START_TEST(test_signed_notifications_are_stored)
 
     conf_default(&c);
     self = start(&t, &c);
-    ck_assert_str_eq(t.path, "/hooks/sns");
+    ck_assert_str_eq(t.f.path, "/hooks/sns");
     for (v = 1; v <= 2; v++) {
         notification_fields(&f, msg, v);
         body = sns_signed_body(&f, th_key);
         ck_assert_int_eq(post(&t, "Notification", body, err, sizeof err), 200);
-        ck_assert_int_eq(t.emits, v);
+        ck_assert_int_eq(t.f.emits, v);
         ck_assert_str_eq(jstr(t.emitted, "dedup_key"),
                          "arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighCPU");
         free(body);
@@ -810,10 +682,10 @@ START_TEST(test_tampering_is_401)
     ck_assert_int_eq(post(&t, "Notification", body, err, sizeof err), 401);
     free(body);
 
-    ck_assert_int_eq(t.emits, 0);
+    ck_assert_int_eq(t.f.emits, 0);
     /* Logged with the remote address, never with the body. */
-    ck_assert_ptr_nonnull(strstr(t.logs, "203.0.113.9"));
-    ck_assert_ptr_null(strstr(t.logs, "HighCPU"));
+    ck_assert_ptr_nonnull(strstr(t.f.logs, "203.0.113.9"));
+    ck_assert_ptr_null(strstr(t.f.logs, "HighCPU"));
     stop(&t, self);
     free(msg);
 }
@@ -886,10 +758,10 @@ START_TEST(test_other_topics_are_403)
         ck_assert_str_eq(err, "topic not allowed");
         free(body);
     }
-    ck_assert_int_eq(t.emits, 0);
+    ck_assert_int_eq(t.f.emits, 0);
     ck_assert_int_eq(t.other_gets, 0); /* no subscription confirmed */
     ck_assert_int_eq(t.cert_gets, 0);  /* nor anything fetched for them */
-    ck_assert_ptr_nonnull(strstr(t.logs, "refused a SubscriptionConfirmation from 203.0.113.9: "
+    ck_assert_ptr_nonnull(strstr(t.f.logs, "refused a SubscriptionConfirmation from 203.0.113.9: "
                                          "topic " OTHER_TOPIC " is not in topics"));
     stop(&t, self);
 }
@@ -911,7 +783,7 @@ START_TEST(test_stale_messages_are_401)
     ck_assert_int_eq(post(&t, "Notification", body, err, sizeof err), 401);
     ck_assert_str_eq(err, "stale message: Timestamp is outside max_age");
     /* A retry just within the window passes. */
-    t.now = NOW - 1000;
+    t.f.now = NOW - 1000;
     ck_assert_int_eq(post(&t, "Notification", body, err, sizeof err), 200);
     free(body);
     /* So far in the future is as suspect. */
@@ -950,7 +822,7 @@ START_TEST(test_headers_must_agree)
     ck_assert_int_eq(post(&t, "Notification", "{\"Type\":\"Notification\"}", err, sizeof err),
                      400);
     ck_assert_str_eq(err, "malformed SNS message: \"MessageId\" is required");
-    ck_assert_int_eq(t.emits, 0);
+    ck_assert_int_eq(t.f.emits, 0);
     free(body);
     stop(&t, self);
 }
@@ -971,7 +843,7 @@ START_TEST(test_subscription_is_confirmed)
     ck_assert_int_eq(post(&t, "SubscriptionConfirmation", body, err, sizeof err), 200);
     ck_assert_int_eq(t.other_gets, 1);
     ck_assert_str_eq(t.last_get, SUB_URL);
-    ck_assert_ptr_null(strstr(t.logs, "2336412f37fb")); /* the token is never logged */
+    ck_assert_ptr_null(strstr(t.f.logs, "2336412f37fb")); /* the token is never logged */
     /* SNS could not take the confirmation: 5xx, so it sends it again. */
     t.get_status = 500;
     ck_assert_int_eq(post(&t, "SubscriptionConfirmation", body, err, sizeof err), 502);
@@ -989,7 +861,7 @@ START_TEST(test_subscription_is_confirmed)
     body = sns_signed_body(&f, th_key);
     ck_assert_int_eq(post(&t, "UnsubscribeConfirmation", body, err, sizeof err), 200);
     ck_assert_int_eq(t.other_gets, 2);
-    ck_assert_int_eq(t.emits, 0);
+    ck_assert_int_eq(t.f.emits, 0);
     free(body);
     stop(&t, self);
 }
@@ -1006,18 +878,18 @@ START_TEST(test_answers_after_emit)
     conf_default(&c);
     self = start(&t, &c);
     /* Saturated: 503 with Retry-After, so SNS retries. */
-    t.emit_rc = TOCSIN_EBUSY;
+    t.f.emit_rc = TOCSIN_EBUSY;
     notification_fields(&f, "hello", 2);
     body = sns_signed_body(&f, th_key);
     ck_assert_int_eq(post(&t, "Notification", body, err, sizeof err), 1503);
     free(body);
     /* INSUFFICIENT_DATA is ignored by default: 200, nothing emitted. */
-    t.emit_rc = TOCSIN_OK;
-    t.emits = 0;
+    t.f.emit_rc = TOCSIN_OK;
+    t.f.emits = 0;
     notification_fields(&f, msg, 2);
     body = sns_signed_body(&f, th_key);
     ck_assert_int_eq(post(&t, "Notification", body, err, sizeof err), 200);
-    ck_assert_int_eq(t.emits, 0);
+    ck_assert_int_eq(t.f.emits, 0);
     free(body);
     stop(&t, self);
     free(msg);
@@ -1044,18 +916,18 @@ START_TEST(test_late_alarm_does_not_reopen)
     ok_body = sns_signed_body(&f, th_key);
 
     /* The ALARM's first delivery fails (the core is saturated). */
-    t.emit_rc = TOCSIN_EBUSY;
+    t.f.emit_rc = TOCSIN_EBUSY;
     ck_assert_int_eq(post(&t, "Notification", alarm_body, err, sizeof err), 1503);
-    t.emit_rc = TOCSIN_OK;
+    t.f.emit_rc = TOCSIN_OK;
     ck_assert_int_eq(post(&t, "Notification", ok_body, err, sizeof err), 200);
-    ck_assert_int_eq(t.emits, 2);
+    ck_assert_int_eq(t.f.emits, 2);
     ck_assert_str_eq(jstr(t.emitted, "status"), "resolved");
     /* Its retry: accepted (200, so SNS stops) but not stored. */
     ck_assert_int_eq(post(&t, "Notification", alarm_body, err, sizeof err), 200);
-    ck_assert_int_eq(t.emits, 2);
+    ck_assert_int_eq(t.f.emits, 2);
     /* The OK again (a retry of a delivered one): stored again, harmless. */
     ck_assert_int_eq(post(&t, "Notification", ok_body, err, sizeof err), 200);
-    ck_assert_int_eq(t.emits, 3);
+    ck_assert_int_eq(t.f.emits, 3);
     free(alarm_body);
     free(ok_body);
     stop(&t, self);
@@ -1104,33 +976,33 @@ START_TEST(test_bad_options_fail_create)
     th_init(&t);
     conf_default(&c);
     c.insufficient_data = "maybe";
-    ck_assert_int_ne(tocsin_plugin.create(&t.host, &c, &self), TOCSIN_OK);
-    ck_assert_ptr_nonnull(strstr(t.failed, "insufficient_data must be"));
+    ck_assert_int_ne(tocsin_plugin.create(&t.f.host, &c, &self), TOCSIN_OK);
+    ck_assert_ptr_nonnull(strstr(t.f.failed, "insufficient_data must be"));
 
     conf_default(&c);
     c.severity.n = 1;
     c.severity.items = bad_kind;
-    ck_assert_int_ne(tocsin_plugin.create(&t.host, &c, &self), TOCSIN_OK);
-    ck_assert_ptr_nonnull(strstr(t.failed, "severity: unknown kind \"warning\""));
+    ck_assert_int_ne(tocsin_plugin.create(&t.f.host, &c, &self), TOCSIN_OK);
+    ck_assert_ptr_nonnull(strstr(t.f.failed, "severity: unknown kind \"warning\""));
     c.severity.items = bad_sev;
-    ck_assert_int_ne(tocsin_plugin.create(&t.host, &c, &self), TOCSIN_OK);
-    ck_assert_ptr_nonnull(strstr(t.failed, "severity.alarm: \"loud\""));
+    ck_assert_int_ne(tocsin_plugin.create(&t.f.host, &c, &self), TOCSIN_OK);
+    ck_assert_ptr_nonnull(strstr(t.f.failed, "severity.alarm: \"loud\""));
 
     conf_default(&c);
     c.topics.items = not_arn;
-    ck_assert_int_ne(tocsin_plugin.create(&t.host, &c, &self), TOCSIN_OK);
-    ck_assert_ptr_nonnull(strstr(t.failed, "\"ops-alarms\" is not a TopicArn"));
+    ck_assert_int_ne(tocsin_plugin.create(&t.f.host, &c, &self), TOCSIN_OK);
+    ck_assert_ptr_nonnull(strstr(t.f.failed, "\"ops-alarms\" is not a TopicArn"));
 
     conf_default(&c);
     c.cert_url_allow = "^https://(unclosed";
-    ck_assert_int_ne(tocsin_plugin.create(&t.host, &c, &self), TOCSIN_OK);
-    ck_assert_ptr_nonnull(strstr(t.failed, "cert_url_allow: "));
+    ck_assert_int_ne(tocsin_plugin.create(&t.f.host, &c, &self), TOCSIN_OK);
+    ck_assert_ptr_nonnull(strstr(t.f.failed, "cert_url_allow: "));
 
     /* A 1.0 host: refused, saying why. */
     conf_default(&c);
-    t.host.size = (uint32_t)offsetof(struct tocsin_host, emit_sized);
-    ck_assert_int_ne(tocsin_plugin.create(&t.host, &c, &self), TOCSIN_OK);
-    ck_assert_ptr_nonnull(strstr(t.failed, "needs tocsin ABI 1.1"));
+    t.f.host.size = (uint32_t)offsetof(struct tocsin_host, emit_sized);
+    ck_assert_int_ne(tocsin_plugin.create(&t.f.host, &c, &self), TOCSIN_OK);
+    ck_assert_ptr_nonnull(strstr(t.f.failed, "needs tocsin ABI 1.1"));
 }
 END_TEST
 

@@ -12,6 +12,8 @@
 
 #include "message.h"
 #include "mime.h"
+#include "fake_host.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -86,7 +88,7 @@ static char *unqp(const char *s)
     return out;
 }
 
-static int valid_utf8(const char *s, size_t n)
+static int valid_utf8_n(const char *s, size_t n)
 {
     size_t i = 0;
 
@@ -152,7 +154,7 @@ static char *unheader(const char *field)
 
             ck_assert_uint_le(n, 75);
             k = unbase64(p + 10, n - 12, word);
-            ck_assert_msg(valid_utf8(word, k), "an encoded word splits a character: %.*s",
+            ck_assert_msg(valid_utf8_n(word, k), "an encoded word splits a character: %.*s",
                           (int)n, p);
             if (o > out && !last_encoded) /* only between encoded words is space dropped */
                 *o++ = ' ';
@@ -491,11 +493,8 @@ static void message_setup(void)
 {
     char err[128];
 
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "mail");
     alert.dedup_key = "a"; /* FNV-1a 32: e40c292c */
-    alert.status = TOCSIN_FIRING;
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
     alert.details = "/var is 97% full.\nLargest: /var/log/journal";
     alert.source = "prom";
     alert.service = "node";
@@ -506,15 +505,8 @@ static void message_setup(void)
     alert.links = links;
     alert.n_links = 2;
     alert.started_at = T_031245_123;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "mail";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
     note.occurrences = 1;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099/";
-    note.outbox_id = 7;
 
     ck_assert_int_eq(em_addr_parse("tocsin <alerts@example.org>", &from, err, sizeof err), 0);
     ck_assert_int_eq(em_addr_parse("ops@example.org", &rcpt[0], err, sizeof err), 0);
@@ -557,24 +549,7 @@ static void to_resolve(void)
 
 static char *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    FILE *f;
-    char *s;
-    long n;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/email/%s", top, name);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "no fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    s = calloc(1, (size_t)n + 1);
-    ck_assert_int_eq(fread(s, 1, (size_t)n, f), n);
-    fclose(f);
-    return s;
+    return fixture_text("email", name, NULL);
 }
 
 /* Fixtures are stored with LF line ends (readable in a diff); the
@@ -789,46 +764,18 @@ END_TEST
 
 #define SECRET "pa55-w0rd-s3cret"
 
-static struct tocsin_host host;
+/* The shared fake host; its http_sized is replaced by one that keeps the
+ * SMTP call and answers what the test sets, its state by the salt alone. */
+static struct fake_host fh;
 static struct tocsin_http_call last;
-static char *last_body, *last_rcpt[8], logs[8192], failed[512], remembered[TOCSIN_REF_MAX + 1];
+static char *last_body, *last_rcpt[8];
 static char *state_salt;
-static int calls, frees, remembers, state_puts;
+static int calls, state_puts;
 static struct tocsin_http_result answer;
 static int answer_rc;
 static void *conf, *self;
 static const char *to_items[4], *cc_items[4];
 static struct tocsin_kv map_items[4];
-
-static void fake_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
-                     ...)
-{
-    va_list ap;
-    size_t len = strlen(logs);
-
-    (void)h;
-    (void)level;
-    va_start(ap, fmt);
-    vsnprintf(logs + len, sizeof logs - len, fmt, ap);
-    va_end(ap);
-}
-
-static int fake_fail(const struct tocsin_host *h, const char *fmt, ...)
-{
-    va_list ap;
-
-    (void)h;
-    va_start(ap, fmt);
-    vsnprintf(failed, sizeof failed, fmt, ap);
-    va_end(ap);
-    return TOCSIN_ERROR;
-}
-
-static int64_t fake_now(const struct tocsin_host *h)
-{
-    (void)h;
-    return T_031245_123;
-}
 
 static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *c,
                            size_t call_size, struct tocsin_http_result *res, size_t res_size)
@@ -853,24 +800,6 @@ static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http
     return answer_rc;
 }
 
-static void fake_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
-{
-    (void)h;
-    frees++;
-    free(res->body);
-    res->body = NULL;
-}
-
-static int fake_remember(const struct tocsin_host *h, const struct tocsin_notification *n,
-                         const char *ref)
-{
-    (void)h;
-    ck_assert_ptr_eq(n, &note);
-    remembers++;
-    snprintf(remembered, sizeof remembered, "%s", ref);
-    return TOCSIN_OK;
-}
-
 static int fake_state_get(const struct tocsin_host *h, const char *key, char **value)
 {
     (void)h;
@@ -889,20 +818,9 @@ static int fake_state_put(const struct tocsin_host *h, const char *key, const ch
     return TOCSIN_OK;
 }
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_list(const char *name, const char **items, size_t n)
@@ -915,38 +833,25 @@ static void set_list(const char *name, const char **items, size_t n)
 
 static struct tocsin_verdict deliver(void)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(self, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(self, &note);
 }
 
 static int create(void)
 {
-    return tocsin_plugin.create(&host, conf, &self);
+    return tocsin_plugin.create(&fh.host, conf, &self);
 }
 
 static void plugin_setup(void)
 {
     message_setup();
-    memset(&host, 0, sizeof host);
-    host.size = sizeof host;
-    host.abi_major = TOCSIN_ABI_MAJOR;
-    host.abi_minor = TOCSIN_ABI_MINOR;
-    host.instance_id = "mail";
-    host.external_url = "";
-    host.log = fake_log;
-    host.fail = fake_fail;
-    host.now_ms = fake_now;
-    host.http_sized = fake_http_sized;
-    host.http_free = fake_http_free;
-    host.state_get = fake_state_get;
-    host.state_put = fake_state_put;
-    host.remember = fake_remember;
+    fake_host_init(&fh, "mail", T_031245_123);
+    fh.host.http_sized = fake_http_sized;
+    fh.host.http_verdict = NULL; /* the sink makes its own verdicts */
+    fh.host.state_get = fake_state_get;
+    fh.host.state_put = fake_state_put;
+    fh.host.state_delete = NULL;
     memset(&last, 0, sizeof last);
-    calls = frees = remembers = state_puts = 0;
-    logs[0] = failed[0] = remembered[0] = '\0';
+    calls = state_puts = 0;
     state_salt = strdup(SALT);
     memset(&answer, 0, sizeof answer);
     answer.status = 250;
@@ -984,10 +889,11 @@ static void plugin_teardown(void)
     }
     free(state_salt);
     state_salt = NULL;
+    fake_host_release(&fh);
     message_teardown();
     /* The password never reaches a log line or an error message. */
-    ck_assert_ptr_null(strstr(logs, SECRET));
-    ck_assert_ptr_null(strstr(failed, SECRET));
+    ck_assert_ptr_null(strstr(fh.logs, SECRET));
+    ck_assert_ptr_null(strstr(fh.failed, SECRET));
 }
 
 START_TEST(test_option_table)
@@ -1041,7 +947,7 @@ START_TEST(test_the_smtp_call)
     v = deliver();
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
     ck_assert_int_eq(calls, 1);
-    ck_assert_int_eq(frees, 1);
+    ck_assert_int_eq(fh.frees, 1);
     ck_assert_str_eq(last.url, "smtp://mail.example.org:587/tocsin.example.org");
     ck_assert_str_eq(last.mail_from, "<alerts@example.org>");
     /* To and Cc, each address once (OPS@ is ops@): no Bcc. */
@@ -1061,8 +967,9 @@ START_TEST(test_the_smtp_call)
     ck_assert_ptr_nonnull(strstr(last_body, "\r\nCc: dba@example.org, OPS@example.org\r\n"));
     assert_lines(last_body, 78);
     /* The trigger's Message-ID is kept for its incident's later mails. */
-    ck_assert_int_eq(remembers, 1);
-    ck_assert_str_eq(remembered, "<tocsin.12.e40c292c." SALT "@example.org>");
+    ck_assert_int_eq(fh.remembers, 1);
+    ck_assert_ptr_eq(fh.remembered_for, &note);
+    ck_assert_str_eq(fh.remembered, "<tocsin.12.e40c292c." SALT "@example.org>");
 }
 END_TEST
 
@@ -1081,15 +988,15 @@ START_TEST(test_starttls_ca_file_and_schemes)
 
     *(const char **)field("ca_file") = "/dev/null";
     for (i = 0; i < sizeof v / sizeof v[0]; i++) {
-        logs[0] = '\0';
+        fh.logs[0] = '\0';
         *(const char **)field("url") = v[i].url;
         *(const char **)field("starttls") = v[i].starttls;
-        ck_assert_msg(create() == TOCSIN_OK, "%s %s: %s", v[i].url, v[i].starttls, failed);
+        ck_assert_msg(create() == TOCSIN_OK, "%s %s: %s", v[i].url, v[i].starttls, fh.failed);
         deliver();
         ck_assert_int_eq(last.starttls, v[i].want);
         ck_assert_str_eq(last.ca_file, "/dev/null");
         /* A password over smtp:// without STARTTLS is said at start-up. */
-        ck_assert_int_eq(strstr(logs, "starttls = \"off\": the password crosses the network "
+        ck_assert_int_eq(strstr(fh.logs, "starttls = \"off\": the password crosses the network "
                                       "in the clear") != NULL,
                          strcmp(v[i].starttls, "off") == 0);
         tocsin_plugin.destroy(self);
@@ -1143,9 +1050,10 @@ START_TEST(test_verdicts)
         ck_assert_int_eq(got.retry_after, 0);
         ck_assert_str_eq(got.reason, v[i].reason);
     }
-    ck_assert_int_eq(frees, (int)i);
+    ck_assert_int_eq(fh.frees, (int)i);
     /* Only the delivered trigger was remembered. */
-    ck_assert_int_eq(remembers, 1);
+    ck_assert_int_eq(fh.remembers, 1);
+    ck_assert_ptr_eq(fh.remembered_for, &note);
 }
 END_TEST
 
@@ -1161,11 +1069,11 @@ START_TEST(test_ack_and_resolve_refer_to_the_remembered_trigger)
                                             "References: <remembered@mx.example.org>\r\n"));
     ck_assert_ptr_nonnull(strstr(last_body, "\r\nMessage-ID: <tocsin.12.e40c292c.acknowledge.8."
                                             SALT "@example.org>\r\n"));
-    ck_assert_int_eq(remembers, 0);
+    ck_assert_int_eq(fh.remembers, 0);
 
     /* Without remember (a host before it, or NULL) ack and resolve derive
      * the trigger's Message-ID. */
-    host.remember = NULL;
+    fh.host.remember = NULL;
     note.ref = NULL;
     to_resolve();
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
@@ -1173,7 +1081,7 @@ START_TEST(test_ack_and_resolve_refer_to_the_remembered_trigger)
                                             "@example.org>\r\n"));
     note.action = TOCSIN_ACT_TRIGGER;
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
-    ck_assert_int_eq(remembers, 0);
+    ck_assert_int_eq(fh.remembers, 0);
 }
 END_TEST
 
@@ -1225,39 +1133,39 @@ START_TEST(test_bad_options_fail_create_naming_them)
 
         *(const char **)field(v[i].option) = v[i].value;
         ck_assert_int_eq(create(), TOCSIN_ERROR);
-        ck_assert_str_eq(failed, v[i].said);
+        ck_assert_str_eq(fh.failed, v[i].said);
         ck_assert_ptr_null(self);
         *(const char **)field(v[i].option) = saved;
     }
 
     *(const char **)field("password") = NULL;
     ck_assert_int_eq(create(), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "username and password go together: set both or neither");
+    ck_assert_str_eq(fh.failed, "username and password go together: set both or neither");
     *(const char **)field("password") = SECRET;
 
     set_list("to", to_items, 0);
     ck_assert_int_eq(create(), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "to must name at least one address");
+    ck_assert_str_eq(fh.failed, "to must name at least one address");
     to_items[1] = "ops2@";
     set_list("to", to_items, 2);
     ck_assert_int_eq(create(), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "to: address 2 (\"ops2@\") has a domain (after the @) that is not "
+    ck_assert_str_eq(fh.failed, "to: address 2 (\"ops2@\") has a domain (after the @) that is not "
                              "a host name or [literal]");
     to_items[1] = "ops2@example.org";
     cc_items[1] = "x\ny@example.org";
     ck_assert_int_eq(create(), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "cc: address 2 (\"?\") has a control character");
+    ck_assert_str_eq(fh.failed, "cc: address 2 (\"?\") has a control character");
     cc_items[1] = "dba2@example.org";
 
     map_items[0] = (struct tocsin_kv){ "urgent", "P1" };
     ((struct tocsin_map *)field("severity_map"))->n = 1;
     ((struct tocsin_map *)field("severity_map"))->items = map_items;
     ck_assert_int_eq(create(), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "severity_map: \"urgent\" is not a severity (critical, high, "
+    ck_assert_str_eq(fh.failed, "severity_map: \"urgent\" is not a severity (critical, high, "
                              "medium, low, info)");
     map_items[0] = (struct tocsin_kv){ "high", "" };
     ck_assert_int_eq(create(), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "severity_map: the tag of high must be one line of 1 to 32 bytes");
+    ck_assert_str_eq(fh.failed, "severity_map: the tag of high must be one line of 1 to 32 bytes");
     map_items[0] = (struct tocsin_kv){ "high", "SEV2" };
     ck_assert_int_eq(create(), TOCSIN_OK);
     alert.severity = TOCSIN_SEV_HIGH;
@@ -1268,7 +1176,7 @@ START_TEST(test_bad_options_fail_create_naming_them)
     tocsin_plugin.destroy(self);
     self = NULL;
     ck_assert_int_eq(create(), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "timeout must not be negative");
+    ck_assert_str_eq(fh.failed, "timeout must not be negative");
 }
 END_TEST
 
@@ -1276,10 +1184,10 @@ END_TEST
  * past the end of it. */
 START_TEST(test_a_1_0_host_fails_create_clearly)
 {
-    host.size = offsetof(struct tocsin_host, emit_sized);
-    host.abi_minor = 0;
+    fh.host.size = offsetof(struct tocsin_host, emit_sized);
+    fh.host.abi_minor = 0;
     ck_assert_int_eq(create(), TOCSIN_ENOTSUP);
-    ck_assert_str_eq(failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
+    ck_assert_str_eq(fh.failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
     ck_assert_ptr_null(self);
 }
 END_TEST

@@ -10,8 +10,9 @@
 #include <tocsin/plugin.h>
 
 #include "common.h"
-#include "fake_sink_host.h"
+#include "fake_host.h"
 #include "format.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -42,11 +43,8 @@ static struct og_request req;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "og");
     alert.dedup_key = "prom/DiskFull/db1";
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.source = "prom";
     alert.service = "database";
     alert.labels = labels;
@@ -55,14 +53,7 @@ static void trigger(void)
     alert.n_annotations = 2;
     alert.links = links;
     alert.n_links = 2;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "og";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099";
-    note.outbox_id = 7;
     memset(&oc, 0, sizeof oc);
     oc.responders = responders;
     oc.n_responders = 2;
@@ -106,28 +97,7 @@ static void expect_equal(json_t *got, json_t *want)
 
 static json_t *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    json_error_t e;
-    json_t *j;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/opsgenie/%s", top, name);
-    j = json_load_file(path, 0, &e);
-    ck_assert_msg(j != NULL, "fixture %s: %s", path, e.text);
-    return j;
-}
-
-static char *repeat(const char *s, size_t n)
-{
-    size_t len = strlen(s), i;
-    char *out = malloc(len * n + 1);
-
-    for (i = 0; i < n; i++)
-        memcpy(out + len * i, s, len);
-    out[len * n] = '\0';
-    return out;
+    return fixture_json("opsgenie", name);
 }
 
 /* ---- format.c ------------------------------------------------------------ */
@@ -436,25 +406,14 @@ END_TEST
 
 /* ---- opsgenie.c through a fake host -------------------------------------- */
 
-static struct fake_sink_host fh;
+static struct fake_host fh;
 static void *conf, *self;
 static const char *list[64];
 static struct tocsin_kv map_items[2];
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_list(const char *name, size_t n)
@@ -468,7 +427,7 @@ static void set_list(const char *name, size_t n)
 static void plugin_setup(void)
 {
     trigger();
-    fake_sink_host_init(&fh, "og");
+    fake_host_init(&fh, "og", 0);
     self = NULL;
     conf = calloc(1, tocsin_plugin.conf_size);
     *(const char **)field("api_key") = API_KEY;
@@ -479,7 +438,7 @@ static void plugin_teardown(void)
 {
     if (self)
         tocsin_plugin.destroy(self);
-    fake_sink_host_release(&fh);
+    fake_host_release(&fh);
     free(conf);
     og_request_free(&req);
     ck_assert_ptr_null(strstr(fh.logs, API_KEY));
@@ -506,14 +465,14 @@ START_TEST(test_option_table)
 
     ck_assert_str_eq(tocsin_plugin.name, "opsgenie");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
-    o = opt("api_key");
+    o = plugin_option("api_key");
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
-    ck_assert_int_eq(opt("region")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("api_url")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("responders")->type, TOCSIN_OPT_STRLIST);
-    ck_assert_int_eq(opt("tags_from")->type, TOCSIN_OPT_STRLIST);
-    ck_assert_int_eq(opt("severity_map")->type, TOCSIN_OPT_MAP);
-    ck_assert_str_eq(opt("timeout")->def, "5s");
+    ck_assert_int_eq(plugin_option("region")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("api_url")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("responders")->type, TOCSIN_OPT_STRLIST);
+    ck_assert_int_eq(plugin_option("tags_from")->type, TOCSIN_OPT_STRLIST);
+    ck_assert_int_eq(plugin_option("severity_map")->type, TOCSIN_OPT_MAP);
+    ck_assert_str_eq(plugin_option("timeout")->def, "5s");
 }
 END_TEST
 
@@ -576,19 +535,19 @@ END_TEST
 START_TEST(test_urls_by_region_and_api_url)
 {
     created();
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_DONE);
-    ck_assert_str_eq(fake_sink_last(&fh)->url, "https://api.opsgenie.com/v2/alerts");
-    ck_assert(fake_sink_has_header(&fh, "Authorization: GenieKey " API_KEY));
-    ck_assert(fake_sink_has_header(&fh, "Content-Type: application/json"));
-    ck_assert_int_eq(fake_sink_last(&fh)->timeout_ms, 5000);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_DONE);
+    ck_assert_str_eq(fake_host_last_call(&fh)->url, "https://api.opsgenie.com/v2/alerts");
+    ck_assert(fake_host_has_header(&fh, "Authorization: GenieKey " API_KEY));
+    ck_assert(fake_host_has_header(&fh, "Content-Type: application/json"));
+    ck_assert_int_eq(fake_host_last_call(&fh)->timeout_ms, 5000);
     tocsin_plugin.destroy(self);
     self = NULL;
 
     *(const char **)field("region") = "EU";
     created();
     note.action = TOCSIN_ACT_ACKNOWLEDGE;
-    fake_sink_deliver(&tocsin_plugin, self, &note);
-    ck_assert_str_eq(fake_sink_last(&fh)->url, "https://api.eu.opsgenie.com/v2/alerts/"
+    plugin_deliver(self, &note);
+    ck_assert_str_eq(fake_host_last_call(&fh)->url, "https://api.eu.opsgenie.com/v2/alerts/"
                                                "prom%2FDiskFull%2Fdb1/acknowledge?identifierType=alias");
     tocsin_plugin.destroy(self);
     self = NULL;
@@ -597,8 +556,8 @@ START_TEST(test_urls_by_region_and_api_url)
     *(const char **)field("api_url") = "http://127.0.0.1:9/jsm/";
     created();
     note.action = TOCSIN_ACT_RESOLVE;
-    fake_sink_deliver(&tocsin_plugin, self, &note);
-    ck_assert_str_eq(fake_sink_last(&fh)->url, "http://127.0.0.1:9/jsm/v2/alerts/"
+    plugin_deliver(self, &note);
+    ck_assert_str_eq(fake_host_last_call(&fh)->url, "http://127.0.0.1:9/jsm/v2/alerts/"
                                                "prom%2FDiskFull%2Fdb1/close?identifierType=alias");
     ck_assert_int_eq(fh.frees, fh.n_calls);
 }
@@ -611,41 +570,41 @@ START_TEST(test_verdicts)
     created();
     fh.status = 422;
     fh.body = "{\"message\":\"Request could not be processed\",\"took\":0.1}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 422: Request could not be processed");
 
     fh.status = 401;
     fh.body = "{\"message\":\"Key " API_KEY " is not valid\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 401: Key (api_key) is not valid");
 
     /* 404: a create is refused; an acknowledge or close has nothing to do. */
     fh.status = 404;
     fh.body = "{\"message\":\"Alert does not exist\"}";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_FAILED);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_FAILED);
     note.action = TOCSIN_ACT_RESOLVE;
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
     ck_assert_ptr_nonnull(strstr(fh.logs, "Opsgenie has no alert to close (HTTP 404)"));
     note.action = TOCSIN_ACT_ACKNOWLEDGE;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_DONE);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_DONE);
 
     fh.status = 429;
     fh.retry_after = 60;
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 60);
     fh.retry_after = -1;
     fh.status = 502;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 0;
     fh.error = "Operation timed out";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 202;
     fh.body = "{\"result\":\"Request will be processed\",\"took\":0.1,\"requestId\":\"r\"}";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_DONE);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_DONE);
 }
 END_TEST
 

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <tocsin/plugin.h>
 
-#include "fake_sink_host.h"
+#include "fake_host.h"
 #include "format.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -37,11 +38,8 @@ static struct pd_event_conf ev;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "pd");
     alert.dedup_key = "prom/DiskFull/db1";
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.source = "prom";
     alert.service = "node";
     alert.labels = labels;
@@ -52,17 +50,10 @@ static void trigger(void)
     alert.n_links = 2;
     alert.started_at = T_031245_123;
     alert.received_at = T_031246;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "pd";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
     note.occurrences = 1;
     note.first_seen = T_031246;
     note.last_seen = T_031246;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099/";
-    note.outbox_id = 7;
     memset(&ev, 0, sizeof ev);
     ev.routing_key = KEY;
     memcpy(ev.severity, pd_default_severity, sizeof ev.severity);
@@ -92,17 +83,7 @@ static const char *payload_str(json_t *j, const char *key)
 
 static json_t *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    json_error_t e;
-    json_t *j;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/pagerduty/%s", top, name);
-    j = json_load_file(path, 0, &e);
-    ck_assert_msg(j != NULL, "fixture %s: %s", path, e.text);
-    return j;
+    return fixture_json("pagerduty", name);
 }
 
 static void expect_equal(json_t *got, json_t *want)
@@ -268,16 +249,6 @@ START_TEST(test_annotation_named_like_a_label_is_kept)
 END_TEST
 
 /* n copies of s, malloc()ed. */
-static char *repeat(const char *s, size_t n)
-{
-    size_t len = strlen(s), i;
-    char *out = malloc(len * n + 1);
-
-    for (i = 0; i < n; i++)
-        memcpy(out + len * i, s, len);
-    out[len * n] = '\0';
-    return out;
-}
 
 START_TEST(test_summary_cut_to_1024_between_characters)
 {
@@ -401,35 +372,24 @@ END_TEST
 
 /* ---- pagerduty.c through a fake host -------------------------------------- */
 
-static struct fake_sink_host fh;
+static struct fake_host fh;
 static void *conf, *self;
 static struct tocsin_kv sev_items[2];
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void plugin_setup(void)
 {
     trigger();
-    fake_sink_host_init(&fh, "pd");
+    fake_host_init(&fh, "pd", 0);
     self = NULL;
     /* What the core fills: the required key and the defaults. */
     conf = calloc(1, tocsin_plugin.conf_size);
     *(const char **)field("routing_key") = KEY;
-    *(const char **)field("events_url") = opt("events_url")->def;
+    *(const char **)field("events_url") = plugin_option("events_url")->def;
     *(int64_t *)field("timeout") = 5000;
 }
 
@@ -437,7 +397,7 @@ static void plugin_teardown(void)
 {
     if (self)
         tocsin_plugin.destroy(self);
-    fake_sink_host_release(&fh);
+    fake_host_release(&fh);
     free(conf);
     /* The key never reaches a log line or an error message. */
     ck_assert_ptr_null(strstr(fh.logs, "0123456789ABCDEF"));
@@ -459,18 +419,18 @@ START_TEST(test_option_table)
     ck_assert_str_eq(tocsin_plugin.name, "pagerduty");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
     ck_assert_ptr_nonnull(tocsin_plugin.deliver_sized);
-    o = opt("routing_key");
+    o = plugin_option("routing_key");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
-    o = opt("events_url");
+    o = plugin_option("events_url");
     ck_assert_str_eq(o->def, "https://events.pagerduty.com");
-    o = opt("timeout");
+    o = plugin_option("timeout");
     ck_assert_int_eq(o->type, TOCSIN_OPT_DURATION);
     ck_assert_str_eq(o->def, "5s");
-    ck_assert_int_eq(opt("component")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("group")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("class")->type, TOCSIN_OPT_STRING);
-    ck_assert_int_eq(opt("severity_map")->type, TOCSIN_OPT_MAP);
+    ck_assert_int_eq(plugin_option("component")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("group")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("class")->type, TOCSIN_OPT_STRING);
+    ck_assert_int_eq(plugin_option("severity_map")->type, TOCSIN_OPT_MAP);
 }
 END_TEST
 
@@ -526,13 +486,13 @@ START_TEST(test_delivery_request)
     ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_OK);
     fh.body = "{\"status\":\"success\",\"message\":\"Event processed\","
               "\"dedup_key\":\"prom/DiskFull/db1\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
-    c = fake_sink_last(&fh);
+    c = fake_host_last_call(&fh);
     ck_assert_str_eq(c->method, "POST");
     ck_assert_str_eq(c->url, "http://127.0.0.1:8080/v2/enqueue");
     ck_assert_int_eq(c->timeout_ms, 5000);
-    ck_assert(fake_sink_has_header(&fh, "Content-Type: application/json"));
+    ck_assert(fake_host_has_header(&fh, "Content-Type: application/json"));
     ck_assert_int_eq(fh.frees, 1);
     j = parse_owned(strdup(c->body));
     ck_assert_str_eq(payload_str(j, "severity"), "error");
@@ -541,7 +501,7 @@ START_TEST(test_delivery_request)
     ck_assert_ptr_null(strstr(fh.logs, "another dedup_key"));
 
     fh.body = "{\"status\":\"success\",\"dedup_key\":\"not-ours\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
     ck_assert_ptr_nonnull(strstr(fh.logs, "another dedup_key"));
 }
@@ -555,38 +515,38 @@ START_TEST(test_verdicts)
     fh.status = 400;
     fh.body = "{\"status\":\"invalid event\",\"message\":\"Event object is invalid\","
               "\"errors\":[\"'payload.severity' is invalid\"]}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 400: Event object is invalid: 'payload.severity' is invalid");
 
     /* A provider quoting the key back: the key stays out of the reason. */
     fh.body = "{\"message\":\"Unknown routing key " KEY "\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 400: Unknown routing key (routing_key)");
 
     fh.status = 404;
     fh.body = "";
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_FAILED);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_FAILED);
 
     fh.status = 429;
     fh.body = "{\"status\":\"throttle exceeded\"}";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 0);
     fh.retry_after = 7;
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 7);
     fh.retry_after = -1;
 
     fh.status = 503;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 408;
-    ck_assert_int_eq(fake_sink_deliver(&tocsin_plugin, self, &note).kind, TOCSIN_RETRY);
+    ck_assert_int_eq(plugin_deliver(self, &note).kind, TOCSIN_RETRY);
     fh.status = 0;
     fh.error = "Connection refused";
-    v = fake_sink_deliver(&tocsin_plugin, self, &note);
+    v = plugin_deliver(self, &note);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_str_eq(v.reason, "Connection refused");
     ck_assert_int_eq(fh.frees, fh.n_calls);

@@ -14,6 +14,7 @@
 #include "answer.h"
 #include "common.h"
 #include "format.h"
+#include "helpers.h"
 #include "text.h"
 
 #define T_031245_123 1795403565123LL
@@ -306,31 +307,6 @@ static int ends_with(const char *s, const char *tail)
     size_t n = strlen(s), k = strlen(tail);
 
     return n >= k && strcmp(s + n - k, tail) == 0;
-}
-
-static int valid_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        int n = tc_utf8_seq(p);
-
-        if (!n)
-            return 0;
-        p += n;
-    }
-    return 1;
-}
-
-static char *repeat(const char *unit, size_t times)
-{
-    size_t n = strlen(unit), i;
-    char *s = malloc(n * times + 1);
-
-    for (i = 0; i < times; i++)
-        memcpy(s + i * n, unit, n);
-    s[n * times] = '\0';
-    return s;
 }
 
 START_TEST(test_header_cut_at_150_on_a_character)

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <tocsin/plugin.h>
 
+#include "fake_host.h"
+#include "helpers.h"
+
 extern const struct tocsin_plugin tocsin_plugin;
 
 #define HOOK_URL "https://hooks.slack.example/services/T1/B1/h00ks3cr3t"
@@ -31,45 +34,17 @@ struct answer {
     int retry_after;
 };
 
-static struct tocsin_host host;
+/* The shared fake host; its http_sized is replaced by one that keeps the
+ * JSON bodies and answers from a script. */
+static struct fake_host fh;
 static struct call calls[8];
 static size_t n_calls;
 static struct answer answers[8];
 static size_t n_answers, next_answer;
-static char logs[8192], failed[512], remembered[256];
-static int remembers, remember_rc;
-static const struct tocsin_notification *remembered_for;
 static void *conf, *self;
 static struct tocsin_alert alert;
 static struct tocsin_notification note;
 static struct tocsin_kv map_items[4];
-
-static void fake_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
-                     ...)
-{
-    va_list ap;
-    size_t len = strlen(logs);
-
-    (void)h;
-    (void)level;
-    va_start(ap, fmt);
-    vsnprintf(logs + len, sizeof logs - len, fmt, ap);
-    va_end(ap);
-    len = strlen(logs);
-    if (len + 1 < sizeof logs)
-        strcat(logs, "\n");
-}
-
-static int fake_fail(const struct tocsin_host *h, const char *fmt, ...)
-{
-    va_list ap;
-
-    (void)h;
-    va_start(ap, fmt);
-    vsnprintf(failed, sizeof failed, fmt, ap);
-    va_end(ap);
-    return TOCSIN_ERROR;
-}
 
 static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *c,
                            size_t call_size, struct tocsin_http_result *res, size_t res_size)
@@ -107,83 +82,14 @@ static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http
     return a.status ? TOCSIN_OK : TOCSIN_ERROR;
 }
 
-static void fake_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
-{
-    (void)h;
-    free(res->body);
-    res->body = NULL;
-}
-
-/* The core's mapping, as far as these tests need it. */
-static struct tocsin_verdict fake_verdict(const struct tocsin_host *h,
-                                          const struct tocsin_http_result *res)
-{
-    (void)h;
-    if (res->status == 0)
-        return tocsin_retry(0, "%s", res->error);
-    if (res->status >= 200 && res->status < 300)
-        return tocsin_done();
-    if (res->status == 429 || res->status >= 500)
-        return tocsin_retry(res->retry_after > 0 ? res->retry_after : 0, "HTTP %ld: %s",
-                            res->status, res->body ? res->body : "");
-    return tocsin_failed("HTTP %ld: %s", res->status, res->body ? res->body : "");
-}
-
-static int fake_remember(const struct tocsin_host *h, const struct tocsin_notification *n,
-                         const char *ref)
-{
-    (void)h;
-    remembers++;
-    remembered_for = n;
-    snprintf(remembered, sizeof remembered, "%s", ref ? ref : "(null)");
-    return remember_rc;
-}
-
-/* The instance's durable state: one key is enough here. */
-static char state_key[64], state_value[64];
-static int state_puts;
-
-static int fake_state_get(const struct tocsin_host *h, const char *key, char **value)
-{
-    (void)h;
-    *value = strcmp(key, state_key) == 0 ? strdup(state_value) : NULL;
-    return TOCSIN_OK;
-}
-
-static int fake_state_put(const struct tocsin_host *h, const char *key, const char *value)
-{
-    (void)h;
-    state_puts++;
-    snprintf(state_key, sizeof state_key, "%s", key);
-    snprintf(state_value, sizeof state_value, "%s", value);
-    return TOCSIN_OK;
-}
-
-static int64_t fake_now(const struct tocsin_host *h)
-{
-    (void)h;
-    return 1795403566000LL;
-}
-
 static void answer(long status, const char *body, int retry_after)
 {
     answers[n_answers++] = (struct answer){ status, body, retry_after };
 }
 
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_str(const char *name, const char *v)
@@ -201,42 +107,20 @@ static void set_map(const char *name, size_t n)
 
 static struct tocsin_verdict deliver(void)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(self, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(self, &note);
 }
 
 static int create(void)
 {
-    return tocsin_plugin.create(&host, conf, &self);
+    return tocsin_plugin.create(&fh.host, conf, &self);
 }
 
 static void setup(void)
 {
-    memset(&host, 0, sizeof host);
-    host.size = sizeof host;
-    host.abi_major = TOCSIN_ABI_MAJOR;
-    host.abi_minor = TOCSIN_ABI_MINOR;
-    host.instance_id = "chat";
-    host.external_url = "";
-    host.log = fake_log;
-    host.fail = fake_fail;
-    host.http_sized = fake_http_sized;
-    host.http_free = fake_http_free;
-    host.http_verdict = fake_verdict;
-    host.remember = fake_remember;
-    host.state_get = fake_state_get;
-    host.state_put = fake_state_put;
-    host.now_ms = fake_now;
-    state_key[0] = state_value[0] = '\0';
-    state_puts = 0;
+    fake_host_init(&fh, "chat", 1795403566000LL);
+    fh.host.http_sized = fake_http_sized;
     memset(calls, 0, sizeof calls);
     n_calls = n_answers = next_answer = 0;
-    logs[0] = failed[0] = remembered[0] = '\0';
-    remembers = remember_rc = 0;
-    remembered_for = NULL;
     self = NULL;
     memset(&alert, 0, sizeof alert);
     alert.severity = TOCSIN_SEV_HIGH;
@@ -268,10 +152,11 @@ static void teardown(void)
             free(calls[i].headers[k]);
         json_decref(calls[i].json);
     }
+    fake_host_release(&fh);
     free(conf);
     /* Secrets never reach a log line or an error message. */
-    ck_assert_msg(!strstr(logs, "s3cr3t"), "a secret in the log: %s", logs);
-    ck_assert_msg(!strstr(failed, "s3cr3t"), "a secret in an error: %s", failed);
+    ck_assert_msg(!strstr(fh.logs, "s3cr3t"), "a secret in the log: %s", fh.logs);
+    ck_assert_msg(!strstr(fh.failed, "s3cr3t"), "a secret in an error: %s", fh.failed);
 }
 
 static int has_header(const struct call *c, const char *h)
@@ -304,16 +189,16 @@ START_TEST(test_option_table)
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
     ck_assert_ptr_null(tocsin_plugin.deliver);
     ck_assert_ptr_nonnull(tocsin_plugin.deliver_sized);
-    ck_assert_int_eq(opt("webhook_url")->type, TOCSIN_OPT_STRING);
-    ck_assert_uint_eq(opt("webhook_url")->flags, TOCSIN_OPT_SECRET);
-    ck_assert_int_eq(opt("token")->type, TOCSIN_OPT_STRING);
-    ck_assert_uint_eq(opt("token")->flags, TOCSIN_OPT_SECRET);
-    ck_assert_uint_eq(opt("channel")->flags, 0);
-    ck_assert_str_eq(opt("api_url")->def, "https://slack.com/api");
-    ck_assert_int_eq(opt("mention")->type, TOCSIN_OPT_MAP);
-    ck_assert_int_eq(opt("colors")->type, TOCSIN_OPT_MAP);
-    ck_assert_int_eq(opt("timeout")->type, TOCSIN_OPT_DURATION);
-    ck_assert_str_eq(opt("timeout")->def, "10s");
+    ck_assert_int_eq(plugin_option("webhook_url")->type, TOCSIN_OPT_STRING);
+    ck_assert_uint_eq(plugin_option("webhook_url")->flags, TOCSIN_OPT_SECRET);
+    ck_assert_int_eq(plugin_option("token")->type, TOCSIN_OPT_STRING);
+    ck_assert_uint_eq(plugin_option("token")->flags, TOCSIN_OPT_SECRET);
+    ck_assert_uint_eq(plugin_option("channel")->flags, 0);
+    ck_assert_str_eq(plugin_option("api_url")->def, "https://slack.com/api");
+    ck_assert_int_eq(plugin_option("mention")->type, TOCSIN_OPT_MAP);
+    ck_assert_int_eq(plugin_option("colors")->type, TOCSIN_OPT_MAP);
+    ck_assert_int_eq(plugin_option("timeout")->type, TOCSIN_OPT_DURATION);
+    ck_assert_str_eq(plugin_option("timeout")->def, "10s");
     ck_assert_ptr_null(tocsin_plugin.options[7].name);
 }
 END_TEST
@@ -322,7 +207,7 @@ static void refused(const char *why)
 {
     ck_assert_int_eq(create(), TOCSIN_ERROR);
     ck_assert_ptr_null(self);
-    ck_assert_str_eq(failed, why);
+    ck_assert_str_eq(fh.failed, why);
 }
 
 START_TEST(test_create_refuses_bad_configurations)
@@ -374,10 +259,10 @@ END_TEST
 START_TEST(test_a_1_0_host_fails_create_clearly)
 {
     set_str("webhook_url", HOOK_URL);
-    host.size = offsetof(struct tocsin_host, emit_sized);
-    host.abi_minor = 0;
+    fh.host.size = offsetof(struct tocsin_host, emit_sized);
+    fh.host.abi_minor = 0;
     ck_assert_int_eq(create(), TOCSIN_ENOTSUP);
-    ck_assert_str_eq(failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
+    ck_assert_str_eq(fh.failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
 }
 END_TEST
 
@@ -401,7 +286,7 @@ START_TEST(test_webhook_request)
     ck_assert_str_eq(jstr(calls[0].json, "text"),
                      "<!subteam^S0614TZR7> <@U024BE7LH> [HIGH] API 5xx above 2%");
     ck_assert_ptr_null(json_object_get(calls[0].json, "channel"));
-    ck_assert_int_eq(remembers, 0); /* a webhook answers no ts */
+    ck_assert_int_eq(fh.remembers, 0); /* a webhook answers no ts */
     /* Acknowledge: a follow-up message in the acknowledged colour. */
     note.action = TOCSIN_ACT_ACKNOWLEDGE;
     note.actor = "alice";
@@ -448,10 +333,10 @@ START_TEST(test_trigger_posts_and_remembers_the_message)
     ck_assert_str_eq(jstr(calls[0].json, "channel"), "#ops");
     ck_assert_str_eq(jstr(calls[0].json, "text"), "[HIGH] API 5xx above 2%");
     ck_assert_ptr_null(json_object_get(calls[0].json, "thread_ts"));
-    ck_assert_int_eq(remembers, 1);
-    ck_assert_ptr_eq(remembered_for, &note);
+    ck_assert_int_eq(fh.remembers, 1);
+    ck_assert_ptr_eq(fh.remembered_for, &note);
     /* The channel's id from the answer, not the name configured. */
-    ck_assert_str_eq(remembered, "C0CHAN 1700000000.000100");
+    ck_assert_str_eq(fh.remembered, "C0CHAN 1700000000.000100");
 }
 END_TEST
 
@@ -481,7 +366,7 @@ START_TEST(test_acknowledge_updates_then_replies_in_the_thread)
     ck_assert_str_eq(jstr(json_array_get(json_object_get(calls[1].json, "blocks"), 0),
                           "block_id"), "tocsin-42-9-0");
     ck_assert(has_header(&calls[1], "Authorization: Bearer " TOKEN));
-    ck_assert_int_eq(remembers, 0); /* the incident's message stays the trigger's */
+    ck_assert_int_eq(fh.remembers, 0); /* the incident's message stays the trigger's */
 }
 END_TEST
 
@@ -498,7 +383,7 @@ START_TEST(test_without_a_ref_a_new_message)
     ck_assert_ptr_null(json_object_get(calls[0].json, "thread_ts"));
     ck_assert_str_eq(jstr(calls[0].json, "text"), "[RESOLVED] API 5xx above 2%");
     /* That message is the incident's now. */
-    ck_assert_str_eq(remembered, "C0CHAN 1700000000.000100");
+    ck_assert_str_eq(fh.remembered, "C0CHAN 1700000000.000100");
     /* A ref that is not ours is no ref. */
     note.ref = "garbage";
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
@@ -508,9 +393,9 @@ END_TEST
 
 START_TEST(test_a_host_without_remember)
 {
-    host.remember = NULL;
+    fh.host.remember = NULL;
     web_api();
-    ck_assert_ptr_nonnull(strstr(logs, "post new messages"));
+    ck_assert_ptr_nonnull(strstr(fh.logs, "post new messages"));
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
     note.action = TOCSIN_ACT_ACKNOWLEDGE;
     note.ref = "C0CHAN 1700000000.000100"; /* not trusted without the host's word */
@@ -523,13 +408,13 @@ END_TEST
 START_TEST(test_a_failed_remember_is_not_a_failed_delivery)
 {
     web_api();
-    remember_rc = TOCSIN_EINVAL;
+    fh.remember_rc = TOCSIN_EINVAL;
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
-    ck_assert_ptr_nonnull(strstr(logs, "cannot keep message C0CHAN 1700000000.000100"));
+    ck_assert_ptr_nonnull(strstr(fh.logs, "cannot keep message C0CHAN 1700000000.000100"));
     /* An answer without a ts: nothing to keep, still delivered. */
     answer(200, "{\"ok\":true}", -1);
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
-    ck_assert_int_eq(remembers, 1);
+    ck_assert_int_eq(fh.remembers, 1);
 }
 END_TEST
 
@@ -566,7 +451,7 @@ START_TEST(test_slack_errors_become_verdicts)
     answer(200, "{\"ok\":false,\"error\":\"invalid_auth\"}", -1);
     v = deliver();
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
-    ck_assert_int_eq(remembers, 0);
+    ck_assert_int_eq(fh.remembers, 0);
     ck_assert_ptr_null(strstr(v.reason, "s3cr3t"));
 }
 END_TEST
@@ -606,7 +491,7 @@ START_TEST(test_a_deleted_message_gets_a_new_one)
     ck_assert_str_eq(calls[1].url, API "/chat.postMessage");
     ck_assert_ptr_null(json_object_get(calls[1].json, "thread_ts"));
     ck_assert_str_eq(jstr(calls[1].json, "channel"), "#ops");
-    ck_assert_str_eq(remembered, "C0CHAN 1700000000.000300");
+    ck_assert_str_eq(fh.remembered, "C0CHAN 1700000000.000300");
 }
 END_TEST
 
@@ -625,10 +510,9 @@ START_TEST(test_a_retry_finds_the_lost_post)
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
     ck_assert_uint_eq(n_calls, 1);
     ck_assert_str_eq(calls[0].url, API "/chat.postMessage");
-    ck_assert_ptr_nonnull(strstr(logs, "a retry cannot look"));
+    ck_assert_ptr_nonnull(strstr(fh.logs, "a retry cannot look"));
     /* That answer named the id, kept in the state. */
-    ck_assert_str_eq(state_key, "channel_id");
-    ck_assert_str_eq(state_value, "C0CHAN");
+    ck_assert_str_eq(fake_host_state(&fh, "channel_id"), "C0CHAN");
     /* Next incident, second attempt: the message is in the history. */
     note.incident_id = 43;
     note.outbox_id = 10;
@@ -639,7 +523,7 @@ START_TEST(test_a_retry_finds_the_lost_post)
     ck_assert_str_eq(calls[1].url,
                      API "/conversations.history?channel=C0CHAN&oldest=1795403506&limit=200");
     ck_assert(has_header(&calls[1], "Authorization: Bearer " TOKEN));
-    ck_assert_str_eq(remembered, "C0CHAN 1795403570.000200");
+    ck_assert_str_eq(fh.remembered, "C0CHAN 1795403570.000200");
     /* Not there (another notification's marker): posted. */
     note.outbox_id = 11;
     answer(200, HISTORY("1795403570.000200", "tocsin-43-10-1795403566000"), -1);
@@ -650,7 +534,7 @@ START_TEST(test_a_retry_finds_the_lost_post)
     note.attempt = 1;
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
     ck_assert_uint_eq(n_calls, 5);
-    ck_assert_uint_eq(state_puts, 1);
+    ck_assert_uint_eq(fh.state_puts, 1);
 }
 END_TEST
 
@@ -664,9 +548,9 @@ START_TEST(test_a_retry_that_cannot_look_posts)
            -1);
     ck_assert_int_eq(deliver().kind, TOCSIN_DONE);
     ck_assert_uint_eq(n_calls, 2);
-    ck_assert_ptr_nonnull(strstr(logs, "(missing_scope)"));
+    ck_assert_ptr_nonnull(strstr(fh.logs, "(missing_scope)"));
     ck_assert_str_eq(calls[1].url, API "/chat.postMessage");
-    ck_assert_uint_eq(state_puts, 0); /* an id configured is not learned */
+    ck_assert_uint_eq(fh.state_puts, 0); /* an id configured is not learned */
     /* Slack asks to wait: so does the delivery. */
     answer(429, "{\"ok\":false,\"error\":\"ratelimited\"}", 20);
     {

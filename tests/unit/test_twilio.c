@@ -10,6 +10,8 @@
 #include <tocsin/plugin.h>
 
 #include "format.h"
+#include "fake_host.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -32,50 +34,13 @@ static struct tocsin_notification note;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "pager");
     alert.dedup_key = "e94c744ae3d44df8";
-    alert.status = TOCSIN_FIRING;
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.annotations = annotations;
     alert.n_annotations = 2;
     alert.links = links;
     alert.n_links = 1;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "pager";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099/";
-    note.outbox_id = 7;
-}
-
-/* Valid UTF-8 all through (tc_utf8_seq over every sequence). */
-static int valid_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        int n = tc_utf8_seq(p);
-
-        if (!n)
-            return 0;
-        p += n;
-    }
-    return 1;
-}
-
-static char *repeat(const char *unit, size_t times)
-{
-    size_t len = strlen(unit), i;
-    char *s = malloc(len * times + 1);
-
-    for (i = 0; i < times; i++)
-        memcpy(s + i * len, unit, len);
-    s[len * times] = '\0';
-    return s;
 }
 
 static int ends_with(const char *s, const char *tail)
@@ -409,18 +374,16 @@ struct answer {
 };
 
 #define MAX_CALLS 16
-#define MAX_STATE 8
 
-static struct tocsin_host host;
+/* The shared fake host; its http_sized is replaced by one that keeps the
+ * credentials and answers from a script. */
+static struct fake_host fh;
 static struct call_copy calls[MAX_CALLS];
-static size_t n_calls, total_calls, frees;
+static size_t n_calls, total_calls;
 static struct answer script[MAX_CALLS];
 static size_t n_script;
-static char logs[8192], failed[512];
 static void *conf, *self;
 static const char *to_items[4];
-static struct { char *key, *value; } state[MAX_STATE];
-static int state_puts, state_deletes;
 
 static const char *const MESSAGE_201 =
     "{\"sid\": \"SM0123456789abcdef0123456789abcdef\", \"status\": \"queued\"}";
@@ -432,32 +395,6 @@ static const char *const ERROR_21211 =
 static const char *const ERROR_500 =
     "{\"code\": 20500, \"message\": \"Internal Server Error\", \"more_info\": "
     "\"https://www.twilio.com/docs/errors/20500\", \"status\": 500}";
-
-static void fake_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
-                     ...)
-{
-    va_list ap;
-    size_t len = strlen(logs);
-
-    (void)h;
-    (void)level;
-    va_start(ap, fmt);
-    vsnprintf(logs + len, sizeof logs - len, fmt, ap);
-    va_end(ap);
-    len = strlen(logs);
-    snprintf(logs + len, sizeof logs - len, "\n");
-}
-
-static int fake_fail(const struct tocsin_host *h, const char *fmt, ...)
-{
-    va_list ap;
-
-    (void)h;
-    va_start(ap, fmt);
-    vsnprintf(failed, sizeof failed, fmt, ap);
-    va_end(ap);
-    return TOCSIN_ERROR;
-}
 
 static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *c,
                            size_t call_size, struct tocsin_http_result *res, size_t res_size)
@@ -500,100 +437,14 @@ static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http
     return a.status ? TOCSIN_OK : TOCSIN_ERROR;
 }
 
-static void fake_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
-{
-    (void)h;
-    frees++;
-    free(res->body);
-    res->body = NULL;
-}
-
-/* The core's mapping as plugin.h states it. */
-static struct tocsin_verdict fake_verdict(const struct tocsin_host *h,
-                                          const struct tocsin_http_result *res)
-{
-    (void)h;
-    if (res->status == 0)
-        return tocsin_retry(0, "%s", res->error);
-    if (res->status >= 200 && res->status < 300)
-        return tocsin_done();
-    if (res->status == 408 || res->status == 429 || res->status >= 500)
-        return tocsin_retry(res->retry_after > 0 ? res->retry_after : 0, "HTTP %ld: %s",
-                            res->status, res->body);
-    return tocsin_failed("HTTP %ld: %s", res->status, res->body);
-}
-
-static int state_find(const char *key)
-{
-    int i;
-
-    for (i = 0; i < MAX_STATE; i++)
-        if (state[i].key && strcmp(state[i].key, key) == 0)
-            return i;
-    return -1;
-}
-
-static int fake_state_get(const struct tocsin_host *h, const char *key, char **value)
-{
-    int i = state_find(key);
-
-    (void)h;
-    *value = i >= 0 ? strdup(state[i].value) : NULL;
-    return TOCSIN_OK;
-}
-
-static int fake_state_put(const struct tocsin_host *h, const char *key, const char *value)
-{
-    int i = state_find(key);
-
-    (void)h;
-    state_puts++;
-    if (i < 0)
-        for (i = 0; i < MAX_STATE && state[i].key; i++)
-            ;
-    ck_assert_int_lt(i, MAX_STATE);
-    if (!state[i].key)
-        state[i].key = strdup(key);
-    free(state[i].value);
-    state[i].value = strdup(value);
-    return TOCSIN_OK;
-}
-
-static int fake_state_delete(const struct tocsin_host *h, const char *key)
-{
-    int i = state_find(key);
-
-    (void)h;
-    state_deletes++;
-    if (i >= 0) {
-        free(state[i].key);
-        free(state[i].value);
-        state[i].key = state[i].value = NULL;
-    }
-    return TOCSIN_OK;
-}
-
 static const char *state_value(const char *key)
 {
-    int i = state_find(key);
-
-    return i >= 0 ? state[i].value : NULL;
-}
-
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
+    return fake_host_state(&fh, key);
 }
 
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 static void set_to(size_t n)
@@ -607,25 +458,10 @@ static void set_to(size_t n)
 static void plugin_setup(void)
 {
     trigger();
-    memset(&host, 0, sizeof host);
-    host.size = sizeof host;
-    host.abi_major = TOCSIN_ABI_MAJOR;
-    host.abi_minor = TOCSIN_ABI_MINOR;
-    host.instance_id = "pager";
-    host.external_url = "";
-    host.log = fake_log;
-    host.fail = fake_fail;
-    host.http_sized = fake_http_sized;
-    host.http_free = fake_http_free;
-    host.http_verdict = fake_verdict;
-    host.state_get = fake_state_get;
-    host.state_put = fake_state_put;
-    host.state_delete = fake_state_delete;
+    fake_host_init(&fh, "pager", 0);
+    fh.host.http_sized = fake_http_sized;
     memset(calls, 0, sizeof calls);
-    memset(state, 0, sizeof state);
-    n_calls = total_calls = frees = n_script = 0;
-    state_puts = state_deletes = 0;
-    logs[0] = failed[0] = '\0';
+    n_calls = total_calls = n_script = 0;
     self = NULL;
     conf = calloc(1, tocsin_plugin.conf_size);
     *(const char **)field("account_sid") = SID;
@@ -648,15 +484,12 @@ static void plugin_teardown(void)
             free(calls[i].headers[j]);
         free(calls[i].body);
     }
-    for (i = 0; i < MAX_STATE; i++) {
-        free(state[i].key);
-        free(state[i].value);
-    }
+    fake_host_release(&fh);
     free(conf);
     /* The auth token never reaches a log line or an error message. */
-    ck_assert_msg(!strstr(logs, TOKEN), "the token is in the log:\n%s", logs);
-    ck_assert_ptr_null(strstr(failed, TOKEN));
-    ck_assert_uint_eq(frees, total_calls);
+    ck_assert_msg(!strstr(fh.logs, TOKEN), "the token is in the log:\n%s", fh.logs);
+    ck_assert_ptr_null(strstr(fh.failed, TOKEN));
+    ck_assert_uint_eq(fh.frees, total_calls);
 }
 
 static void answers(size_t n, ...)
@@ -675,16 +508,13 @@ static void answers(size_t n, ...)
 
 static struct tocsin_verdict deliver(void)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(self, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(self, &note);
 }
 
 static void create_ok(void)
 {
-    ck_assert_msg(tocsin_plugin.create(&host, conf, &self) == TOCSIN_OK, "create: %s", failed);
+    ck_assert_msg(tocsin_plugin.create(&fh.host, conf, &self) == TOCSIN_OK, "create: %s",
+                  fh.failed);
 }
 
 static int has_header(const struct call_copy *c, const char *h)
@@ -704,20 +534,20 @@ START_TEST(test_option_table)
     ck_assert_str_eq(tocsin_plugin.name, "twilio");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
     ck_assert_ptr_null(tocsin_plugin.deliver);
-    o = opt("account_sid");
+    o = plugin_option("account_sid");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED);
-    o = opt("auth_token");
+    o = plugin_option("auth_token");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
-    o = opt("from");
+    o = plugin_option("from");
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED);
-    o = opt("to");
+    o = plugin_option("to");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRLIST);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED);
-    o = opt("api_url");
+    o = plugin_option("api_url");
     ck_assert_str_eq(o->def, "https://api.twilio.com");
-    o = opt("call");
+    o = plugin_option("call");
     ck_assert_int_eq(o->type, TOCSIN_OPT_BOOL);
     ck_assert_str_eq(o->def, "false");
     ck_assert_ptr_null(tocsin_plugin.options[6].name);
@@ -748,32 +578,32 @@ START_TEST(test_create_checks_the_options)
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         plugin_setup();
         *(const char **)field(cases[i].option) = cases[i].value;
-        ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-        ck_assert_str_eq(failed, cases[i].error);
+        ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+        ck_assert_str_eq(fh.failed, cases[i].error);
         ck_assert_ptr_null(self);
         plugin_teardown();
     }
     plugin_setup();
     to_items[1] = "+49 151 12345678";
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "to: \"+49 151 12345678\" (item 2) is not an E.164 number ('+' "
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+    ck_assert_str_eq(fh.failed, "to: \"+49 151 12345678\" (item 2) is not an E.164 number ('+' "
                              "and 8 to 15 digits, e.g. +14155550100)");
     to_items[1] = TO1;
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "to: " TO1 " is listed twice (items 1 and 2)");
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+    ck_assert_str_eq(fh.failed, "to: " TO1 " is listed twice (items 1 and 2)");
     set_to(0);
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "to must name at least one number");
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+    ck_assert_str_eq(fh.failed, "to must name at least one number");
     plugin_teardown();
 }
 END_TEST
 
 START_TEST(test_a_1_0_host_fails_create_clearly)
 {
-    host.size = offsetof(struct tocsin_host, emit_sized);
-    host.abi_minor = 0;
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ENOTSUP);
-    ck_assert_str_eq(failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
+    fh.host.size = offsetof(struct tocsin_host, emit_sized);
+    fh.host.abi_minor = 0;
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ENOTSUP);
+    ck_assert_str_eq(fh.failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
     ck_assert_ptr_null(self);
 }
 END_TEST
@@ -818,7 +648,7 @@ START_TEST(test_trigger_sends_sms_then_calls)
         ck_assert(has_header(&calls[i], "Accept: application/json"));
     }
     /* Done: the ledger was written as it went, and is gone now. */
-    ck_assert_int_eq(state_puts, 4);
+    ck_assert_int_eq(fh.state_puts, 4);
     ck_assert_ptr_null(state_value("sent/7"));
 
     /* Acknowledge and resolve: an SMS each, no call. */
@@ -856,7 +686,7 @@ START_TEST(test_retry_sends_only_what_is_missing)
     ck_assert_uint_eq(n_calls, 1);
     ck_assert(strncmp(calls[0].body, "To=%2B4915112345678&", 20) == 0);
     ck_assert_ptr_null(state_value("sent/7"));
-    ck_assert_int_eq(state_deletes, 1);
+    ck_assert_int_eq(fh.state_deletes, 1);
 }
 END_TEST
 
@@ -939,7 +769,7 @@ START_TEST(test_test_notifications_keep_no_ledger)
     note.outbox_id = 0;
     answers(2, OK201, ((struct answer){ 500, ERROR_500, -1 }));
     ck_assert_int_eq(deliver().kind, TOCSIN_RETRY);
-    ck_assert_int_eq(state_puts, 0);
+    ck_assert_int_eq(fh.state_puts, 0);
     ck_assert(strstr(calls[0].body, "Body=%5BTEST%5D%20CRITICAL"));
 }
 END_TEST
@@ -947,9 +777,9 @@ END_TEST
 /* Without plugin state (a host that offers none) it still pages. */
 START_TEST(test_without_state_every_attempt_sends_to_all)
 {
-    host.state_get = NULL;
+    fh.host.state_get = NULL;
     create_ok();
-    ck_assert(strstr(logs, "keeps no plugin state"));
+    ck_assert(strstr(fh.logs, "keeps no plugin state"));
     answers(2, OK201, ((struct answer){ 500, ERROR_500, -1 }));
     ck_assert_int_eq(deliver().kind, TOCSIN_RETRY);
     n_calls = n_script = 0;
@@ -962,12 +792,12 @@ START_TEST(test_plain_http_away_from_loopback_is_warned)
 {
     *(const char **)field("api_url") = "http://127.0.0.1:8080";
     create_ok();
-    ck_assert_ptr_null(strstr(logs, "plain http"));
+    ck_assert_ptr_null(strstr(fh.logs, "plain http"));
     tocsin_plugin.destroy(self);
     self = NULL;
     *(const char **)field("api_url") = "http://twilio-proxy.internal";
     create_ok();
-    ck_assert(strstr(logs, "api_url is plain http: the auth token crosses the network "
+    ck_assert(strstr(fh.logs, "api_url is plain http: the auth token crosses the network "
                            "unencrypted"));
 }
 END_TEST

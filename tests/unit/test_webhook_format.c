@@ -11,6 +11,8 @@
 #include <tocsin/plugin.h>
 
 #include "format.h"
+#include "fake_host.h"
+#include "helpers.h"
 
 extern const struct tocsin_plugin tocsin_plugin;
 
@@ -39,12 +41,8 @@ static struct tocsin_notification note;
 
 static void trigger(void)
 {
-    memset(&alert, 0, sizeof alert);
+    disk_full_trigger(&alert, &note, "hook");
     alert.dedup_key = FP;
-    alert.status = TOCSIN_FIRING;
-    alert.severity = TOCSIN_SEV_CRITICAL;
-    alert.summary = "Disk 97% full on db1";
-    alert.details = "/var is 97% full.";
     alert.source = "prom";
     alert.service = "node";
     alert.labels = labels;
@@ -56,17 +54,10 @@ static void trigger(void)
     alert.started_at = T_031245_123;
     alert.received_at = T_031246;
     alert.expires_at = T_0319;
-    memset(&note, 0, sizeof note);
-    note.sink_id = "hook";
-    note.incident_id = 12;
-    note.action = TOCSIN_ACT_TRIGGER;
-    note.alert = &alert;
     note.occurrences = 1;
     note.first_seen = T_031246;
     note.last_seen = T_031246;
-    note.attempt = 1;
     note.external_url = "http://tocsin.example:9099";
-    note.outbox_id = 7;
 }
 
 static void resolve(void)
@@ -86,17 +77,7 @@ static void resolve(void)
 
 static json_t *fixture(const char *name)
 {
-    const char *top = getenv("TOCSIN_SRCDIR");
-    char path[1024];
-    json_error_t e;
-    json_t *j;
-
-    if (!top)
-        top = TOCSIN_TOP_SRCDIR;
-    snprintf(path, sizeof path, "%s/tests/fixtures/webhook/%s", top, name);
-    j = json_load_file(path, 0, &e);
-    ck_assert_msg(j != NULL, "fixture %s: %s", path, e.text);
-    return j;
+    return fixture_json("webhook", name);
 }
 
 /* Parses text (which must be compact JSON) and takes ownership of it. */
@@ -318,145 +299,27 @@ END_TEST
 #define SECRET_URL "https://hooks.example/T0KEN-in-url"
 #define SECRET_HEADER "Bearer s3cr3t-t0ken"
 
-struct call_copy {
-    char method[8], url[256];
-    char *headers[16];
-    size_t n_headers;
-    char *body;
-    long timeout_ms;
-};
-
-static struct tocsin_host host;
-static struct call_copy last;
-static int calls, frees;
-static long answer_status;
-static char logs[4096], failed[512];
+static struct fake_host fh;
 static void *conf, *self;
 static struct tocsin_kv header_items[4];
 
-static void fake_log(const struct tocsin_host *h, enum tocsin_log_level level, const char *fmt,
-                     ...)
-{
-    va_list ap;
-    size_t len = strlen(logs);
-
-    (void)h;
-    (void)level;
-    va_start(ap, fmt);
-    vsnprintf(logs + len, sizeof logs - len, fmt, ap);
-    va_end(ap);
-}
-
-static int fake_fail(const struct tocsin_host *h, const char *fmt, ...)
-{
-    va_list ap;
-
-    (void)h;
-    va_start(ap, fmt);
-    vsnprintf(failed, sizeof failed, fmt, ap);
-    va_end(ap);
-    return TOCSIN_ERROR;
-}
-
-static int fake_http(const struct tocsin_host *h, const struct tocsin_http_call *c,
-                     struct tocsin_http_result *res)
-{
-    size_t i;
-
-    (void)h;
-    calls++;
-    for (i = 0; i < last.n_headers; i++)
-        free(last.headers[i]);
-    free(last.body);
-    snprintf(last.method, sizeof last.method, "%s", c->method);
-    snprintf(last.url, sizeof last.url, "%s", c->url);
-    for (i = 0; c->headers && c->headers[i] && i < 16; i++)
-        last.headers[i] = strdup(c->headers[i]);
-    last.n_headers = i;
-    last.body = malloc(c->body_len + 1);
-    memcpy(last.body, c->body, c->body_len);
-    last.body[c->body_len] = '\0';
-    last.timeout_ms = c->timeout_ms;
-    res->status = answer_status;
-    res->body = strdup("ok");
-    res->body_len = 2;
-    res->retry_after = answer_status == 429 ? 30 : -1;
-    return TOCSIN_OK;
-}
-
-/* The only call the sink makes (ABI 1.1): with its own struct sizes. */
-static int fake_http_sized(const struct tocsin_host *h, const struct tocsin_http_call *c,
-                           size_t call_size, struct tocsin_http_result *res, size_t res_size)
-{
-    ck_assert_uint_eq(call_size, sizeof *c);
-    ck_assert_uint_eq(res_size, sizeof *res);
-    return fake_http(h, c, res);
-}
-
-static void fake_http_free(const struct tocsin_host *h, struct tocsin_http_result *res)
-{
-    (void)h;
-    frees++;
-    free(res->body);
-    res->body = NULL;
-}
-
-/* Stands in for the core's mapping: enough to see it is what is returned. */
-static struct tocsin_verdict fake_verdict(const struct tocsin_host *h,
-                                          const struct tocsin_http_result *res)
-{
-    (void)h;
-    if (res->status >= 200 && res->status < 300)
-        return tocsin_done();
-    if (res->status == 429)
-        return tocsin_retry(res->retry_after, "HTTP 429");
-    return tocsin_failed("HTTP %ld: %s", res->status, res->body);
-}
-
-static const struct tocsin_option *opt(const char *name)
-{
-    const struct tocsin_option *o;
-
-    for (o = tocsin_plugin.options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    ck_abort_msg("no option %s", name);
-    return NULL;
-}
-
 static void *field(const char *name)
 {
-    return (char *)conf + opt(name)->offset;
+    return plugin_field(conf, name);
 }
 
 /* As the core calls it: a zeroed verdict of its own size. */
 static struct tocsin_verdict deliver(void *instance)
 {
-    struct tocsin_verdict v;
-
-    memset(&v, 0, sizeof v);
-    tocsin_plugin.deliver_sized(instance, &note, &v, sizeof v);
-    return v;
+    return plugin_deliver(instance, &note);
 }
 
 static void plugin_setup(void)
 {
     trigger();
-    memset(&host, 0, sizeof host);
-    host.size = sizeof host;
-    host.abi_major = TOCSIN_ABI_MAJOR;
-    host.abi_minor = TOCSIN_ABI_MINOR;
-    host.instance_id = "hook";
-    host.external_url = "http://tocsin.example:9099";
-    host.log = fake_log;
-    host.fail = fake_fail;
-    host.http_sized = fake_http_sized; /* http (1.0) left NULL: not used */
-    host.http_free = fake_http_free;
-    host.http_verdict = fake_verdict;
-    memset(&last, 0, sizeof last);
-    calls = frees = 0;
-    answer_status = 202;
-    logs[0] = failed[0] = '\0';
+    fake_host_init(&fh, "hook", 0);
+    fh.host.external_url = "http://tocsin.example:9099";
+    fh.body = "ok";
     self = NULL;
     /* What the core fills from the defaults. */
     conf = calloc(1, tocsin_plugin.conf_size);
@@ -467,19 +330,15 @@ static void plugin_setup(void)
 
 static void plugin_teardown(void)
 {
-    size_t i;
-
     if (self)
         tocsin_plugin.destroy(self);
-    for (i = 0; i < last.n_headers; i++)
-        free(last.headers[i]);
-    free(last.body);
+    fake_host_release(&fh);
     free(conf);
     /* Secrets never reach a log line or an error message. */
-    ck_assert_ptr_null(strstr(logs, "T0KEN"));
-    ck_assert_ptr_null(strstr(logs, "s3cr3t"));
-    ck_assert_ptr_null(strstr(failed, "T0KEN"));
-    ck_assert_ptr_null(strstr(failed, "s3cr3t"));
+    ck_assert_ptr_null(strstr(fh.logs, "T0KEN"));
+    ck_assert_ptr_null(strstr(fh.logs, "s3cr3t"));
+    ck_assert_ptr_null(strstr(fh.failed, "T0KEN"));
+    ck_assert_ptr_null(strstr(fh.failed, "s3cr3t"));
 }
 
 static void set_headers(size_t n)
@@ -492,20 +351,16 @@ static void set_headers(size_t n)
 
 static int has_header(const char *h)
 {
-    size_t i;
-
-    for (i = 0; i < last.n_headers; i++)
-        if (strcmp(last.headers[i], h) == 0)
-            return 1;
-    return 0;
+    return fake_host_has_header(&fh, h);
 }
 
 static size_t headers_named(const char *prefix)
 {
+    const struct fake_call *last = fake_host_last_call(&fh);
     size_t i, n = 0;
 
-    for (i = 0; i < last.n_headers; i++)
-        if (strncmp(last.headers[i], prefix, strlen(prefix)) == 0)
+    for (i = 0; i < last->n_headers; i++)
+        if (strncmp(last->headers[i], prefix, strlen(prefix)) == 0)
             n++;
     return n;
 }
@@ -516,20 +371,20 @@ START_TEST(test_option_table)
 
     ck_assert_str_eq(tocsin_plugin.name, "webhook");
     ck_assert_int_eq(tocsin_plugin.kind, TOCSIN_SINK);
-    o = opt("url");
+    o = plugin_option("url");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET);
     ck_assert_ptr_null(o->def);
-    o = opt("format");
+    o = plugin_option("format");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_str_eq(o->def, "native");
-    o = opt("headers");
+    o = plugin_option("headers");
     ck_assert_int_eq(o->type, TOCSIN_OPT_MAP);
     ck_assert_uint_eq(o->flags, TOCSIN_OPT_SECRET);
-    o = opt("timeout");
+    o = plugin_option("timeout");
     ck_assert_int_eq(o->type, TOCSIN_OPT_DURATION);
     ck_assert_str_eq(o->def, "10s");
-    o = opt("receiver");
+    o = plugin_option("receiver");
     ck_assert_int_eq(o->type, TOCSIN_OPT_STRING);
     ck_assert_ptr_null(o->def);
     ck_assert_ptr_null(tocsin_plugin.options[5].name);
@@ -544,20 +399,20 @@ START_TEST(test_native_delivery_request)
     header_items[0].key = "Authorization";
     header_items[0].value = SECRET_HEADER;
     set_headers(1);
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_OK);
     v = deliver(self);
     ck_assert_int_eq(v.kind, TOCSIN_DONE);
-    ck_assert_int_eq(calls, 1);
-    ck_assert_int_eq(frees, 1);
-    ck_assert_str_eq(last.method, "POST");
-    ck_assert_str_eq(last.url, SECRET_URL);
-    ck_assert_int_eq(last.timeout_ms, 10000);
+    ck_assert_int_eq(fh.n_calls, 1);
+    ck_assert_int_eq(fh.frees, 1);
+    ck_assert_str_eq(fake_host_last_call(&fh)->method, "POST");
+    ck_assert_str_eq(fake_host_last_call(&fh)->url, SECRET_URL);
+    ck_assert_int_eq(fake_host_last_call(&fh)->timeout_ms, 10000);
     ck_assert(has_header("Content-Type: application/json"));
     ck_assert(has_header("User-Agent: tocsin/1"));
     ck_assert(has_header("Idempotency-Key: tocsin-7"));
     ck_assert(has_header("Authorization: " SECRET_HEADER));
-    ck_assert_uint_eq(last.n_headers, 4);
-    j = parse_owned(strdup(last.body));
+    ck_assert_uint_eq(fake_host_last_call(&fh)->n_headers, 4);
+    j = parse_owned(strdup(fake_host_last_call(&fh)->body));
     expect_fixture(j, "native_trigger.json");
     json_decref(j);
 }
@@ -568,9 +423,9 @@ START_TEST(test_alertmanager_delivery_uses_sink_id_or_receiver)
     json_t *j;
 
     *(const char **)field("format") = "alertmanager";
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_OK);
     ck_assert_int_eq(deliver(self).kind, TOCSIN_DONE);
-    j = parse_owned(strdup(last.body));
+    j = parse_owned(strdup(fake_host_last_call(&fh)->body));
     expect_fixture(j, "alertmanager_firing.json");
     json_decref(j);
     tocsin_plugin.destroy(self);
@@ -578,10 +433,10 @@ START_TEST(test_alertmanager_delivery_uses_sink_id_or_receiver)
 
     resolve();
     *(const char **)field("receiver") = "team-hook";
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_OK);
     ck_assert_int_eq(deliver(self).kind, TOCSIN_DONE);
     ck_assert(has_header("Idempotency-Key: tocsin-9"));
-    j = parse_owned(strdup(last.body));
+    j = parse_owned(strdup(fake_host_last_call(&fh)->body));
     expect_fixture(j, "alertmanager_resolved.json");
     json_decref(j);
 }
@@ -594,7 +449,7 @@ START_TEST(test_configured_header_replaces_default)
     header_items[1].key = "Idempotency-Key";
     header_items[1].value = "mine";
     set_headers(2);
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_OK);
     deliver(self);
     ck_assert_uint_eq(headers_named("User-Agent"), 0);
     ck_assert(has_header("user-agent: custom/2"));
@@ -608,16 +463,17 @@ START_TEST(test_verdict_is_the_cores)
 {
     struct tocsin_verdict v;
 
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_OK);
-    answer_status = 429;
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_OK);
+    fh.status = 429;
+    fh.retry_after = 30;
     v = deliver(self);
     ck_assert_int_eq(v.kind, TOCSIN_RETRY);
     ck_assert_int_eq(v.retry_after, 30);
-    answer_status = 400;
+    fh.status = 400;
     v = deliver(self);
     ck_assert_int_eq(v.kind, TOCSIN_FAILED);
     ck_assert_str_eq(v.reason, "HTTP 400: ok");
-    ck_assert_int_eq(frees, 2);
+    ck_assert_int_eq(fh.frees, 2);
 }
 END_TEST
 
@@ -626,10 +482,10 @@ END_TEST
 START_TEST(test_a_1_0_host_fails_create_clearly)
 {
     ck_assert_ptr_null(tocsin_plugin.deliver);
-    host.size = offsetof(struct tocsin_host, emit_sized);
-    host.abi_minor = 0;
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ENOTSUP);
-    ck_assert_str_eq(failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
+    fh.host.size = offsetof(struct tocsin_host, emit_sized);
+    fh.host.abi_minor = 0;
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ENOTSUP);
+    ck_assert_str_eq(fh.failed, "needs tocsin plugin ABI 1.1 (host has 1.0)");
     ck_assert_ptr_null(self);
 }
 END_TEST
@@ -637,16 +493,16 @@ END_TEST
 START_TEST(test_bad_format_fails_create)
 {
     *(const char **)field("format") = "xml";
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "format must be \"native\" or \"alertmanager\", not \"xml\"");
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+    ck_assert_str_eq(fh.failed, "format must be \"native\" or \"alertmanager\", not \"xml\"");
 }
 END_TEST
 
 START_TEST(test_bad_url_fails_without_showing_it)
 {
     *(const char **)field("url") = "ftp://x/T0KEN";
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "url must start with http:// or https://");
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+    ck_assert_str_eq(fh.failed, "url must start with http:// or https://");
 }
 END_TEST
 
@@ -655,13 +511,13 @@ START_TEST(test_bad_headers_fail_without_showing_values)
     header_items[0].key = "X Bad";
     header_items[0].value = "v";
     set_headers(1);
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "headers: \"X Bad\" is not a valid header name");
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+    ck_assert_str_eq(fh.failed, "headers: \"X Bad\" is not a valid header name");
 
     header_items[0].key = "Authorization";
     header_items[0].value = "Bearer s3cr3t\r\nX-Injected: 1";
-    ck_assert_int_eq(tocsin_plugin.create(&host, conf, &self), TOCSIN_ERROR);
-    ck_assert_str_eq(failed, "headers: the value of \"Authorization\" must be one line");
+    ck_assert_int_eq(tocsin_plugin.create(&fh.host, conf, &self), TOCSIN_ERROR);
+    ck_assert_str_eq(fh.failed, "headers: the value of \"Authorization\" must be one line");
 }
 END_TEST
 
