@@ -14,7 +14,7 @@
 
 #include "answer.h"
 #include "common.h"
-#include "slack.h"
+#include "instance.h"
 
 /* "what: reason" into v's reason (cut on a character). */
 static struct tocsin_verdict slack_prefixed(const char *what, struct tocsin_verdict v)

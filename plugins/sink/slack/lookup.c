@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "answer.h"
-#include "slack.h"
+#include "instance.h"
 
 /* Slack has no idempotency key: a post whose answer was lost (a timeout,
  * a 5xx after the write, a crash) may have been made. A retry looks for

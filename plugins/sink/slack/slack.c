@@ -14,7 +14,7 @@
 #include <tocsin/plugin.h>
 
 #include "answer.h"
-#include "slack.h"
+#include "instance.h"
 
 static const struct tocsin_option slack_options[] = {
     { "webhook_url", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET,

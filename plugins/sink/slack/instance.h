@@ -1,9 +1,9 @@
-/* slack.h: the slack sink's instance, shared by its files: slack.c (the
+/* instance.h: the slack sink's instance, shared by its files: slack.c (the
  * descriptor, options and lifecycle), deliver.c (each action's calls to
  * Slack) and lookup.c (finding what an earlier attempt posted). Private to
  * the plugin. */
-#ifndef TC_SLACK_H
-#define TC_SLACK_H
+#ifndef TC_SLACK_INSTANCE_H
+#define TC_SLACK_INSTANCE_H
 
 #include <limits.h>
 #include <pthread.h>
