@@ -247,6 +247,7 @@ static int valid_listen(const char *s)
     return memchr(s, ':', (size_t)(colon - s)) == NULL;
 }
 
+/* A string member; reports a mistyped one, and a missing one if required. */
 static const char *member_string(struct loading *ld, const config_setting_t *g,
                                  const char *what, const char *key, int required)
 {
@@ -492,23 +493,6 @@ static const struct tc_instance_conf *find_id(const struct tc_config *c, const c
     return NULL;
 }
 
-/* Only a string member; reports a missing or mistyped one. */
-static const char *string_member(struct loading *ld, const config_setting_t *g,
-                                 const char *what, const char *key)
-{
-    const config_setting_t *s = config_setting_get_member(g, key);
-
-    if (!s) {
-        fail(ld, g, "%s: missing \"%s\"", what, key);
-        return NULL;
-    }
-    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        fail(ld, s, "%s: \"%s\" must be a string", what, key);
-        return NULL;
-    }
-    return config_setting_get_string(s);
-}
-
 /* Fill the core's options of an instance (table: its kind's); every
  * other key belongs to the plugin, whose table reports unknown ones. */
 static void fill_core(struct loading *ld, const config_setting_t *g,
@@ -589,7 +573,7 @@ static void load_instance(struct loading *ld, const config_setting_t *g, enum to
     inst->kind = kind;
     inst->line = (int)config_setting_source_line(g);
     snprintf(what, sizeof what, "%s #%d", kname, index + 1);
-    id = string_member(ld, g, what, "id");
+    id = member_string(ld, g, what, "id", 1);
     if (id && !valid_id(id)) {
         fail(ld, idset, "%s: id \"%s\" may only contain letters, digits, '_', '.' and '-'",
              what, id);
@@ -602,7 +586,7 @@ static void load_instance(struct loading *ld, const config_setting_t *g, enum to
         inst->id = strdup(id);
         snprintf(what, sizeof what, "%s \"%s\"", kname, id);
     }
-    plugin = string_member(ld, g, what, "plugin");
+    plugin = member_string(ld, g, what, "plugin", 1);
     if (!plugin)
         return;
     inst->plugin = strdup(plugin);
