@@ -417,18 +417,6 @@ static int check_fail(const struct tocsin_host *host, const char *fmt, ...)
     return TOCSIN_ERROR;
 }
 
-/* Timers belong in start(), which the check never calls; one asked for
- * in create() is accepted and never runs. */
-static int64_t check_timer_add(const struct tocsin_host *host, int64_t delay_ms,
-                               int64_t interval_ms, void (*fn)(void *), void *self)
-{
-    return 1;
-}
-
-static void check_timer_cancel(const struct tocsin_host *host, int64_t id)
-{
-}
-
 /* The store stays closed: reads find nothing, writes are dropped. */
 static int check_state_get(const struct tocsin_host *host, const char *key, char **value)
 {
@@ -454,8 +442,8 @@ static struct tc_instance *make_check_instances(struct tc_daemon *d,
 
     for (i = 0; v && i < n; i++) {
         v[i].host.fail = check_fail;
-        v[i].host.timer_add = check_timer_add;
-        v[i].host.timer_cancel = check_timer_cancel;
+        /* Timers belong in start(), which the check never calls. */
+        tc_host_without_timers(&v[i].host);
         v[i].host.state_get = check_state_get;
         v[i].host.state_put = check_state_put;
         v[i].host.state_delete = check_state_delete;

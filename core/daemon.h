@@ -64,6 +64,9 @@ size_t tc_daemon_check(struct tc_config *cfg, struct tc_errors *errs);
 
 /* Fill inst->host (host.c). */
 void tc_host_init(struct tc_instance *inst);
+/* For an instance that is created but never really runs (--check-config,
+ * --test-sink): timers are accepted (id 1) and never fire. */
+void tc_host_without_timers(struct tocsin_host *h);
 /* Register the core's own routes (api.c). */
 int tc_api_register(struct tc_daemon *d);
 

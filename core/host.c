@@ -323,3 +323,19 @@ void tc_host_init(struct tc_instance *inst)
     h->remember = host_remember;
     h->route_self_auth = host_route_self_auth;
 }
+
+static int64_t inert_timer_add(const struct tocsin_host *host, int64_t delay_ms,
+                               int64_t interval_ms, void (*fn)(void *), void *self)
+{
+    return 1;
+}
+
+static void inert_timer_cancel(const struct tocsin_host *host, int64_t id)
+{
+}
+
+void tc_host_without_timers(struct tocsin_host *h)
+{
+    h->timer_add = inert_timer_add;
+    h->timer_cancel = inert_timer_cancel;
+}

@@ -75,16 +75,6 @@ static int mem_state_delete(const struct tocsin_host *host, const char *key)
 }
 
 /* No timers and no routes: nothing outlives the two deliveries. */
-static int64_t no_timer(const struct tocsin_host *host, int64_t delay_ms, int64_t interval_ms,
-                        void (*fn)(void *), void *self)
-{
-    return 1;
-}
-
-static void no_timer_cancel(const struct tocsin_host *host, int64_t id)
-{
-}
-
 static int no_route(const struct tocsin_host *host, const char *method, const char *path,
                     tocsin_route_fn fn, void *self)
 {
@@ -164,8 +154,7 @@ int tc_test_sink(struct tc_config *cfg, const char *id)
     inst.host.state_get = mem_state_get;
     inst.host.state_put = mem_state_put;
     inst.host.state_delete = mem_state_delete;
-    inst.host.timer_add = no_timer;
-    inst.host.timer_cancel = no_timer_cancel;
+    tc_host_without_timers(&inst.host);
     inst.host.route = no_route;
     inst.host.emit = no_emit;
     inst.host.emit_sized = NULL;
