@@ -535,16 +535,7 @@ static enum result deliver_one(struct sink_queue *q, struct worker_db *w, struct
     l.n.attempt = attempts;
     l.n.external_url = q->d->cfg->daemon.external_url;
     l.n.ref = l.ref = ref_for(q, l.n.incident_id, l.stored_ref);
-    tc_remember_begin(&mem, &l.n);
-    if (q->ref->plugin->deliver_sized) {
-        /* Ours, so its size is ours; zeroed, it says "done" until written. */
-        memset(&v, 0, sizeof v);
-        q->ref->plugin->deliver_sized(q->ref->self, &l.n, &v, sizeof v);
-    } else {
-        v = q->ref->plugin->deliver(q->ref->self, &l.n);
-    }
-    tc_remember_end();
-    v.reason[sizeof v.reason - 1] = '\0';
+    v = tc_remember_deliver(q->ref->plugin, q->ref->self, &l.n, &mem);
     /* The provider's words as the plugin quoted them: cut, escaped and rid
      * of URLs' secrets here, once for every sink, before the log and the
      * store see them. */

@@ -29,3 +29,22 @@ int tc_remember(const struct tocsin_notification *n, const char *ref)
     memcpy(window->ref, ref ? ref : "", len + 1);
     return TOCSIN_OK;
 }
+
+struct tocsin_verdict tc_remember_deliver(const struct tocsin_plugin *p, void *self,
+                                          const struct tocsin_notification *n,
+                                          struct tc_remembered *mem)
+{
+    struct tocsin_verdict v;
+
+    tc_remember_begin(mem, n);
+    if (p->deliver_sized) {
+        /* Ours, so its size is ours; zeroed, it says "done" until written. */
+        memset(&v, 0, sizeof v);
+        p->deliver_sized(self, n, &v, sizeof v);
+    } else {
+        v = p->deliver(self, n);
+    }
+    tc_remember_end();
+    v.reason[sizeof v.reason - 1] = '\0';
+    return v;
+}

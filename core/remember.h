@@ -19,6 +19,13 @@ struct tc_remembered {
 void tc_remember_begin(struct tc_remembered *r, const struct tocsin_notification *n);
 void tc_remember_end(void);
 
+/* One delivery of n by plugin p (deliver_sized when it has one, else the
+ * 1.0 deliver), with the window open: what the sink remembered is in
+ * *mem afterwards. The reason comes back NUL-terminated. */
+struct tocsin_verdict tc_remember_deliver(const struct tocsin_plugin *p, void *self,
+                                          const struct tocsin_notification *n,
+                                          struct tc_remembered *mem);
+
 /* host->remember: TOCSIN_OK, or TOCSIN_EINVAL outside n's delivery or for
  * a ref longer than TOCSIN_REF_MAX (nothing kept). */
 int tc_remember(const struct tocsin_notification *n, const char *ref);

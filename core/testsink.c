@@ -97,15 +97,7 @@ static int deliver(struct tc_instance *inst, struct tocsin_notification *n, char
     char why[TC_SCRUB_MAX + 1], answer[TC_SCRUB_MAX + 1];
 
     inst->answer[0] = '\0';
-    tc_remember_begin(&mem, n);
-    if (inst->plugin->deliver_sized) {
-        memset(&v, 0, sizeof v);
-        inst->plugin->deliver_sized(inst->self, n, &v, sizeof v);
-    } else {
-        v = inst->plugin->deliver(inst->self, n);
-    }
-    tc_remember_end();
-    v.reason[sizeof v.reason - 1] = '\0';
+    v = tc_remember_deliver(inst->plugin, inst->self, n, &mem);
     tc_scrub(v.reason, why, sizeof why - 1);
     tc_scrub(inst->answer, answer, sizeof answer - 1);
     printf("%-8s %s%s%s%s%s\n", tocsin_action_name(n->action),
