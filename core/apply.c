@@ -190,7 +190,7 @@ static char *judge(struct tc_applier *ap, struct tc_intake_alert *ia)
 
     for (i = 0; i < ap->n_policies; i++) {
         const struct tc_policy_ref *pol = &ap->policies[i];
-        struct tocsin_policy_result res = { TOCSIN_PASS, "", &ann };
+        struct tocsin_policy_result res = { .decision = TOCSIN_PASS, .core = &ann };
 
         if (pol->plugin->evaluate(pol->self, &ia->a, &res) != TOCSIN_OK) {
             tc_warn("[policy %s] evaluation failed; passing the alert on", pol->id);

@@ -115,6 +115,7 @@ static size_t opt_field_size(enum tocsin_opt_type t)
     case TOCSIN_OPT_BOOL: return sizeof(int);
     case TOCSIN_OPT_STRLIST: return sizeof(struct tocsin_strlist);
     case TOCSIN_OPT_MAP: return sizeof(struct tocsin_map);
+    case TOCSIN_OPT_GROUPS: return sizeof(struct tocsin_groups);
     }
     return 0;
 }

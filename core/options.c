@@ -224,6 +224,7 @@ const char *tc_opt_type_name(enum tocsin_opt_type t)
     case TOCSIN_OPT_SIZE: return "size";
     case TOCSIN_OPT_STRLIST: return "strlist";
     case TOCSIN_OPT_MAP: return "map";
+    case TOCSIN_OPT_GROUPS: return "groups";
     }
     return "unknown";
 }
@@ -239,6 +240,7 @@ static const char *type_expectation(enum tocsin_opt_type t)
     case TOCSIN_OPT_SIZE: return "a size (like \"64k\")";
     case TOCSIN_OPT_STRLIST: return "a list of strings (like [\"a\", \"b\"])";
     case TOCSIN_OPT_MAP: return "a group of strings (like { key = \"value\"; })";
+    case TOCSIN_OPT_GROUPS: return "a list of groups (like ( { ... }, { ... } ))";
     }
     return "of a known type";
 }
@@ -490,6 +492,8 @@ static void fill_one(struct filler *f, const struct tocsin_option *o,
     case TOCSIN_OPT_MAP:
         fill_map(f, o, s, conf);
         return;
+    case TOCSIN_OPT_GROUPS:
+        break; /* not read yet: refused as an unknown type before this */
     }
     fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
          describe(s, secret, buf, sizeof buf));
@@ -541,6 +545,8 @@ static int fill_default(const struct tocsin_option *o, void *conf)
             return -1;
         put_i64(conf, o, v);
         return 0;
+    case TOCSIN_OPT_GROUPS:
+        return -1; /* a list of groups has no default */
     case TOCSIN_OPT_STRLIST:
     case TOCSIN_OPT_MAP: {
         size_t n = 0, cap = 1;

@@ -105,6 +105,17 @@ static const char *const migrations[] = {
     "  sink TEXT NOT NULL, ref TEXT NOT NULL,"
     "  outbox_id INTEGER NOT NULL, at INTEGER NOT NULL,"
     "  PRIMARY KEY (incident_id, sink)) WITHOUT ROWID;",
+    /* 4 -> 5: policies (ABI 1.1): what muted an incident (a maintenance
+     * window's id), the incident a new one follows, and policies' durable
+     * timers, on an incident or (incident_id 0) the instance's own */
+    "ALTER TABLE incidents ADD COLUMN suppressed_by TEXT;"
+    "ALTER TABLE incidents ADD COLUMN previous_id INTEGER;"
+    "CREATE INDEX incidents_key ON incidents(dedup_key, id);"
+    "CREATE TABLE policy_timers ("
+    "  instance TEXT NOT NULL, incident_id INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  due INTEGER NOT NULL,"
+    "  PRIMARY KEY (instance, incident_id, name)) WITHOUT ROWID;"
+    "CREATE INDEX policy_timers_due ON policy_timers(due);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TC_SCHEMA_VERSION,

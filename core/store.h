@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
-#define TC_SCHEMA_VERSION 4
+#define TC_SCHEMA_VERSION 5
 
 struct tc_store;
 

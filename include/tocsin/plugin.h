@@ -278,6 +278,13 @@ static inline void tocsin_verdict_put(struct tocsin_verdict *v, size_t verdict_s
 
 /* ---------------------------------------------------------------------------
  * Policies
+ *
+ * A policy judges every alert as it arrives (evaluate) and, from 1.1, hears
+ * what happens to incidents (on_event) and keeps durable timers on them.
+ * Everything a policy does from evaluate() and on_event() runs on the core's
+ * writer thread inside the transaction of the change that caused it: its
+ * timers, notifications and state (state_put) commit atomically with it, or
+ * not at all. These callbacks must not block (no HTTP calls).
  */
 
 enum tocsin_decision {
@@ -291,7 +298,89 @@ struct tocsin_policy_result {
     enum tocsin_decision decision;
     char reason[240];
     void *core; /* private to the core (annotations added by host->annotate) */
+
+    /* --- 1.1 --- */
+    /* SUPPRESS: the id of what suppressed it (a maintenance window), kept on
+     * the incident ("suppressed_by") and shown as Alertmanager's silencedBy. */
+    char suppressed_by[64];
+    /* The identity of an alert that came without a dedup_key of its own
+     * (the core derived one from all its labels): "" keeps the core's. Set
+     * by the first policy that sets it; later policies see it in
+     * alert->dedup_key. Ignored for an alert whose input gave a key. */
+    char dedup_key[256];
+    /* A firing alert that finds no open incident of its key would open a
+     * new one: reopen this resolved incident of the same key instead (its
+     * id; timeline "reopened", its sinks are told trigger again, as a
+     * repeat). 0: open a new one. Ignored when that incident is not
+     * resolved or has another key. */
+    int64_t reopen;
+    /* The new incident follows this earlier one (its id, 0: none): kept
+     * as previous_id, shown by the API and handed to sinks. */
+    int64_t previous;
 };
+
+/* What a policy sees of an incident. Valid during the call it is passed
+ * to; the core allocates and zeroes it (it can grow). */
+struct tocsin_incident {
+    int64_t id;
+    const char *dedup_key;
+    const char *state;            /* "triggered", "acknowledged", "resolved" */
+    const struct tocsin_alert *alert; /* its latest alert */
+    int64_t opened_at;            /* when tocsind opened it (ms) */
+    int64_t last_seen;            /* its alert's latest arrival */
+    int64_t acknowledged_at, resolved_at; /* 0 when not */
+    const char *acknowledged_by;  /* NULL when not */
+    const char *resolved_by;      /* "alert", "expired", a person; NULL when open */
+    int64_t occurrences;          /* arrivals of its alert, suppressed ones included */
+    const char *suppressed;       /* the reason while muted by a policy, or NULL */
+    const char *suppressed_by;    /* what muted it (tocsin_policy_result), or NULL */
+    int64_t previous_id;          /* see tocsin_policy_result.previous */
+    int notified;                 /* 1 once a sink was sent (or is being sent) its trigger */
+};
+
+enum tocsin_event_kind {
+    TOCSIN_EV_OPENED = 1,       /* a new incident (muted or not) */
+    TOCSIN_EV_REPEATED = 2,     /* its alert arrived again while open */
+    TOCSIN_EV_ACKNOWLEDGED = 3, /* actor took it */
+    TOCSIN_EV_RESOLVED = 4,     /* actor: "alert", "expired", or a person */
+    TOCSIN_EV_REOPENED = 5,     /* a resolved incident fires again (reopen) */
+    TOCSIN_EV_TIMER = 6,        /* a timer this instance set fell due */
+};
+
+static inline const char *tocsin_event_name(enum tocsin_event_kind k)
+{
+    switch (k) {
+    case TOCSIN_EV_OPENED: return "opened";
+    case TOCSIN_EV_REPEATED: return "repeated";
+    case TOCSIN_EV_ACKNOWLEDGED: return "acknowledged";
+    case TOCSIN_EV_RESOLVED: return "resolved";
+    case TOCSIN_EV_REOPENED: return "reopened";
+    case TOCSIN_EV_TIMER: return "timer";
+    }
+    return "unknown";
+}
+
+/* An event for on_event(). The core allocates and zeroes it (it can grow). */
+struct tocsin_event {
+    enum tocsin_event_kind kind;
+    /* The incident after the change; NULL for a timer of the instance's own
+     * (incident 0) and for a timer whose incident was pruned. */
+    const struct tocsin_incident *incident;
+    const char *actor;   /* ACKNOWLEDGED, RESOLVED: who; else NULL */
+    const char *note;    /* RESOLVED by a person: the resolution note */
+    const char *timer;   /* TIMER: the name it was set with */
+    int64_t timer_incident; /* TIMER: the incident it was set on (0: the instance's own) */
+    int64_t at;          /* now, on the core's clock (ms) */
+    int64_t due;         /* TIMER: when it was due (ms); later after a downtime */
+};
+
+/* Timer targets for host->policy_timer_cancel. */
+#define TOCSIN_TIMER_OWN 0          /* the instance's own timers (no incident) */
+#define TOCSIN_TIMER_EVERY_INCIDENT (-1) /* every incident's timers of that name */
+
+/* Flags of host->notify. */
+#define TOCSIN_NOTIFY_REPEAT 0x1u /* a repeat: n->repeat is 1 */
+#define TOCSIN_NOTIFY_UNMUTE 0x2u /* a trigger that ends the incident's suppression */
 
 /* ---------------------------------------------------------------------------
  * Options: a typed table per plugin, enforced by the core
@@ -308,6 +397,9 @@ struct tocsin_policy_result {
  *   TOCSIN_OPT_SIZE      int64_t bytes          (1024, "64k", "1M")
  *   TOCSIN_OPT_STRLIST   struct tocsin_strlist  (["a", "b"] or "a")
  *   TOCSIN_OPT_MAP       struct tocsin_map      ({ key = "value"; ... })
+ *   TOCSIN_OPT_GROUPS    struct tocsin_groups   (1.1: ( { ... }, { ... } ), a list of
+ *                                                groups, each checked against the
+ *                                                option's struct tocsin_group_table)
  *
  * The conf struct stays valid until destroy(). The table is an array of
  * struct tocsin_option with the stride the descriptor's option_size gives
@@ -323,6 +415,7 @@ enum tocsin_opt_type {
     TOCSIN_OPT_SIZE,
     TOCSIN_OPT_STRLIST,
     TOCSIN_OPT_MAP,
+    TOCSIN_OPT_GROUPS, /* 1.1 */
 };
 
 #define TOCSIN_OPT_REQUIRED 0x1u /* no default: the instance must set it */
@@ -351,6 +444,35 @@ struct tocsin_map {
     const struct tocsin_kv *items;
 };
 
+/* (1.1) TOCSIN_OPT_GROUPS: n structs of the entry's group_size bytes, each
+ * filled from its group's options; group i is at
+ *     (const char *)items + i * group_size
+ * where[i] is "FILE:LINE" of group i, for the plugin's own errors:
+ *     host->fail(host, "%s: windows: unknown time zone \"%s\"", g->where[i], tz); */
+struct tocsin_groups {
+    size_t n;
+    const void *items;
+    const char *const *where;
+};
+
+/* (1.1) How the groups of a TOCSIN_OPT_GROUPS option are read: one entry
+ * per such option in the descriptor's `groups` array (which ends with
+ * { 0 }). Each group of the list is checked against `options` like an
+ * instance block (unknown keys, types, required options, defaults, "env:"
+ * and "file:"; errors name the group's file:line), walked with the
+ * descriptor's option_size, and fills a struct of conf_size bytes. A
+ * group's options may not be TOCSIN_OPT_GROUPS themselves. Frozen: a
+ * later need gets a new array. */
+struct tocsin_group_table {
+    const char *option;                  /* the TOCSIN_OPT_GROUPS option's name */
+    const struct tocsin_option *options; /* ends with { 0 } */
+    size_t conf_size;                    /* sizeof the struct one group fills */
+};
+
+/* Group i of a TOCSIN_OPT_GROUPS value, as a `type *`. */
+#define TOCSIN_GROUP(groups, type, size, i)                                   \
+    ((const type *)(const void *)((const char *)(groups).items + (size_t)(i) * (size)))
+
 /* ---------------------------------------------------------------------------
  * HTTP served by the core's listener (input routes)
  */
@@ -367,6 +489,11 @@ struct tocsin_http_request {
     const char *(*header)(const struct tocsin_http_request *req, const char *name);
     const char *(*query)(const struct tocsin_http_request *req, const char *name);
     void *core;          /* private */
+
+    /* --- 1.1 --- */
+    /* The value of a {name} segment of the route's path ("/api/v1/maintenance/{id}"
+     * matched by ".../3f2a" gives "3f2a"), percent-decoded, or NULL. */
+    const char *(*param)(const struct tocsin_http_request *req, const char *name);
 };
 
 /* Allocated and zeroed by the core (it can grow), filled by the plugin:
@@ -487,7 +614,12 @@ struct tocsin_host {
                 size_t n, char *err, size_t errlen);
 
     /* Serve METHOD PATH on the core's listener; call from create() or
-     * start(). An exact path, or a prefix when it ends in '*'. */
+     * start(). An exact path, or a prefix when it ends in '*'; from 1.1 a
+     * segment may be a parameter, "/api/v1/maintenance/{id}", which
+     * matches one non-empty segment (req->param(req, "id")). An input's
+     * routes take its credentials; a policy's or sink's are API routes:
+     * GET and HEAD need a read token, other methods a write token (when
+     * daemon.auth is set). */
     int (*route)(const struct tocsin_host *host, const char *method, const char *path,
                  tocsin_route_fn fn, void *self);
 
@@ -564,6 +696,42 @@ struct tocsin_host {
      * still apply. Other kinds get TOCSIN_ERROR. */
     int (*route_self_auth)(const struct tocsin_host *host, const char *method,
                            const char *path, tocsin_route_fn fn, void *self);
+
+    /* Policies. The calls below take effect inside the writer's
+     * transaction when made from evaluate() or on_event() (they commit
+     * with the change that caused them); policy_timer_set/cancel may also
+     * be called from other threads (an API route), where each commits on
+     * its own. Others get TOCSIN_EINVAL. */
+
+    /* Set, or move, the durable timer `name` (at most 64 bytes) of this
+     * instance on incident `incident` (TOCSIN_TIMER_OWN: a timer of the
+     * instance's own, e.g. a window's end) to fire at due_ms on the core's
+     * clock: on_event() gets TOCSIN_EV_TIMER then, once; also after a
+     * restart (late timers fire at start, each once). A timer on an
+     * incident goes when the incident is pruned. */
+    int (*policy_timer_set)(const struct tocsin_host *host, int64_t incident,
+                            const char *name, int64_t due_ms);
+    /* Cancel this instance's timer `name` on `incident`; name NULL: all
+     * its timers on that incident. incident TOCSIN_TIMER_EVERY_INCIDENT:
+     * the timers of that name on every incident. TOCSIN_OK when none. */
+    int (*policy_timer_cancel)(const struct tocsin_host *host, int64_t incident,
+                               const char *name);
+    /* From on_event() only: notify sinks about an incident, through the
+     * outbox like any other notification. sinks: NULL-terminated instance
+     * ids, or NULL for the usual ones (a trigger: the sinks its routes
+     * match; acknowledge and resolve: the sinks that were sent its
+     * trigger). A trigger for an incident muted by a policy is not sent
+     * (the timeline says so) unless flags has TOCSIN_NOTIFY_UNMUTE, which
+     * also ends the muting. A trigger of a resolved incident is refused
+     * (TOCSIN_EINVAL). Returns TOCSIN_OK, TOCSIN_EINVAL (unknown sink or
+     * incident), TOCSIN_EIO. */
+    int (*notify)(const struct tocsin_host *host, int64_t incident, enum tocsin_action action,
+                  const char *const *sinks, unsigned flags);
+    /* From evaluate() or on_event() only: the incident `id`, or, with id 0,
+     * the latest incident of dedup_key (open or resolved): fn(arg, inc) is
+     * called with it. Returns 1 (found), 0 (none), TOCSIN_EIO. */
+    int (*incident_find)(const struct tocsin_host *host, int64_t id, const char *dedup_key,
+                         void (*fn)(void *arg, const struct tocsin_incident *inc), void *arg);
 };
 
 /* 1 when the host table has `member` (by its recorded size) and it is set:
@@ -629,6 +797,18 @@ struct tocsin_plugin {
      * as deliver(), which the core then does not call. */
     void (*deliver_sized)(void *self, const struct tocsin_notification *n,
                           struct tocsin_verdict *v, size_t verdict_size);
+
+    /* Policies: hear what happened to an incident, and this instance's
+     * timers, on the writer thread inside the change's transaction (see
+     * "Policies" above); may be NULL. Called for every policy after the
+     * change is recorded, in configured order. A return other than
+     * TOCSIN_OK is logged; the change stands, but what the call did
+     * through the host (timers, notifications, state) is rolled back. */
+    int (*on_event)(void *self, const struct tocsin_event *ev);
+
+    /* The tables of this plugin's TOCSIN_OPT_GROUPS options (see struct
+     * tocsin_group_table), ending with { 0 }; NULL when it has none. */
+    const struct tocsin_group_table *groups;
 };
 
 /* Designated initializers; name the members after it too (.kind = ...).
@@ -644,7 +824,7 @@ struct tocsin_plugin {
     (offsetof(struct tocsin_plugin, evaluate) + sizeof(void (*)(void)))
 /* The smallest descriptor a plugin of minor 1 may have. */
 #define TOCSIN_PLUGIN_SIZE_1_1                                                \
-    (offsetof(struct tocsin_plugin, deliver_sized) + sizeof(void (*)(void)))
+    (offsetof(struct tocsin_plugin, groups) + sizeof(void *))
 
 #define TOCSIN_PLUGIN_SYMBOL "tocsin_plugin"
 
