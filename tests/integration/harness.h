@@ -48,6 +48,7 @@ struct h_config {
     const char *api_extra;      /* inside input "api" (generic) */
     const char *hook_extra;     /* default: retry_base 100ms, retry_max 1s, max_attempts 5 */
     int no_console;             /* 1: no console sink */
+    const char *top_extra;      /* top-level settings appended (e.g. "policies = (...);") */
 };
 
 /* A fresh temp dir under $TOCSIN_TMPDIR; fills the paths. The dir is
