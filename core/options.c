@@ -283,6 +283,9 @@ struct filler {
     const char *context;
     struct tc_errors *errs;
     int failed;
+    /* The tables of the groups options of the table being filled (NULL
+     * inside a group: groups do not nest). */
+    const struct tocsin_group_table *groups;
 };
 
 TOCSIN_PRINTF(3, 4)
@@ -436,6 +439,87 @@ static int fill_map(struct filler *f, const struct tocsin_option *o,
     return ok ? 0 : -1;
 }
 
+static void fill_block(struct filler *f, const struct tocsin_option *table,
+                       const config_setting_t *block, const char *const *reserved,
+                       void *conf);
+
+const struct tocsin_group_table *tc_options_group(const struct tocsin_group_table *groups,
+                                                  const char *name)
+{
+    for (; groups && groups->option; groups++)
+        if (strcmp(groups->option, name) == 0)
+            return groups;
+    return NULL;
+}
+
+/* A list of groups: each filled from its group table into a struct of the
+ * table's conf_size, with its own FILE:LINE kept in where[i]. Slots of
+ * elements that are no group stay zeroed, so free() can walk all n. */
+static void fill_groups(struct filler *f, const struct tocsin_option *o,
+                        const config_setting_t *s, void *conf)
+{
+    const struct tocsin_group_table *gt = tc_options_group(f->groups, o->name);
+    struct tocsin_groups g = { 0, NULL, NULL };
+    int type = config_setting_type(s), secret = (o->flags & TOCSIN_OPT_SECRET) != 0;
+    char buf[96], **where;
+    unsigned i, n;
+    char *items;
+
+    if (!gt) {
+        fail(f, s, "option \"%s\" has no group table (a plugin bug)", o->name);
+        return;
+    }
+    if (type == CONFIG_TYPE_GROUP) {
+        fail(f, s, "option \"%s\" must be %s, not a group; write ( { ... } ) for one",
+             o->name, type_expectation(o->type));
+        return;
+    }
+    /* libconfig arrays hold scalars only: an array here is the empty []. */
+    if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) {
+        fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
+             describe(s, secret, buf, sizeof buf));
+        return;
+    }
+    n = (unsigned)config_setting_length(s);
+    if (n == 0)
+        return; /* conf is zeroed: n = 0 */
+    items = calloc(n, gt->conf_size);
+    where = calloc((size_t)n + 1, sizeof *where);
+    if (!items || !where) {
+        free(items);
+        free(where);
+        fail(f, s, "option \"%s\": out of memory", o->name);
+        return;
+    }
+    g.n = n;
+    g.items = items;
+    g.where = (const char *const *)where;
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, i);
+        const char *file = config_setting_source_file(e);
+        struct filler sub = { file ? file : f->file, NULL, f->errs, 0, NULL };
+        char ctx[512];
+
+        if (asprintf(&where[i], "%s:%u", sub.file, config_setting_source_line(e)) < 0) {
+            where[i] = NULL;
+            fail(f, e, "option \"%s\": out of memory", o->name);
+            continue;
+        }
+        if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+            fail(f, e, "option \"%s\" item %u must be a group ({ ... }), not %s", o->name, i,
+                 describe(e, secret, buf, sizeof buf));
+            continue;
+        }
+        snprintf(ctx, sizeof ctx, "%s%s%s[%u]", f->context ? f->context : "",
+                 f->context && *f->context ? ": " : "", o->name, i);
+        sub.context = ctx;
+        fill_block(&sub, gt->options, e, NULL, items + (size_t)i * gt->conf_size);
+        if (sub.failed)
+            f->failed = 1;
+    }
+    memcpy(field(conf, o), &g, sizeof g);
+}
+
 /* Converts the user's setting s into the field of o. */
 static void fill_one(struct filler *f, const struct tocsin_option *o,
                      const config_setting_t *s, void *conf)
@@ -493,7 +577,8 @@ static void fill_one(struct filler *f, const struct tocsin_option *o,
         fill_map(f, o, s, conf);
         return;
     case TOCSIN_OPT_GROUPS:
-        break; /* not read yet: refused as an unknown type before this */
+        fill_groups(f, o, s, conf);
+        return;
     }
     fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
          describe(s, secret, buf, sizeof buf));
@@ -639,16 +724,15 @@ static const char *suggest(const struct tocsin_option *table, const char *const 
     return best_d <= limit ? best : NULL;
 }
 
-int tc_options_fill(const struct tocsin_option *table, const config_setting_t *block,
-                    const char *const *reserved, const char *context, void *conf,
-                    struct tc_errors *errs)
+/* Checks block against table and fills conf: unknown keys first, then
+ * each option in table order. */
+static void fill_block(struct filler *f, const struct tocsin_option *table,
+                       const config_setting_t *block, const char *const *reserved,
+                       void *conf)
 {
-    struct filler f = { config_setting_source_file(block), context, errs, 0 };
     const struct tocsin_option *o;
     int i, n;
 
-    if (!f.file)
-        f.file = "(config)";
     n = config_setting_is_group(block) ? config_setting_length(block) : 0;
     for (i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(block, (unsigned)i);
@@ -658,38 +742,54 @@ int tc_options_fill(const struct tocsin_option *table, const config_setting_t *b
             continue;
         hint = suggest(table, reserved, key);
         if (hint)
-            fail(&f, s, "unknown option \"%s\"; did you mean \"%s\"?", key, hint);
+            fail(f, s, "unknown option \"%s\"; did you mean \"%s\"?", key, hint);
         else
-            fail(&f, s, "unknown option \"%s\"", key);
+            fail(f, s, "unknown option \"%s\"", key);
     }
     for (o = table; o && o->name; o++) {
         const config_setting_t *s = config_setting_get_member(block, o->name);
 
         if (listed(reserved, o->name))
             continue;
-        if (o->type < TOCSIN_OPT_STRING || o->type > TOCSIN_OPT_MAP) {
-            fail(&f, block, "option \"%s\" has unknown type %d (a plugin bug)", o->name,
+        if (o->type < TOCSIN_OPT_STRING || o->type > TOCSIN_OPT_GROUPS) {
+            fail(f, block, "option \"%s\" has unknown type %d (a plugin bug)", o->name,
                  (int)o->type);
             continue;
         }
         if (s) {
-            fill_one(&f, o, s, conf);
+            fill_one(f, o, s, conf);
         } else if (o->flags & TOCSIN_OPT_REQUIRED) {
-            fail(&f, block, "missing required option \"%s\"", o->name);
+            fail(f, block, "missing required option \"%s\"", o->name);
+        } else if (o->def && o->type == TOCSIN_OPT_GROUPS) {
+            fail(f, block, "option \"%s\": a list of groups has no default (a plugin bug)",
+                 o->name);
         } else if (o->def && fill_default(o, conf) < 0) {
             if (o->flags & TOCSIN_OPT_SECRET)
-                fail(&f, block, "option \"%s\": its default is not a valid %s (a plugin bug)",
+                fail(f, block, "option \"%s\": its default is not a valid %s (a plugin bug)",
                      o->name, tc_opt_type_name(o->type));
             else
-                fail(&f, block,
+                fail(f, block,
                      "option \"%s\": its default \"%s\" is not a valid %s (a plugin bug)",
                      o->name, o->def, tc_opt_type_name(o->type));
         }
     }
+}
+
+int tc_options_fill(const struct tocsin_option *table,
+                    const struct tocsin_group_table *groups, const config_setting_t *block,
+                    const char *const *reserved, const char *context, void *conf,
+                    struct tc_errors *errs)
+{
+    struct filler f = { config_setting_source_file(block), context, errs, 0, groups };
+
+    if (!f.file)
+        f.file = "(config)";
+    fill_block(&f, table, block, reserved, conf);
     return f.failed ? -1 : 0;
 }
 
-void tc_options_free(const struct tocsin_option *table, void *conf)
+void tc_options_free(const struct tocsin_option *table,
+                     const struct tocsin_group_table *groups, void *conf)
 {
     const struct tocsin_option *o;
 
@@ -725,6 +825,24 @@ void tc_options_free(const struct tocsin_option *table, void *conf)
             memset(field(conf, o), 0, sizeof m);
             break;
         }
+        case TOCSIN_OPT_GROUPS: {
+            const struct tocsin_group_table *gt = tc_options_group(groups, o->name);
+            struct tocsin_groups g;
+            size_t i;
+
+            memcpy(&g, field(conf, o), sizeof g);
+            for (i = 0; i < g.n; i++) {
+                /* fill made items only with a table: gt is there when n > 0. */
+                if (gt)
+                    tc_options_free(gt->options, NULL,
+                                    (char *)g.items + i * gt->conf_size);
+                free((char *)g.where[i]);
+            }
+            free((void *)g.items);
+            free((void *)g.where);
+            memset(field(conf, o), 0, sizeof g);
+            break;
+        }
         default:
             break;
         }
@@ -743,49 +861,82 @@ const void *tc_options_get(const struct tocsin_option *table, const void *conf,
     return (const char *)conf + o->offset;
 }
 
-void tc_options_help(FILE *out, const struct tocsin_option *table)
+struct help_widths {
+    int name, type, def;
+};
+
+/* The DEFAULT column of o. */
+static void help_default(const struct tocsin_option *o, char *def, size_t len)
+{
+    if (o->flags & TOCSIN_OPT_REQUIRED)
+        snprintf(def, len, "(required)");
+    else if (!o->def)
+        snprintf(def, len, "-");
+    else if (o->flags & TOCSIN_OPT_SECRET) /* a default key is still a key */
+        snprintf(def, len, "(secret)");
+    else if (o->type == TOCSIN_OPT_STRING) /* quoted: shows an empty default */
+        snprintf(def, len, "\"%s\"", o->def);
+    else
+        snprintf(def, len, "%s", o->def);
+}
+
+/* Widens w for the rows of table, whose names are indented by indent, and
+ * of its groups' tables below them. */
+static void help_measure(const struct tocsin_option *table,
+                         const struct tocsin_group_table *groups, int indent,
+                         struct help_widths *w)
 {
     const struct tocsin_option *o;
-    int wn = (int)strlen("OPTION"), wt = (int)strlen("TYPE"), wd = (int)strlen("DEFAULT");
+
+    for (o = table; o && o->name; o++) {
+        const struct tocsin_group_table *gt;
+        char def[256];
+        int l;
+
+        if ((l = indent + (int)strlen(o->name)) > w->name)
+            w->name = l;
+        if ((l = (int)strlen(tc_opt_type_name(o->type))) > w->type)
+            w->type = l;
+        help_default(o, def, sizeof def);
+        if ((l = (int)strlen(def)) > w->def && l <= 24)
+            w->def = l;
+        if (o->type == TOCSIN_OPT_GROUPS && (gt = tc_options_group(groups, o->name)))
+            help_measure(gt->options, NULL, indent + 2, w);
+    }
+}
+
+static void help_rows(FILE *out, const struct tocsin_option *table,
+                      const struct tocsin_group_table *groups, int indent,
+                      const struct help_widths *w)
+{
+    const struct tocsin_option *o;
+
+    for (o = table; o && o->name; o++) {
+        const struct tocsin_group_table *gt;
+        char def[256];
+
+        help_default(o, def, sizeof def);
+        fprintf(out, "  %*s%-*s  %-*s  %-*s  %-6s  %s\n", indent, "", w->name - indent,
+                o->name, w->type, tc_opt_type_name(o->type), w->def, def,
+                o->flags & TOCSIN_OPT_SECRET ? "secret" : "",
+                o->description ? o->description : "");
+        if (o->type == TOCSIN_OPT_GROUPS && (gt = tc_options_group(groups, o->name)))
+            help_rows(out, gt->options, NULL, indent + 2, w);
+    }
+}
+
+void tc_options_help(FILE *out, const struct tocsin_option *table,
+                     const struct tocsin_group_table *groups)
+{
+    struct help_widths w = { (int)strlen("OPTION"), (int)strlen("TYPE"),
+                             (int)strlen("DEFAULT") };
 
     if (!table || !table->name) {
         fprintf(out, "  (no options)\n");
         return;
     }
-    for (o = table; o->name; o++) {
-        const char *d = o->flags & TOCSIN_OPT_REQUIRED ? "(required)"
-                        : (o->flags & TOCSIN_OPT_SECRET) && o->def ? "(secret)"
-                        : o->def ? o->def : "-";
-        int l;
-
-        if ((l = (int)strlen(o->name)) > wn)
-            wn = l;
-        if ((l = (int)strlen(tc_opt_type_name(o->type))) > wt)
-            wt = l;
-        /* Quoted string defaults show where an empty default is. */
-        l = (int)strlen(d) + (o->type == TOCSIN_OPT_STRING && o->def &&
-                              !(o->flags & (TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET)) ? 2 : 0);
-        if (l > wd && l <= 24)
-            wd = l;
-    }
-    fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", wn, "OPTION", wt, "TYPE", wd, "DEFAULT",
-            "FLAGS", "DESCRIPTION");
-    for (o = table; o->name; o++) {
-        char def[256];
-
-        if (o->flags & TOCSIN_OPT_REQUIRED)
-            snprintf(def, sizeof def, "(required)");
-        else if (!o->def)
-            snprintf(def, sizeof def, "-");
-        else if (o->flags & TOCSIN_OPT_SECRET) /* a default key is still a key */
-            snprintf(def, sizeof def, "(secret)");
-        else if (o->type == TOCSIN_OPT_STRING)
-            snprintf(def, sizeof def, "\"%s\"", o->def);
-        else
-            snprintf(def, sizeof def, "%s", o->def);
-        fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", wn, o->name, wt,
-                tc_opt_type_name(o->type), wd, def,
-                o->flags & TOCSIN_OPT_SECRET ? "secret" : "",
-                o->description ? o->description : "");
-    }
+    help_measure(table, groups, 0, &w);
+    fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", w.name, "OPTION", w.type, "TYPE", w.def,
+            "DEFAULT", "FLAGS", "DESCRIPTION");
+    help_rows(out, table, groups, 0, &w);
 }
