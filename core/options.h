@@ -33,8 +33,9 @@ void tc_options_free(const struct tocsin_option *table,
 const void *tc_options_get(const struct tocsin_option *table, const void *conf,
                            const char *name, enum tocsin_opt_type *type);
 
-/* Print the table for --plugin-help: name, type, default, required,
- * secret, description; a groups option's own options indented below it. */
+/* Print the table for --plugin-help (options_help.c): name, type, default,
+ * required, secret, description; a groups option's own options indented
+ * below it. */
 void tc_options_help(FILE *out, const struct tocsin_option *table,
                      const struct tocsin_group_table *groups);
 
@@ -43,6 +44,8 @@ const struct tocsin_group_table *tc_options_group(const struct tocsin_group_tabl
                                                   const char *name);
 
 const char *tc_opt_type_name(enum tocsin_opt_type t);
+
+/* The syntax of values (values.c). */
 
 /* "30s" "5m" "250ms" "1h" "2d" or a bare number of seconds -> ms. 0 or -1. */
 int tc_parse_duration(const char *s, int64_t *ms);
