@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "am_api.h"
 #include "api.h"
 #include "common.h"
 #include "log.h"
@@ -478,5 +479,5 @@ int tc_api_register(struct tc_daemon *d)
             return -1;
         }
     }
-    return 0;
+    return tc_am_api_register(d);
 }

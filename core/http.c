@@ -245,6 +245,35 @@ static const char *req_query(const struct tocsin_http_request *req, const char *
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_all {
+    const char *name, **v;
+    size_t max, n;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct query_all *q = cls;
+
+    (void)kind;
+    if (key && strcmp(key, q->name) == 0) {
+        if (q->n < q->max)
+            q->v[q->n] = value ? value : "";
+        q->n++;
+    }
+    return MHD_YES;
+}
+
+size_t tc_http_query_all(const struct tocsin_http_request *req, const char *name,
+                         const char **v, size_t max)
+{
+    const struct request *r = (const struct request *)req;
+    struct query_all q = { name, v, max, 0 };
+
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+    return q.n;
+}
+
 static enum MHD_Result respond(struct MHD_Connection *conn, struct tocsin_http_response *resp)
 {
     struct MHD_Response *mr;

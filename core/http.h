@@ -25,6 +25,11 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
 /* Inside a route: the name of the token or user the request came with
  * ("" on an open API). */
 const char *tc_http_who(const struct tocsin_http_request *req);
+/* Inside a route: every value of a query argument given more than once
+ * ("filter=a&filter=b"), in order, into v[0..max); returns how many there
+ * were, which may be more than max. They live as long as the request. */
+size_t tc_http_query_all(const struct tocsin_http_request *req, const char *name,
+                         const char **v, size_t max);
 /* Whether an address, or the address daemon.listen binds (-1 with err
  * when it does not resolve), is a loopback one. */
 int tc_http_is_loopback(const struct sockaddr *sa);
