@@ -193,8 +193,8 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
         if (strcmp(o->method, method) != 0)
             continue;
         if (strcmp(o->path, path) == 0) {
-            snprintf(err, errlen, "route %s %s of %s is taken by %s", method, path, who,
-                     o->owner);
+            /* The caller's log line names who asked (host.c's prefix). */
+            snprintf(err, errlen, "route %s %s is taken by %s", method, path, o->owner);
             return TOCSIN_EINVAL;
         }
         if (n_params && o->n_params && tc_route_same_shape(o->path, path)) {
