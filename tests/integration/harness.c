@@ -602,6 +602,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
         header_value(ptr, n, 13, r->content_type, sizeof r->content_type);
     else if (n > 17 && strncasecmp(ptr, "WWW-Authenticate:", 17) == 0)
         header_value(ptr, n, 17, r->www_authenticate, sizeof r->www_authenticate);
+    else if (n > 6 && strncasecmp(ptr, "Allow:", 6) == 0)
+        header_value(ptr, n, 6, r->allow, sizeof r->allow);
     return n;
 }
 

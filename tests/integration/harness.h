@@ -98,6 +98,7 @@ struct h_resp {
     int retry_after;    /* Retry-After header value, -1 when absent */
     char content_type[128];
     char www_authenticate[128];
+    char allow[128];    /* Allow header value, "" when absent */
 };
 /* A CA file (PEM) the client trusts for https:// URLs, or NULL. */
 extern const char *h_ca_file;
