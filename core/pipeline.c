@@ -601,16 +601,58 @@ static void unadmit(struct tc_pipeline *p, size_t n)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* emit() from a policy's on_event(), on the writer thread inside its
+ * transaction: queueing would wait on this very thread, so the alerts are
+ * applied here and now, and commit with the event (a policy's reminder).
+ * Not from evaluate(), nor from an alert emitted this way. */
+static int intake_inline(struct tc_policy_ctx *ctx, const char *source,
+                         const struct tocsin_alert *alerts, size_t n, char *err, size_t errlen)
+{
+    static _Thread_local int depth;
+    struct tc_intake_alert *v;
+    size_t i;
+    int rc = 0;
+
+    if (!ctx->in_event || depth) {
+        snprintf(err, errlen, "emit() on the writer thread only from on_event(), and not "
+                              "from an alert emitted there");
+        return TOCSIN_EINVAL;
+    }
+    if (!(v = calloc(n, sizeof *v)))
+        return TOCSIN_ENOMEM;
+    for (i = 0; i < n; i++) {
+        if (prepare(source, &alerts[i], &v[i], i, ctx->now, err, errlen) < 0) {
+            release_alerts(v, n);
+            tc_metric_add(TC_M_ALERTS_REJECTED, (int64_t)n);
+            return TOCSIN_EINVAL;
+        }
+    }
+    depth++;
+    for (i = 0; i < n && rc == 0; i++)
+        rc = tc_apply_alert(ctx->ap, ctx->rows, &v[i], ctx->now);
+    depth--;
+    release_alerts(v, n);
+    if (rc != 0) {
+        snprintf(err, errlen, "the store could not record the alerts");
+        return TOCSIN_EIO;
+    }
+    tc_metric_add(TC_M_ALERTS_ACCEPTED, (int64_t)n);
+    return TOCSIN_OK;
+}
+
 int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
                        const struct tocsin_alert *alerts, size_t n, char *err, size_t errlen)
 {
     struct job j = { .kind = JOB_INTAKE, .source = source, .n = n };
+    struct tc_policy_ctx *ctx = tc_policy_current();
     int64_t now = tc_now_ms();
     size_t i;
     int rc;
 
     if (n == 0)
         return TOCSIN_OK;
+    if (ctx)
+        return intake_inline(ctx, source, alerts, n, err, errlen);
     if ((rc = admit(p, n, err, errlen)) != TOCSIN_OK)
         return rc;
     j.alerts = calloc(n, sizeof *j.alerts);

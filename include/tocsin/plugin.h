@@ -617,7 +617,11 @@ struct tocsin_host {
     /* Hand alerts to the core. Blocks until they are durably stored and
      * returns TOCSIN_OK; or TOCSIN_EBUSY when the intake queue is full
      * (nothing stored), TOCSIN_EINVAL for an alert the core refuses (err
-     * says why; nothing stored), TOCSIN_EIO, TOCSIN_ESHUTDOWN. */
+     * says why; nothing stored), TOCSIN_EIO, TOCSIN_ESHUTDOWN. (1.1) From a
+     * policy's on_event() the alerts are applied at once inside the
+     * event's transaction (they commit with it) and go through the
+     * policies like any; from evaluate(), or from on_event() of an alert
+     * emitted that way, TOCSIN_EINVAL. */
     int (*emit)(const struct tocsin_host *host, const struct tocsin_alert *alerts,
                 size_t n, char *err, size_t errlen);
 
