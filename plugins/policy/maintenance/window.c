@@ -374,11 +374,11 @@ int mw_window_from_json(struct mw_window *w, const json_t *o, enum mw_form form,
     }
     if (!has_start)
         w->starts_at = now;
+    if (form != MW_FORM_STORED && w->ends_at <= now)
+        return fail(err, errlen, "%s: in the past", k->ends_at);
     /* A stored one expired before it began ends when it starts. */
     if (w->ends_at < w->starts_at || (w->ends_at == w->starts_at && form != MW_FORM_STORED))
         return fail(err, errlen, "%s: not after %s", k->ends_at, k->starts_at);
-    if (form != MW_FORM_STORED && w->ends_at <= now)
-        return fail(err, errlen, "%s: in the past", k->ends_at);
     /* Alertmanager starts a silence whose start has passed now, as of now. */
     if (form == MW_FORM_SILENCE && w->starts_at < now)
         w->starts_at = now;
