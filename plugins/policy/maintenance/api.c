@@ -18,7 +18,7 @@
 static int answer(struct tocsin_http_response *resp, int status, json_t *body)
 {
     resp->status = status;
-    resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    resp->body = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(body);
     if (body && !resp->body)
         resp->status = 500;
