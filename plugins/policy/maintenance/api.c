@@ -112,7 +112,10 @@ static void window_drop(struct mw_window *w)
 /* Stores w (a new window with its id set) and answers with print(w). */
 static int add_window(struct maint *m, struct mw_window *w, int64_t now, int *rc_out)
 {
+    char id[MW_ID_MAX];
     int rc;
+
+    snprintf(id, sizeof id, "%s", w->id); /* w is the set's (or freed) after mw_add */
 
     pthread_mutex_lock(&m->change_lock);
     rc = mw_prune(m, now);
@@ -122,6 +125,8 @@ static int add_window(struct maint *m, struct mw_window *w, int64_t now, int *rc
         window_drop(w);
     pthread_mutex_unlock(&m->change_lock);
     *rc_out = rc;
+    if (rc == TOCSIN_OK)
+        mw_remind_arm(m, id, now);
     return rc;
 }
 
@@ -240,8 +245,10 @@ static int expire(struct maint *m, const char *id, int64_t now, json_t **shown)
     }
     pthread_mutex_unlock(&m->change_lock);
     /* Incidents it muted: their end comes now. */
-    if (rc == 0)
+    if (rc == 0) {
         mw_move_end_timers(m, id, now);
+        mw_remind_cancel(m, id);
+    }
     return rc;
 }
 
@@ -437,6 +444,7 @@ static int silence_update(struct maint *m, struct mw_window *w, const char *id, 
     /* Its muted incidents end with it: sooner, later, or now when it was
      * moved ahead. */
     mw_move_end_timers(m, id, s <= now ? e : now);
+    mw_remind_arm(m, id, now);
     return answer(resp, 200, json_pack("{s:s}", "silenceID", id));
 }
 

@@ -15,10 +15,13 @@
 /* The state key holding the API's windows, a JSON array. */
 #define MW_STATE_KEY "windows"
 #define MW_TIMER_END "end:"       /* + window id: a muted incident's window ends */
+#define MW_TIMER_REMIND "remind:" /* + window id: remind_before its next start */
 
 struct mw_conf {
     struct tocsin_groups windows;
     int notify_after;
+    int64_t remind_before;
+    struct tocsin_strlist remind_sinks;
 };
 
 struct maint {
@@ -32,6 +35,7 @@ struct maint {
     pthread_mutex_t lock;
     struct mw_window **v;
     size_t n, cap;
+    const char **remind_sinks; /* conf's remind_sinks, NULL-terminated */
 };
 
 /* windows.c. The caller holds m->lock (or change_lock: only its holders
@@ -59,6 +63,18 @@ void mw_free_all(struct maint *m);
 
 /* Moves the end timers of every incident muted by window id to due. */
 void mw_move_end_timers(struct maint *m, const char *id, int64_t due);
+
+/* remind.c. arm: (re)sets window id's reminder before its next start
+ * (none: cancels it); cancel: drops it; fire: the timer fell due. */
+void mw_remind_arm(struct maint *m, const char *id, int64_t now);
+void mw_remind_cancel(struct maint *m, const char *id);
+int mw_remind_fire(struct maint *m, const struct tocsin_event *ev, const char *id);
+/* A reminder this instance emitted; judge decides it (evaluate), opened
+ * sends it to remind_sinks (its OPENED event). */
+int mw_is_reminder(const struct maint *m, const struct tocsin_alert *a);
+void mw_remind_judge(struct maint *m, const struct tocsin_alert *a,
+                     struct tocsin_policy_result *res);
+int mw_remind_opened(struct maint *m, const struct tocsin_incident *inc);
 
 /* api.c: registers the routes (create()). */
 int mw_api_register(struct maint *m);

@@ -46,6 +46,10 @@ static const struct tocsin_option mw_options[] = {
     { "notify_after", TOCSIN_OPT_BOOL, "true", 0, offsetof(struct mw_conf, notify_after),
       "When a window ends, send the trigger of incidents it muted that still fire and were "
       "never notified." },
+    { "remind_before", TOCSIN_OPT_DURATION, "0", 0, offsetof(struct mw_conf, remind_before),
+      "Emit \"maintenance window X starts at T\" this long before each start; 0: no reminder." },
+    { "remind_sinks", TOCSIN_OPT_STRLIST, NULL, 0, offsetof(struct mw_conf, remind_sinks),
+      "The sinks the reminder goes to; none: those the routes pick." },
     { 0 }
 };
 
@@ -61,6 +65,7 @@ static void mw_destroy(void *self)
     if (!m)
         return;
     mw_free_all(m);
+    free(m->remind_sinks);
     pthread_mutex_destroy(&m->lock);
     pthread_mutex_destroy(&m->change_lock);
     free(m);
@@ -123,6 +128,13 @@ static int mw_create(const struct tocsin_host *host, const void *conf, void **se
     m->conf = conf;
     pthread_mutex_init(&m->lock, NULL);
     pthread_mutex_init(&m->change_lock, NULL);
+    m->remind_sinks = calloc(m->conf->remind_sinks.n + 1, sizeof *m->remind_sinks);
+    if (!m->remind_sinks) {
+        mw_destroy(m);
+        return TOCSIN_ENOMEM;
+    }
+    memcpy(m->remind_sinks, m->conf->remind_sinks.items,
+           m->conf->remind_sinks.n * sizeof *m->remind_sinks);
     rc = load_config_windows(m);
     if (rc == TOCSIN_OK && mw_load(m) != TOCSIN_OK)
         rc = host->fail(host, "cannot read the stored maintenance windows");
@@ -138,6 +150,32 @@ static int mw_create(const struct tocsin_host *host, const void *conf, void **se
     return TOCSIN_OK;
 }
 
+/* Reminders of every window's next start (start(): not for
+ * --check-config, which never starts an instance). */
+static int mw_start(void *self)
+{
+    struct maint *m = self;
+    int64_t now = m->host->now_ms(m->host);
+    char id[MW_ID_MAX];
+    size_t i;
+
+    if (m->conf->remind_before <= 0)
+        return TOCSIN_OK;
+    for (i = 0;; i++) {
+        int more;
+
+        pthread_mutex_lock(&m->lock);
+        more = i < m->n;
+        if (more)
+            snprintf(id, sizeof id, "%s", m->v[i]->id);
+        pthread_mutex_unlock(&m->lock);
+        if (!more)
+            break;
+        mw_remind_arm(m, id, now);
+    }
+    return TOCSIN_OK;
+}
+
 static int mw_evaluate(void *self, const struct tocsin_alert *alert,
                        struct tocsin_policy_result *res)
 {
@@ -146,6 +184,10 @@ static int mw_evaluate(void *self, const struct tocsin_alert *alert,
     const struct mw_window *w;
     char until[40];
 
+    if (mw_is_reminder(m, alert)) {
+        mw_remind_judge(m, alert, res);
+        return TOCSIN_OK;
+    }
     pthread_mutex_lock(&m->lock);
     w = mw_covering(m, alert, now, &end);
     if (w)
@@ -234,6 +276,9 @@ static int mw_on_event(void *self, const struct tocsin_event *ev)
 
     switch (ev->kind) {
     case TOCSIN_EV_OPENED:
+        if (ev->incident && mw_is_reminder(m, ev->incident->alert))
+            return mw_remind_opened(m, ev->incident);
+        return on_muted(m, ev);
     case TOCSIN_EV_REPEATED:
     case TOCSIN_EV_REOPENED:
         return on_muted(m, ev);
@@ -246,6 +291,8 @@ static int mw_on_event(void *self, const struct tocsin_event *ev)
     case TOCSIN_EV_TIMER:
         if (ev->timer && strncmp(ev->timer, MW_TIMER_END, strlen(MW_TIMER_END)) == 0)
             return on_end(m, ev, ev->timer + strlen(MW_TIMER_END));
+        if (ev->timer && strncmp(ev->timer, MW_TIMER_REMIND, strlen(MW_TIMER_REMIND)) == 0)
+            return mw_remind_fire(m, ev, ev->timer + strlen(MW_TIMER_REMIND));
         return TOCSIN_OK;
     default:
         return TOCSIN_OK;
@@ -262,6 +309,7 @@ const struct tocsin_plugin tocsin_plugin = {
     .options = mw_options,
     .conf_size = sizeof(struct mw_conf),
     .create = mw_create,
+    .start = mw_start,
     .destroy = mw_destroy,
     .evaluate = mw_evaluate,
     .on_event = mw_on_event,
