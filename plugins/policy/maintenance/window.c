@@ -30,7 +30,7 @@ int mw_id_valid(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
 
-    if (n == 0 || n >= MW_ID_MAX)
+    if (n == 0 || n > MW_ID_LEN)
         return 0;
     return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
@@ -141,8 +141,8 @@ int mw_window_from_group(struct mw_window *w, const struct mw_group *g, char *er
 
     memset(w, 0, sizeof *w);
     if (!mw_id_valid(g->id))
-        return fail(err, errlen, "id: \"%s\" is not [A-Za-z0-9_.-]+ of at most %d characters",
-                    g->id ? g->id : "", MW_ID_MAX - 1);
+        return fail(err, errlen, "id: \"%.80s\" is not [A-Za-z0-9_.-]+ of at most %d characters",
+                    g->id ? g->id : "", MW_ID_LEN);
     snprintf(w->id, sizeof w->id, "%s", g->id);
     w->from_config = 1;
     w->comment = dup_or_empty(g->comment);

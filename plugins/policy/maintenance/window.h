@@ -13,7 +13,8 @@
 #include "matcher.h"
 #include "recur.h"
 
-#define MW_ID_MAX 64 /* with its NUL: fits tocsin_policy_result.suppressed_by */
+#define MW_ID_MAX 64 /* a buffer for an id: fits tocsin_policy_result.suppressed_by */
+#define MW_ID_LEN 56 /* the longest id: "remind:<id>" fits a timer name (64) */
 
 enum mw_state { MW_PENDING, MW_ACTIVE, MW_EXPIRED };
 
@@ -45,7 +46,7 @@ int mw_state_parse(const char *name);
 int mw_window_covers(const struct mw_window *w, const struct tocsin_alert *a, int64_t t,
                      int64_t *end);
 
-/* [A-Za-z0-9_.-]+, shorter than MW_ID_MAX. */
+/* [A-Za-z0-9_.-]+, at most MW_ID_LEN characters. */
 int mw_id_valid(const char *id);
 
 /* The fields of a config group (strings as the core filled them). */

@@ -63,6 +63,8 @@ static char *stored_text(struct maint *m, const struct mw_window *plus, const ch
             continue; /* replaced: plus comes last */
         o = mw_window_to_json(w, MW_FORM_STORED, 0);
         if (ends && strcmp(w->id, ends) == 0) {
+            if (w->starts_at > at)
+                tc_json_set_time(o, "starts_at", at); /* a pending one never starts */
             tc_json_set_time(o, "ends_at", at);
             tc_json_set_time(o, "updated_at", at);
         }
