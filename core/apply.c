@@ -17,26 +17,6 @@
 
 #define MAX_ROUTED 64
 
-/* Annotations a policy adds while judging one alert. */
-struct annotations {
-    json_t *obj;
-};
-
-int tc_rows_push(struct tc_rows *rows, const struct tc_new_row *row)
-{
-    if (rows->n == rows->cap) {
-        size_t cap = rows->cap ? rows->cap * 2 : 4;
-        struct tc_new_row *grown = realloc(rows->v, cap * sizeof *grown);
-
-        if (!grown)
-            return -1;
-        rows->v = grown;
-        rows->cap = cap;
-    }
-    rows->v[rows->n++] = *row;
-    return 0;
-}
-
 static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t incident,
                    enum tocsin_action action, int64_t at, struct tc_fresh *fresh)
 {
@@ -46,23 +26,6 @@ static int add_row(struct tc_rows *rows, const char *sink, int64_t id, int64_t i
         return -1;
     tc_fresh_ref(fresh); /* the row's own reference */
     return 0;
-}
-
-void tc_rows_drop(struct tc_rows *rows)
-{
-    size_t i;
-
-    for (i = 0; i < rows->n; i++)
-        tc_fresh_unref(rows->v[i].fresh);
-    rows->n = 0;
-}
-
-void tc_rows_free(struct tc_rows *rows)
-{
-    tc_rows_drop(rows);
-    free(rows->v);
-    rows->v = NULL;
-    rows->cap = 0;
 }
 
 static const char *config_sink_id(const struct tc_config *cfg, const char *name)
@@ -179,55 +142,57 @@ static void merge_annotations(struct tc_intake_alert *ia, json_t *added)
     json_decref(obj);
 }
 
-/* Run the policies in order; a suppression stops the chain. Returns the
- * reason (malloc()ed, "policy: reason") or NULL to notify. Annotations
- * are merged into the alert's JSON. */
-static char *judge(struct tc_applier *ap, struct tc_intake_alert *ia)
+/* Tell the listening policies what happened to incident id. */
+static int tell(struct tc_applier *ap, struct tc_rows *rows, int64_t id,
+                enum tocsin_event_kind kind, const char *actor, const char *note, int64_t now)
 {
-    struct annotations ann = { NULL };
-    char *reason = NULL;
-    size_t i;
+    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 1 };
+    struct tocsin_event ev = { .kind = kind, .actor = actor, .note = note };
 
-    for (i = 0; i < ap->n_policies; i++) {
-        const struct tc_policy_ref *pol = &ap->policies[i];
-        struct tocsin_policy_result res = { .decision = TOCSIN_PASS, .core = &ann };
-
-        if (pol->plugin->evaluate(pol->self, &ia->a, &res) != TOCSIN_OK) {
-            tc_warn("[policy %s] evaluation failed; passing the alert on", pol->id);
-            continue;
-        }
-        if (res.decision == TOCSIN_SUPPRESS) {
-            if (asprintf(&reason, "%s: %s", pol->id, res.reason) < 0)
-                reason = NULL;
-            break;
-        }
-    }
-    if (ann.obj)
-        merge_annotations(ia, ann.obj);
-    return reason;
+    if (!ap->listening)
+        return 0;
+    return tc_policy_event(&ctx, ap->policies, ap->n_policies, NULL, id, &ev);
 }
 
-int tc_apply_annotate(struct tocsin_policy_result *res, const char *key, const char *value)
+/* Trigger rows for the sinks the routes give alert a (repeat: marked so). */
+static int notify_routed(struct tc_applier *ap, struct tc_rows *rows, int64_t id,
+                         const struct tocsin_alert *a, struct tc_fresh *fresh, int repeat,
+                         int64_t now)
 {
-    struct annotations *ann = res->core;
+    size_t routed[MAX_ROUTED], k, count = tc_routes_match(ap->cfg->routes, a, routed, MAX_ROUTED);
+    int rc = 0;
 
-    if (!ann || !key || !value)
-        return TOCSIN_EINVAL;
-    if (!ann->obj && !(ann->obj = json_object()))
-        return TOCSIN_ENOMEM;
-    return json_object_set_new(ann->obj, key, json_string(value)) == 0 ? TOCSIN_OK
-                                                                       : TOCSIN_EINVAL;
+    if (count == 0)
+        return tc_timeline_add(ap->inc, id, now, "unrouted", NULL, NULL);
+    for (k = 0; k < count && rc == 0; k++) {
+        const char *sink = ap->cfg->sinks[routed[k]].id;
+        int64_t row = tc_outbox_add_repeat(ap->inc, id, sink, "trigger", now, NULL, NULL, repeat);
+
+        if (row < 0 || add_row(rows, sink, row, id, TOCSIN_ACT_TRIGGER, now, fresh) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+static int note_suppressed(struct tc_applier *ap, int64_t id, const char *reason, int64_t now)
+{
+    char *d = detail_strs("reason", reason, NULL, NULL);
+    int rc = tc_timeline_add(ap->inc, id, now, "suppressed", NULL, d);
+
+    free(d);
+    tc_metric_add(TC_M_SUPPRESSED, 1);
+    return rc;
 }
 
 static int open_incident(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
-                         const char *suppressed, int64_t now)
+                         const struct tc_judgement *j, int64_t now)
 {
     const struct tocsin_alert *a = &ia->a;
     struct tc_new_incident n = {
         a->dedup_key, tocsin_severity_name(a->severity), a->summary, a->source, a->service,
-        ia->json, a->received_at, a->expires_at, suppressed, a->started_at,
+        ia->json, a->received_at, a->expires_at, j->reason, a->started_at,
+        j->reason ? j->suppressed_by : NULL, j->previous,
     };
-    size_t routed[MAX_ROUTED], k, count;
     int64_t id = tc_incident_insert(ap->inc, &n);
     struct tc_fresh *fresh = NULL;
     char *d;
@@ -239,27 +204,40 @@ static int open_incident(struct tc_applier *ap, struct tc_rows *rows, struct tc_
     rc |= tc_timeline_add(ap->inc, id, now, "triggered", a->source, d);
     free(d);
     tc_metric_add(TC_M_INCIDENTS_OPENED, 1);
-    if (suppressed) {
-        d = detail_strs("reason", suppressed, NULL, NULL);
-        rc |= tc_timeline_add(ap->inc, id, now, "suppressed", NULL, d);
-        free(d);
-        tc_metric_add(TC_M_SUPPRESSED, 1);
-        return rc;
+    if (j->reason) {
+        rc |= note_suppressed(ap, id, j->reason, now);
+    } else if (rc == 0) {
+        if (!j->previous) /* a follower's notification names its predecessor: read back */
+            fresh = tc_fresh_new(ia->json, id, a->received_at);
+        rc = notify_routed(ap, rows, id, a, fresh, 0, now);
+        tc_fresh_unref(fresh);
     }
-    count = tc_routes_match(ap->cfg->routes, a, routed, MAX_ROUTED);
-    if (count == 0)
-        rc |= tc_timeline_add(ap->inc, id, now, "unrouted", NULL, NULL);
-    else
-        fresh = tc_fresh_new(ia->json, id, a->received_at);
-    for (k = 0; k < count && rc == 0; k++) {
-        const char *sink = ap->cfg->sinks[routed[k]].id;
-        int64_t row = tc_outbox_add(ap->inc, id, sink, "trigger", now, NULL, NULL);
+    return rc ? rc : tell(ap, rows, id, TOCSIN_EV_OPENED, NULL, NULL, now);
+}
 
-        if (row < 0 || add_row(rows, sink, row, id, TOCSIN_ACT_TRIGGER, now, fresh) < 0)
-            rc = -1;
-    }
-    tc_fresh_unref(fresh);
-    return rc;
+/* A policy asked to reopen resolved incident j->reopen for this firing:
+ * 1 when it did, 0 when that incident cannot be reopened (a new one opens),
+ * -1 on a store error. */
+static int reopen_incident(struct tc_applier *ap, struct tc_rows *rows,
+                           struct tc_intake_alert *ia, const struct tc_judgement *j, int64_t now)
+{
+    const struct tocsin_alert *a = &ia->a;
+    int64_t id = j->reopen;
+    int done = tc_incident_reopen(ap->inc, id, a->dedup_key, a->received_at, a->expires_at,
+                                  ia->json, j->reason, j->suppressed_by);
+    int rc;
+
+    if (done <= 0)
+        return done;
+    rc = tc_timeline_add(ap->inc, id, now, "reopened", a->source, NULL);
+    tc_metric_add(TC_M_INCIDENTS_OPENED, 1);
+    if (rc == 0 && j->reason)
+        rc = note_suppressed(ap, id, j->reason, now);
+    else if (rc == 0) /* the same incident again: sinks see a repeat of its trigger */
+        rc = notify_routed(ap, rows, id, a, NULL, 1, now);
+    if (rc == 0)
+        rc = tell(ap, rows, id, TOCSIN_EV_REOPENED, NULL, NULL, now);
+    return rc < 0 ? -1 : 1;
 }
 
 /* An open incident now expires at `at` (0: never): wake up for it. */
@@ -290,19 +268,63 @@ static int absorb_latched(struct tc_applier *ap, struct tc_intake_alert *ia, int
     return tc_incident_latch(ap->inc, id, 0) < 0 ? -1 : 0;
 }
 
+/* A policy named the identity of an alert whose input gave none. */
+static int rekey(struct tc_intake_alert *ia, const char *key)
+{
+    char *copy = strdup(key), *json;
+    const char *was = ia->a.dedup_key;
+
+    if (!copy)
+        return -1;
+    ia->a.dedup_key = copy;
+    if (!(json = tc_alert_to_text(&ia->a))) {
+        ia->a.dedup_key = was;
+        free(copy);
+        return -1;
+    }
+    free(ia->key);
+    ia->key = copy;
+    free(ia->json);
+    ia->json = json;
+    return 0;
+}
+
+/* The policies' verdict on ia, with what they ask of its identity and
+ * annotations applied to it. */
+static void judge(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
+                  struct tc_judgement *j, int64_t now)
+{
+    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 0 };
+
+    tc_policy_judge(&ctx, ap->policies, ap->n_policies, &ia->a, j);
+    if (j->dedup_key[0] && ia->fingerprint[0] && strcmp(j->dedup_key, ia->a.dedup_key) != 0 &&
+        rekey(ia, j->dedup_key) < 0)
+        tc_warn("cannot give alert %s the dedup key a policy asked for: out of memory",
+                ia->a.dedup_key);
+    if (j->annotations) {
+        merge_annotations(ia, j->annotations); /* takes it */
+        j->annotations = NULL;
+    }
+}
+
 int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
                    int64_t now)
 {
+    struct tc_judgement j = { 0 };
     enum tc_state state = TC_NONE;
     int64_t id = 0, started_at = 0;
-    char *suppressed = NULL, *d;
     int found, absorbed, rc = 0;
+    char *d;
 
+    if (ap->n_policies)
+        judge(ap, rows, ia, &j, now);
     found = tc_incident_find_open(ap->inc, ia->a.dedup_key, &id, &state, &started_at);
     if (found < 0)
-        return -1;
-    if (found == 0 && (absorbed = absorb_latched(ap, ia, now)) != 0)
-        return absorbed < 0 ? -1 : 0;
+        goto out_fail;
+    if (found == 0 && (absorbed = absorb_latched(ap, ia, now)) != 0) {
+        rc = absorbed < 0 ? -1 : 0;
+        goto out;
+    }
     if (found > 0 && ia->a.status == TOCSIN_RESOLVED && ia->a.ended_at &&
         ia->a.ended_at < started_at) {
         /* A resolve that ended before this incident's problem began (HA
@@ -311,19 +333,24 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
         tc_debug("incident %lld: ignoring a resolve that ended before it opened",
                  (long long)id);
         tc_metric_add(TC_M_STALE_RESOLVED, 1);
-        return 0;
+        goto out;
     }
-    if (ap->n_policies)
-        suppressed = judge(ap, ia);
     switch (tc_incident_transition(state, ia->a.status == TOCSIN_RESOLVED ? TC_EV_RESOLVED
                                                                           : TC_EV_FIRING)) {
     case TC_OPEN:
-        rc = open_incident(ap, rows, ia, suppressed, now);
+        rc = j.reopen ? reopen_incident(ap, rows, ia, &j, now) : 0;
+        if (rc == 0)
+            rc = open_incident(ap, rows, ia, &j, now);
+        rc = rc < 0 ? -1 : 0;
         note_expiry(ap, ia->a.expires_at);
         break;
     case TC_REPEAT:
         /* Coalesced: no timeline row per re-send keeps storage bounded. */
         rc = tc_incident_repeat(ap->inc, id, ia->a.received_at, ia->a.expires_at, ia->json);
+        if (rc == 0 && j.reason) /* muted from now on: a window began */
+            rc = tc_incident_mute(ap->inc, id, j.reason, j.suppressed_by);
+        if (rc == 0)
+            rc = tell(ap, rows, id, TOCSIN_EV_REPEATED, NULL, NULL, now);
         note_expiry(ap, ia->a.expires_at);
         tc_metric_add(TC_M_REPEATS, 1);
         break;
@@ -333,21 +360,24 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
         d = detail_strs("by", "alert", NULL, NULL);
         rc |= tc_timeline_add(ap->inc, id, now, "resolved", ia->a.source, d);
         free(d);
-        if (rc == 0 && suppressed) {
-            d = detail_strs("reason", suppressed, NULL, NULL);
-            rc = tc_timeline_add(ap->inc, id, now, "suppressed", NULL, d);
-            free(d);
-        } else if (rc == 0) {
+        /* Every sink told "firing" hears the resolve, muted or not: a
+         * window that began since must not leave a page open for good. */
+        if (rc == 0)
             rc = notify_followers(ap, rows, id, TOCSIN_ACT_RESOLVE, now, ia->a.source, NULL);
-        }
+        if (rc == 0)
+            rc = tell(ap, rows, id, TOCSIN_EV_RESOLVED, "alert", NULL, now);
         tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
         break;
     default:
         tc_metric_add(TC_M_STALE_RESOLVED, 1);
         break;
     }
-    free(suppressed);
+out:
+    tc_judgement_free(&j);
     return rc;
+out_fail:
+    tc_judgement_free(&j);
+    return -1;
 }
 
 int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum tc_event ev,
@@ -372,6 +402,8 @@ int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum t
         rc |= tc_timeline_add(ap->inc, id, now, "acknowledged", by, NULL);
         if (rc == 0)
             rc = notify_followers(ap, rows, id, TOCSIN_ACT_ACKNOWLEDGE, now, by, NULL);
+        if (rc == 0)
+            rc = tell(ap, rows, id, TOCSIN_EV_ACKNOWLEDGED, by, NULL, now);
         break;
     case TC_CLOSE:
         /* Latched: while the alert keeps firing it does not page again. */
@@ -382,6 +414,8 @@ int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum t
         free(d);
         if (rc == 0)
             rc = notify_followers(ap, rows, id, TOCSIN_ACT_RESOLVE, now, by, note);
+        if (rc == 0)
+            rc = tell(ap, rows, id, TOCSIN_EV_RESOLVED, by, note, now);
         tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
         break;
     default:
@@ -455,7 +489,92 @@ int tc_apply_expiry(struct tc_applier *ap, struct tc_rows *rows, int64_t id, int
     rc |= tc_timeline_add(ap->inc, id, now, "resolved", NULL, d);
     if (rc == 0)
         rc = notify_followers(ap, rows, id, TOCSIN_ACT_RESOLVE, now, NULL, note);
+    if (rc == 0)
+        rc = tell(ap, rows, id, TOCSIN_EV_RESOLVED, "expired", NULL, now);
     tc_metric_add(TC_M_EXPIRED, 1);
     tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
     return rc;
+}
+
+int tc_apply_timer(struct tc_applier *ap, struct tc_rows *rows, const char *instance,
+                   int64_t incident, const char *name, int64_t due, int64_t now)
+{
+    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 1 };
+    struct tocsin_event ev = { .kind = TOCSIN_EV_TIMER, .timer = name,
+                               .timer_incident = incident, .due = due };
+    size_t i;
+
+    for (i = 0; i < ap->n_policies; i++)
+        if (strcmp(ap->policies[i].id, instance) == 0)
+            break;
+    if (i == ap->n_policies || !ap->policies[i].plugin->on_event) {
+        tc_warn("timer \"%s\" of policy \"%s\" fell due, but no such policy hears events "
+                "any more; dropped", name, instance);
+        return 0;
+    }
+    return tc_policy_event(&ctx, ap->policies, ap->n_policies, &ap->policies[i], incident, &ev);
+}
+
+/* The sinks of a notify() call: each a configured sink. */
+static int check_sinks(struct tc_applier *ap, const char *const *sinks)
+{
+    size_t i;
+
+    for (i = 0; sinks && sinks[i]; i++)
+        if (!config_sink_id(ap->cfg, sinks[i]))
+            return -1;
+    return 0;
+}
+
+int tc_apply_notify(struct tc_applier *ap, struct tc_rows *rows, const char *policy,
+                    int64_t id, enum tocsin_action action, const char *const *sinks,
+                    unsigned flags, int64_t now)
+{
+    struct tc_incident_view v;
+    int found = tc_incident_view(ap->inc, id, NULL, &v), rc = 0, repeat = !!(flags & TOCSIN_NOTIFY_REPEAT);
+    char d[200];
+    size_t i;
+
+    if (found < 0)
+        return TOCSIN_EIO;
+    if (found == 0 || check_sinks(ap, sinks) < 0 ||
+        (action != TOCSIN_ACT_TRIGGER && action != TOCSIN_ACT_ACKNOWLEDGE &&
+         action != TOCSIN_ACT_RESOLVE) ||
+        (action == TOCSIN_ACT_TRIGGER && strcmp(v.state, "resolved") == 0)) {
+        if (found)
+            tc_incident_view_free(&v);
+        return TOCSIN_EINVAL;
+    }
+    if (action == TOCSIN_ACT_TRIGGER && v.suppressed) {
+        if (!(flags & TOCSIN_NOTIFY_UNMUTE)) {
+            snprintf(d, sizeof d, "{\"policy\":\"%s\",\"action\":\"trigger\"}", policy);
+            rc = tc_timeline_add(ap->inc, id, now, "notify_suppressed", NULL, d);
+            tc_incident_view_free(&v);
+            return rc < 0 ? TOCSIN_EIO : TOCSIN_OK;
+        }
+        rc = tc_incident_mute(ap->inc, id, NULL, NULL);
+        snprintf(d, sizeof d, "{\"policy\":\"%s\"}", policy);
+        rc |= tc_timeline_add(ap->inc, id, now, "unmuted", NULL, d);
+    }
+    if (rc == 0 && (!sinks || sinks[0])) {
+        snprintf(d, sizeof d, "{\"policy\":\"%s\",\"action\":\"%s\",\"repeat\":%s}", policy,
+                 tocsin_action_name(action), repeat ? "true" : "false");
+        rc = tc_timeline_add(ap->inc, id, now, "notify", NULL, d);
+    }
+    if (rc == 0 && sinks) {
+        for (i = 0; sinks[i] && rc == 0; i++) {
+            const char *sink = config_sink_id(ap->cfg, sinks[i]);
+            int64_t row = tc_outbox_add_repeat(ap->inc, id, sink, tocsin_action_name(action),
+                                               now, NULL, NULL, repeat);
+
+            if (row < 0 || add_row(rows, sink, row, id, action, now, NULL) < 0)
+                rc = -1;
+        }
+    } else if (rc == 0 && action == TOCSIN_ACT_TRIGGER) {
+        rc = notify_routed(ap, rows, id, v.inc.alert, NULL, repeat, now);
+    } else if (rc == 0) {
+        rc = notify_followers(ap, rows, id, action, now, NULL, NULL);
+    }
+    tc_incident_view_free(&v);
+    return rc < 0 ? TOCSIN_EIO : TOCSIN_OK;
 }

@@ -12,42 +12,17 @@
 #include "config.h"
 #include "dispatcher.h"
 #include "incident.h"
-
-/* A policy instance, in configured order. */
-struct tc_policy_ref {
-    const char *id;
-    const struct tocsin_plugin *plugin;
-    void *self;
-};
+#include "policy_call.h"
+#include "rows.h"
 
 /* An alert ready for the writer: the emitter's struct with the core's
  * defaults filled in (its strings live until the emitter is answered). */
 struct tc_intake_alert {
     struct tocsin_alert a;
-    char fingerprint[17];
+    char fingerprint[17];   /* the derived dedup key, "" when the input gave one */
+    char *key;              /* a policy's dedup key for it (malloc()ed), or NULL */
     char *json;  /* native JSON text, what the store keeps (and the sinks get) */
 };
-
-/* The outbox rows a job created: handed to the dispatcher once the
- * transaction commits, forgotten if it rolls back. */
-struct tc_new_row {
-    const char *sink;       /* points into the config */
-    int64_t id, incident, at; /* at: created and due */
-    enum tocsin_action action;
-    struct tc_fresh *fresh; /* a reference, or NULL */
-};
-
-struct tc_rows {
-    struct tc_new_row *v;
-    size_t n, cap;
-};
-
-/* Append a row (taking over its fresh reference). 0, or -1 when out of
- * memory (the row is not added). */
-int tc_rows_push(struct tc_rows *rows, const struct tc_new_row *row);
-/* Rolled back: release the rows (the array stays for reuse). */
-void tc_rows_drop(struct tc_rows *rows);
-void tc_rows_free(struct tc_rows *rows);
 
 /* What the effects need: the writer's statements, the config, the
  * policies, and the earliest expiry written (so the writer wakes for it). */
@@ -56,7 +31,9 @@ struct tc_applier {
     const struct tc_config *cfg;
     const struct tc_policy_ref *policies;
     size_t n_policies;
+    int listening;       /* some policy has on_event */
     int64_t next_expiry; /* lowered by tc_apply_alert(), reset by the writer */
+    int64_t next_timer;  /* lowered when a policy sets a timer, reset by the writer */
 };
 
 /* Policies, then open, repeat or resolve. 0, or -1 on a store error. */
@@ -75,7 +52,13 @@ int tc_apply_delivery(struct tc_applier *ap, struct tc_rows *rows, const struct 
 int tc_apply_expiry(struct tc_applier *ap, struct tc_rows *rows, int64_t id, int64_t expired_at,
                     int64_t now);
 
-/* For policies' host->annotate(): add key=value to the alert being judged. */
-int tc_apply_annotate(struct tocsin_policy_result *res, const char *key, const char *value);
+/* A policy's timer fell due: tell that policy (on_event TOCSIN_EV_TIMER).
+ * 0 or -1. */
+int tc_apply_timer(struct tc_applier *ap, struct tc_rows *rows, const char *instance,
+                   int64_t incident, const char *name, int64_t due, int64_t now);
+/* host->notify from a policy's on_event: see plugin.h. A TOCSIN_* code. */
+int tc_apply_notify(struct tc_applier *ap, struct tc_rows *rows, const char *policy,
+                    int64_t id, enum tocsin_action action, const char *const *sinks,
+                    unsigned flags, int64_t now);
 
 #endif

@@ -374,7 +374,8 @@ static const char *const load_sql =
     " i.first_seen, i.last_seen,"
     " (SELECT t.state FROM outbox t WHERE t.incident_id = o.incident_id AND t.sink = o.sink"
     "   AND t.action = 'trigger' AND t.id < o.id ORDER BY t.id DESC LIMIT 1),"
-    " (SELECT r.ref FROM sink_refs r WHERE r.incident_id = o.incident_id AND r.sink = o.sink)"
+    " (SELECT r.ref FROM sink_refs r WHERE r.incident_id = o.incident_id AND r.sink = o.sink),"
+    " o.repeat, i.previous_id"
     " FROM outbox o JOIN incidents i ON i.id = o.incident_id WHERE o.id = ?1";
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -469,6 +470,8 @@ static int load(struct worker_db *w, int64_t id, struct loaded *l)
     l->after_failed = l->n.action != TOCSIN_ACT_TRIGGER &&
                       (col_is(st, 9, "failed") || col_is(st, 9, "skipped"));
     l->stored_ref = col_dup(st, 10);
+    l->n.repeat = sqlite3_column_int(st, 11);
+    l->n.previous_id = sqlite3_column_int64(st, 12);
     sqlite3_reset(st);
     return finish_load(l, id);
 }

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "loader.h"
 #include "options.h"
+#include "policy_call.h"
+#include "policy_timers.h"
 
 static struct tc_instance *inst_of(const struct tocsin_host *host)
 {
@@ -289,7 +291,80 @@ static int host_state_delete(const struct tocsin_host *host, const char *key)
 static int host_annotate(const struct tocsin_host *host, struct tocsin_policy_result *res,
                          const char *key, const char *value)
 {
-    return tc_apply_annotate(res, key, value);
+    return tc_policy_annotate(res, key, value);
+}
+
+/* ---- policies (1.1): on the writer thread inside a policy call, or (timers) anywhere ---- */
+
+static int valid_timer_name(const char *name)
+{
+    return name && *name && strlen(name) <= TC_TIMER_NAME_MAX;
+}
+
+static int host_policy_timer_set(const struct tocsin_host *host, int64_t incident,
+                                 const char *name, int64_t due_ms)
+{
+    struct tc_instance *inst = inst_of(host);
+    struct tc_policy_ctx *ctx = tc_policy_current();
+    int rc;
+
+    if (inst->conf->kind != TOCSIN_POLICY || !valid_timer_name(name) ||
+        (incident < 0 && incident != TOCSIN_TIMER_EVERY_INCIDENT))
+        return TOCSIN_EINVAL;
+    if (!inst->d->store) /* --check-config: nothing is written */
+        return TOCSIN_OK;
+    rc = tc_store_policy_timer(inst->d->store, host->instance_id, incident, name, due_ms, 0);
+    if (rc != TOCSIN_OK)
+        return rc;
+    if (ctx && ctx->ap->next_timer > due_ms)
+        ctx->ap->next_timer = due_ms; /* the writer looks again after this job */
+    else if (!ctx && inst->d->pipeline) /* before it runs, it reads the store at start */
+        tc_pipeline_timer_due(inst->d->pipeline, due_ms);
+    return TOCSIN_OK;
+}
+
+static int host_policy_timer_cancel(const struct tocsin_host *host, int64_t incident,
+                                    const char *name)
+{
+    struct tc_instance *inst = inst_of(host);
+
+    if (inst->conf->kind != TOCSIN_POLICY || (name && !valid_timer_name(name)) ||
+        (incident == TOCSIN_TIMER_EVERY_INCIDENT && !name) ||
+        (incident < 0 && incident != TOCSIN_TIMER_EVERY_INCIDENT))
+        return TOCSIN_EINVAL;
+    if (!inst->d->store)
+        return TOCSIN_OK;
+    return tc_store_policy_timer(inst->d->store, host->instance_id, incident, name, 0, 1);
+}
+
+static int host_notify(const struct tocsin_host *host, int64_t incident,
+                       enum tocsin_action action, const char *const *sinks, unsigned flags)
+{
+    struct tc_policy_ctx *ctx = tc_policy_current();
+
+    if (!ctx || !ctx->in_event || !ctx->pol || strcmp(ctx->pol->id, host->instance_id) != 0)
+        return TOCSIN_EINVAL;
+    return tc_apply_notify(ctx->ap, ctx->rows, host->instance_id, incident, action, sinks, flags,
+                           ctx->now);
+}
+
+static int host_incident_find(const struct tocsin_host *host, int64_t id, const char *dedup_key,
+                              void (*fn)(void *arg, const struct tocsin_incident *inc), void *arg)
+{
+    struct tc_policy_ctx *ctx = tc_policy_current();
+    struct tc_incident_view v;
+    int found;
+
+    if (!ctx || !fn || id < 0 || (id == 0 && (!dedup_key || !*dedup_key)))
+        return TOCSIN_EINVAL;
+    found = tc_incident_view(ctx->inc, id, dedup_key, &v);
+    if (found < 0)
+        return TOCSIN_EIO;
+    if (found) {
+        fn(arg, &v.inc);
+        tc_incident_view_free(&v);
+    }
+    return found;
 }
 
 void tc_host_init(struct tc_instance *inst)
@@ -322,6 +397,10 @@ void tc_host_init(struct tc_instance *inst)
     h->http_sized = host_http_sized;
     h->remember = host_remember;
     h->route_self_auth = host_route_self_auth;
+    h->policy_timer_set = host_policy_timer_set;
+    h->policy_timer_cancel = host_policy_timer_cancel;
+    h->notify = host_notify;
+    h->incident_find = host_incident_find;
 }
 
 static int64_t inert_timer_add(const struct tocsin_host *host, int64_t delay_ms,

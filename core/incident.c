@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "incident.h"
 #include "log.h"
 
@@ -11,16 +12,25 @@ enum {
     ST_FIND_OPEN, ST_STATE, ST_INSERT, ST_REPEAT, ST_ACK, ST_RESOLVE, ST_TIMELINE,
     ST_OUTBOX_ADD, ST_OUTBOX_COPY, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_EXPIRED,
     ST_NEXT_EXPIRY, ST_FIND_LATCHED, ST_LATCH, ST_UNLATCH, ST_LATCH_REPEAT, ST_REF_PUT,
-    ST_REF_DELETE, ST_COUNT
+    ST_REF_DELETE, ST_MUTE, ST_REOPEN, ST_VIEW, ST_VIEW_KEY, ST_COUNT
 };
+
+/* What a policy sees of an incident (tc_incident_view). */
+#define VIEW_COLUMNS                                                          \
+    "SELECT id, dedup_key, state, alert, first_seen, last_seen, acknowledged_at,"  \
+    " resolved_at, acknowledged_by, resolved_by, occurrences, suppressed,"        \
+    " suppressed_by, previous_id, EXISTS (SELECT 1 FROM outbox o"                 \
+    " WHERE o.incident_id = incidents.id AND o.action = 'trigger'"              \
+    " AND (o.state = 'pending' OR o.state = 'done')) FROM incidents"
 
 static const char *const sql[ST_COUNT] = {
     [ST_FIND_OPEN] = "SELECT id, state, started_at FROM incidents"
                      " WHERE dedup_key = ?1 AND state != 'resolved'",
     [ST_STATE] = "SELECT state FROM incidents WHERE id = ?1",
     [ST_INSERT] = "INSERT INTO incidents (dedup_key, state, severity, summary, source, service,"
-                  " first_seen, last_seen, expires_at, suppressed, alert, started_at)"
-                  " VALUES (?1, 'triggered', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
+                  " first_seen, last_seen, expires_at, suppressed, alert, started_at,"
+                  " suppressed_by, previous_id)"
+                  " VALUES (?1, 'triggered', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_REPEAT] = "UPDATE incidents SET occurrences = occurrences + 1, last_seen = ?2,"
                   " expires_at = ?3, alert = ?4 WHERE id = ?1",
     [ST_ACK] = "UPDATE incidents SET state = 'acknowledged', acknowledged_at = ?2,"
@@ -30,10 +40,11 @@ static const char *const sql[ST_COUNT] = {
     [ST_TIMELINE] = "INSERT INTO timeline (incident_id, at, kind, actor, detail)"
                     " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_OUTBOX_ADD] = "INSERT INTO outbox (incident_id, sink, action, next_at, created_at,"
-                      " updated_at, actor, note) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6)",
+                      " updated_at, actor, note, repeat)"
+                      " VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7)",
     [ST_OUTBOX_COPY] = "INSERT INTO outbox (incident_id, sink, action, next_at, created_at,"
-                       " updated_at, actor, note) SELECT incident_id, ?2, action, ?3, ?3, ?3,"
-                       " actor, note FROM outbox WHERE id = ?1",
+                       " updated_at, actor, note, repeat) SELECT incident_id, ?2, action, ?3,"
+                       " ?3, ?3, actor, note, repeat FROM outbox WHERE id = ?1",
     /* A sink whose trigger failed or was skipped hears no more of it. */
     [ST_TRIGGER_SINKS] = "SELECT sink FROM outbox WHERE incident_id = ?1 AND action = 'trigger'"
                          " GROUP BY sink HAVING SUM(state = 'pending' OR state = 'done') > 0"
@@ -63,6 +74,17 @@ static const char *const sql[ST_COUNT] = {
     [ST_REF_DELETE] = "DELETE FROM sink_refs WHERE incident_id = ?1 AND sink = ?2",
     [ST_LATCH_REPEAT] = "UPDATE incidents SET occurrences = occurrences + 1, last_seen = ?2,"
                         " expires_at = ?3 WHERE id = ?1",
+    [ST_MUTE] = "UPDATE incidents SET suppressed = ?2, suppressed_by = ?3 WHERE id = ?1",
+    /* Only a resolved incident, and only while its key has no open one
+     * (the caller found none): incidents_open stays unique. */
+    [ST_REOPEN] = "UPDATE incidents SET state = 'triggered', acknowledged_at = NULL,"
+                  " acknowledged_by = NULL, resolved_at = NULL, resolved_by = NULL,"
+                  " resolution_note = NULL, latched = 0, occurrences = occurrences + 1,"
+                  " last_seen = ?2, expires_at = ?3, alert = ?4, suppressed = ?5,"
+                  " suppressed_by = ?6 WHERE id = ?1 AND state = 'resolved' AND dedup_key = ?7",
+    [ST_VIEW] = VIEW_COLUMNS " WHERE id = ?1",
+    /* incidents_key: the latest incident of a key, open or not. */
+    [ST_VIEW_KEY] = VIEW_COLUMNS " WHERE dedup_key = ?1 ORDER BY id DESC LIMIT 1",
 };
 
 struct tc_incidents {
@@ -185,6 +207,8 @@ int64_t tc_incident_insert(struct tc_incidents *x, const struct tc_new_incident 
     bind_text(st, 8, n->suppressed);
     bind_text(st, 9, n->alert_json);
     bind_time(st, 10, n->started_at);
+    bind_text(st, 11, n->suppressed_by);
+    bind_time(st, 12, n->previous_id);
     if (done(x, st) < 0)
         return -1;
     return sqlite3_last_insert_rowid(x->db);
@@ -241,6 +265,13 @@ int tc_timeline_add(struct tc_incidents *x, int64_t incident, int64_t at, const 
 int64_t tc_outbox_add(struct tc_incidents *x, int64_t incident, const char *sink,
                       const char *action, int64_t at, const char *actor, const char *note)
 {
+    return tc_outbox_add_repeat(x, incident, sink, action, at, actor, note, 0);
+}
+
+int64_t tc_outbox_add_repeat(struct tc_incidents *x, int64_t incident, const char *sink,
+                             const char *action, int64_t at, const char *actor,
+                             const char *note, int repeat)
+{
     sqlite3_stmt *st = use(x, ST_OUTBOX_ADD);
 
     sqlite3_bind_int64(st, 1, incident);
@@ -249,6 +280,7 @@ int64_t tc_outbox_add(struct tc_incidents *x, int64_t incident, const char *sink
     sqlite3_bind_int64(st, 4, at);
     bind_text(st, 5, actor);
     bind_text(st, 6, note);
+    sqlite3_bind_int(st, 7, repeat);
     if (done(x, st) < 0)
         return -1;
     return sqlite3_changes(x->db) ? sqlite3_last_insert_rowid(x->db) : 0;
@@ -401,4 +433,109 @@ int tc_incidents_next_expiry(struct tc_incidents *x, int64_t *at)
     }
     sqlite3_reset(st);
     return found;
+}
+
+int tc_incident_mute(struct tc_incidents *x, int64_t id, const char *reason, const char *by)
+{
+    sqlite3_stmt *st = use(x, ST_MUTE);
+
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, reason);
+    bind_text(st, 3, by && *by ? by : NULL);
+    return done(x, st);
+}
+
+int tc_incident_reopen(struct tc_incidents *x, int64_t id, const char *dedup_key, int64_t at,
+                       int64_t expires_at, const char *alert_json, const char *suppressed,
+                       const char *suppressed_by)
+{
+    sqlite3_stmt *st = use(x, ST_REOPEN);
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    bind_time(st, 3, expires_at);
+    bind_text(st, 4, alert_json);
+    bind_text(st, 5, suppressed);
+    bind_text(st, 6, suppressed && suppressed_by && *suppressed_by ? suppressed_by : NULL);
+    bind_text(st, 7, dedup_key);
+    if (done(x, st) < 0)
+        return -1;
+    return sqlite3_changes(x->db) == 1 ? 1 : 0;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s ? strdup((const char *)s) : NULL;
+}
+
+void tc_incident_view_free(struct tc_incident_view *v)
+{
+    tc_alert_release(&v->alert);
+    json_decref(v->json);
+    free(v->dedup_key);
+    free(v->state);
+    free(v->acknowledged_by);
+    free(v->resolved_by);
+    free(v->suppressed);
+    free(v->suppressed_by);
+    memset(v, 0, sizeof *v);
+}
+
+int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
+                     struct tc_incident_view *v)
+{
+    sqlite3_stmt *st = use(x, id ? ST_VIEW : ST_VIEW_KEY);
+    struct tocsin_incident *inc = &v->inc;
+    char err[160];
+    int rc;
+
+    memset(v, 0, sizeof *v);
+    if (id)
+        sqlite3_bind_int64(st, 1, id);
+    else
+        bind_text(st, 1, dedup_key);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+            return 0;
+        tc_error("store: %s", sqlite3_errmsg(x->db));
+        return -1;
+    }
+    inc->id = sqlite3_column_int64(st, 0);
+    v->dedup_key = col_dup(st, 1);
+    v->state = col_dup(st, 2);
+    v->json = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+    inc->opened_at = sqlite3_column_int64(st, 4);
+    inc->last_seen = sqlite3_column_int64(st, 5);
+    inc->acknowledged_at = sqlite3_column_int64(st, 6);
+    inc->resolved_at = sqlite3_column_int64(st, 7);
+    v->acknowledged_by = col_dup(st, 8);
+    v->resolved_by = col_dup(st, 9);
+    inc->occurrences = sqlite3_column_int64(st, 10);
+    v->suppressed = col_dup(st, 11);
+    v->suppressed_by = col_dup(st, 12);
+    inc->previous_id = sqlite3_column_int64(st, 13);
+    inc->notified = sqlite3_column_int(st, 14);
+    sqlite3_reset(st);
+    if (!v->json || tc_alert_from_json(v->json, &v->alert, err, sizeof err) < 0) {
+        tc_error("store: incident %lld: its alert cannot be read", (long long)inc->id);
+        tc_incident_view_free(v);
+        return -1;
+    }
+    inc->dedup_key = v->dedup_key;
+    inc->state = v->state;
+    inc->alert = &v->alert.a;
+    inc->acknowledged_by = v->acknowledged_by;
+    inc->resolved_by = v->resolved_by;
+    inc->suppressed = v->suppressed;
+    inc->suppressed_by = v->suppressed_by;
+    return 1;
+}
+
+sqlite3 *tc_incidents_db(struct tc_incidents *x)
+{
+    return x->db;
 }

@@ -4,8 +4,12 @@
 #ifndef TC_INCIDENT_H
 #define TC_INCIDENT_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <tocsin/plugin.h>
+
+#include "common.h"
 
 #include "incident_state.h"
 
@@ -14,6 +18,8 @@ struct tc_incidents;
 
 struct tc_incidents *tc_incidents_new(sqlite3 *db);
 void tc_incidents_free(struct tc_incidents *x);
+/* The writer's connection the statements run on (for savepoints). */
+sqlite3 *tc_incidents_db(struct tc_incidents *x);
 
 /* Open incident by dedup key: 1 and *id, *state, *started_at (when its
  * source says the problem started; 0 unknown) set; 0 when none; -1 error. */
@@ -38,6 +44,8 @@ struct tc_new_incident {
     int64_t at, expires_at;
     const char *suppressed; /* reason, or NULL */
     int64_t started_at;     /* the alert's own start */
+    const char *suppressed_by; /* what muted it (a window id), or NULL */
+    int64_t previous_id;    /* the incident it follows, or 0 */
 };
 int64_t tc_incident_insert(struct tc_incidents *x, const struct tc_new_incident *n);
 int tc_incident_repeat(struct tc_incidents *x, int64_t id, int64_t at, int64_t expires_at,
@@ -55,6 +63,10 @@ int tc_timeline_add(struct tc_incidents *x, int64_t incident, int64_t at, const 
  * notify a sink of one action more than once (repeats, fallbacks). */
 int64_t tc_outbox_add(struct tc_incidents *x, int64_t incident, const char *sink,
                       const char *action, int64_t at, const char *actor, const char *note);
+/* The same, marked as a repeat (n->repeat) when repeat is 1. */
+int64_t tc_outbox_add_repeat(struct tc_incidents *x, int64_t incident, const char *sink,
+                             const char *action, int64_t at, const char *actor,
+                             const char *note, int repeat);
 /* Row `from` again, for another sink (a fallback): its id, 0 when `from`
  * is gone, -1 on error. */
 int64_t tc_outbox_copy(struct tc_incidents *x, int64_t from, const char *sink, int64_t at);
@@ -79,5 +91,29 @@ int tc_incidents_expired(struct tc_incidents *x, int64_t now, int64_t *ids, int6
                          int max);
 /* The earliest expiry among open incidents: 1 and *at, 0 when none, -1. */
 int tc_incidents_next_expiry(struct tc_incidents *x, int64_t *at);
+
+/* Mute incident id (reason, and what muted it) or, with reason NULL, end
+ * the muting. 0 or -1. */
+int tc_incident_mute(struct tc_incidents *x, int64_t id, const char *reason, const char *by);
+/* Reopen resolved incident id of dedup_key with a new firing alert
+ * (muted when suppressed is set): 1 done, 0 when it is not a resolved
+ * incident of that key, -1 on error. */
+int tc_incident_reopen(struct tc_incidents *x, int64_t id, const char *dedup_key, int64_t at,
+                       int64_t expires_at, const char *alert_json, const char *suppressed,
+                       const char *suppressed_by);
+
+/* An incident as a policy sees it (plugin.h's struct tocsin_incident),
+ * with the storage its pointers point into. */
+struct tc_incident_view {
+    struct tocsin_incident inc;
+    struct tc_alert alert;
+    json_t *json;
+    char *dedup_key, *state, *acknowledged_by, *resolved_by, *suppressed, *suppressed_by;
+};
+/* Incident id, or with id 0 the latest of dedup_key: 1 and *v filled
+ * (tc_incident_view_free it), 0 none, -1 error. */
+int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
+                     struct tc_incident_view *v);
+void tc_incident_view_free(struct tc_incident_view *v);
 
 #endif

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "policy_timers.h"
 
 #define PRUNE_EVERY_MS (3600 * 1000)
 /* Delivery outcomes wait this long, or for this many, to share a commit:
@@ -29,6 +30,8 @@
 #define OUTCOME_BATCH 256
 /* Expired incidents resolved per transaction (more follow at once). */
 #define EXPIRE_BATCH 256
+/* Policy timers fired per transaction (more follow at once). */
+#define TIMER_BATCH 64
 /* Resolved incidents pruned per transaction (more follow between intake
  * batches, so pruning a backlog never stalls intake). */
 #define PRUNE_BATCH 500
@@ -97,6 +100,7 @@ struct tc_pipeline {
     struct tc_rows handing;   /* committed rows, handed over outside the lock */
     char probe_sql[48];
     struct tc_deadline due;   /* wakes the writer for expiry, pruning, batched outcomes */
+    int64_t timer_poke;       /* earliest policy timer set from another thread */
 };
 
 /* /readyz follows the last commit: a store that cannot commit (disk full)
@@ -259,7 +263,8 @@ static void prune(struct tc_pipeline *p, int64_t now)
     if (run_tx(p, TX_BEGIN) < 0)
         return;
     if (tc_incidents_prune(p->ap.inc, now - p->cfg->daemon.retention_ms, PRUNE_BATCH,
-                           &removed) < 0) {
+                           &removed) < 0 ||
+        (removed && tc_policy_timers_orphans(p->db) < 0)) {
         run_tx(p, TX_ROLLBACK);
         return;
     }
@@ -282,13 +287,17 @@ static int64_t expiry_due(const struct tc_pipeline *p)
 
 /* Whether the writer has something to do now; if not, *until is the
  * wall-clock ms at which it will (waiting outcomes fall due, pruning). */
-static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
+static int has_work(struct tc_pipeline *p, int64_t now, int64_t *until)
 {
     /* Pruning is always scheduled, so the wake-up time only changes when
      * something is due sooner: re-arming the same deadline costs nothing. */
     int64_t due = p->next_prune;
 
+    if (p->timer_poke < p->ap.next_timer)
+        p->ap.next_timer = p->timer_poke;
+    p->timer_poke = INT64_MAX;
     if (p->head || p->stopping || now >= p->next_prune || now >= expiry_due(p) ||
+        now >= p->ap.next_timer ||
         (!atomic_load(&p->store_ok) && now >= p->next_probe))
         return 1;
     if (p->outcomes) {
@@ -300,6 +309,8 @@ static int has_work(const struct tc_pipeline *p, int64_t now, int64_t *until)
         due = p->next_prune;
     if (!atomic_load(&p->store_ok) && p->next_probe < due)
         due = p->next_probe;
+    if (p->ap.next_timer < due)
+        due = p->ap.next_timer;
     *until = expiry_due(p) < due ? expiry_due(p) : due;
     return 0;
 }
@@ -354,6 +365,38 @@ static void expire(struct tc_pipeline *p, int64_t now)
     /* A full batch means more are due now; else sleep until the next. */
     p->ap.next_expiry = n == EXPIRE_BATCH ? now : found ? next : INT64_MAX;
     hand_over(p, &rows); /* the resolve notifications */
+    tc_rows_free(&rows);
+}
+
+/* Policies' timers that fell due: each is taken from the store and its
+ * policy told, in one transaction per batch; notes when to look again. */
+static void fire_timers(struct tc_pipeline *p, int64_t now)
+{
+    struct tc_rows rows = { NULL, 0, 0 };
+    struct tc_due_timer due[TIMER_BATCH];
+    int64_t next = 0;
+    int n, i, rc = 0, found = -1;
+
+    p->ap.next_timer = INT64_MAX; /* what the policies set now lowers it */
+    if (run_tx(p, TX_BEGIN) < 0) {
+        p->ap.next_timer = now + 1000;
+        return;
+    }
+    n = tc_policy_timers_take(p->db, now, due, TIMER_BATCH);
+    for (i = 0; i < n && rc == 0; i++)
+        rc = tc_apply_timer(&p->ap, &rows, due[i].instance, due[i].incident, due[i].name,
+                            due[i].due, now);
+    if (n >= 0 && rc == 0)
+        found = tc_policy_timers_next(p->db, &next);
+    if (n < 0 || rc != 0 || found < 0 || run_tx(p, TX_COMMIT) < 0) {
+        run_tx(p, TX_ROLLBACK);
+        tc_rows_free(&rows);
+        p->ap.next_timer = now + 1000; /* the store is busy or failing: retry soon */
+        return;
+    }
+    tc_metric_add(TC_M_COMMITS, 1);
+    p->ap.next_timer = n == TIMER_BATCH ? now : found ? next : INT64_MAX;
+    hand_over(p, &rows);
     tc_rows_free(&rows);
 }
 
@@ -431,6 +474,8 @@ static void *writer_main(void *arg)
             prune(p, now);
         if (now >= expiry_due(p))
             expire(p, now);
+        if (now >= p->ap.next_timer)
+            fire_timers(p, now);
     }
     tc_rows_free(&p->handing);
     return NULL;
@@ -518,8 +563,10 @@ static void release_alerts(struct tc_intake_alert *v, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         free(v[i].json);
+        free(v[i].key);
+    }
     free(v);
 }
 
@@ -664,6 +711,15 @@ void tc_pipeline_outcome(void *arg, const struct tc_outcome *o)
     pthread_mutex_unlock(&p->lock);
 }
 
+void tc_pipeline_timer_due(struct tc_pipeline *p, int64_t due)
+{
+    pthread_mutex_lock(&p->lock);
+    if (due < p->timer_poke)
+        p->timer_poke = due;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+
 int tc_pipeline_store_ok(struct tc_pipeline *p)
 {
     return atomic_load(&p->store_ok);
@@ -725,6 +781,11 @@ struct tc_pipeline *tc_pipeline_new(struct tc_deadlines *deadlines, struct tc_st
     p->outcomes_tail = &p->outcomes;
     p->next_prune = tc_now_ms() + 60000;
     p->grace_end = tc_now_ms() + cfg->daemon.expiry_grace_ms;
+    p->ap.listening = tc_policy_listening(policies, n_policies);
+    p->timer_poke = INT64_MAX;
+    /* Timers left by the last run (late ones fire at once, each once). */
+    if (tc_policy_timers_next(p->db, &p->ap.next_timer) != 1)
+        p->ap.next_timer = INT64_MAX;
     atomic_init(&p->store_ok, 1);
     snprintf(p->probe_sql, sizeof p->probe_sql, "PRAGMA user_version = %d",
              TC_SCHEMA_VERSION);

@@ -45,6 +45,9 @@ int tc_pipeline_act(struct tc_pipeline *p, int64_t id, enum tc_event ev, const c
 /* A delivery outcome (the dispatcher's tc_outcome_fn, arg: the pipeline).
  * Queued; never blocks for long. */
 void tc_pipeline_outcome(void *arg, const struct tc_outcome *o);
+/* A policy set a timer due at `due` from outside the writer (an API
+ * route): wake the writer if it is earlier than what it waits for. */
+void tc_pipeline_timer_due(struct tc_pipeline *p, int64_t due);
 /* 0 while the store cannot commit (disk full), for /readyz. */
 int tc_pipeline_store_ok(struct tc_pipeline *p);
 

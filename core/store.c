@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "policy_timers.h"
 #include "store.h"
 #include <tocsin/plugin.h>
 
@@ -107,7 +108,8 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (incident_id, sink)) WITHOUT ROWID;",
     /* 4 -> 5: policies (ABI 1.1): what muted an incident (a maintenance
      * window's id), the incident a new one follows, and policies' durable
-     * timers, on an incident or (incident_id 0) the instance's own */
+     * timers, on an incident or (incident_id 0) the instance's own; outbox
+     * rows that repeat a trigger (n->repeat) */
     "ALTER TABLE incidents ADD COLUMN suppressed_by TEXT;"
     "ALTER TABLE incidents ADD COLUMN previous_id INTEGER;"
     "CREATE INDEX incidents_key ON incidents(dedup_key, id);"
@@ -115,7 +117,8 @@ static const char *const migrations[] = {
     "  instance TEXT NOT NULL, incident_id INTEGER NOT NULL, name TEXT NOT NULL,"
     "  due INTEGER NOT NULL,"
     "  PRIMARY KEY (instance, incident_id, name)) WITHOUT ROWID;"
-    "CREATE INDEX policy_timers_due ON policy_timers(due);",
+    "CREATE INDEX policy_timers_due ON policy_timers(due);"
+    "ALTER TABLE outbox ADD COLUMN repeat INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TC_SCHEMA_VERSION,
@@ -415,4 +418,19 @@ int tc_store_state_delete(struct tc_store *s, const char *instance, const char *
 {
     return state_exec(s, "DELETE FROM plugin_state WHERE instance = ?1 AND key = ?2", instance,
                       key, NULL, NULL);
+}
+
+int tc_store_policy_timer(struct tc_store *s, const char *instance, int64_t incident,
+                          const char *name, int64_t due, int cancel)
+{
+    sqlite3 *db = on_writer_thread ? s->writer : s->state_db;
+    int rc;
+
+    if (!on_writer_thread)
+        pthread_mutex_lock(&s->state_lock);
+    rc = cancel ? tc_policy_timer_cancel(db, instance, incident, name)
+                : tc_policy_timer_set(db, instance, incident, name, due);
+    if (!on_writer_thread)
+        pthread_mutex_unlock(&s->state_lock);
+    return rc < 0 ? TOCSIN_EIO : TOCSIN_OK;
 }

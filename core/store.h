@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define TC_SCHEMA_VERSION 5
 
@@ -36,6 +37,12 @@ int tc_store_state_get(struct tc_store *s, const char *instance, const char *key
 int tc_store_state_put(struct tc_store *s, const char *instance, const char *key,
                        const char *value);
 int tc_store_state_delete(struct tc_store *s, const char *instance, const char *key);
+
+/* A policy's durable timer (policy_timers.h): set or move to due, or
+ * cancel; on the writer's connection from the writer thread, else on the
+ * state connection. TOCSIN_OK or TOCSIN_EIO. */
+int tc_store_policy_timer(struct tc_store *s, const char *instance, int64_t incident,
+                          const char *name, int64_t due, int cancel);
 
 /* Call on the writer thread: its plugin state reads and writes then join
  * the writer's transaction (see store.c). */

@@ -206,6 +206,14 @@ struct tocsin_notification {
     /* 1 for the notifications of `tocsind --test-sink`: not a real
      * incident (incident_id 0); say so where the provider shows text. */
     int test;
+    /* 1 when this trigger repeats one the sink may have been sent for this
+     * incident: a policy's re-notification (repeat_interval) or a reopened
+     * incident. A provider that deduplicates by incident sees the same
+     * incident again. */
+    int repeat;
+    /* The earlier incident of the same problem this one follows (a flap
+     * outside the dedup policy's window), or 0. */
+    int64_t previous_id;
 };
 
 enum tocsin_verdict_kind {

@@ -278,7 +278,7 @@ END_TEST
 static int evaluate(void *self, const struct tocsin_alert *a, struct tocsin_policy_result *res)
 {
     (void)self;
-    tc_apply_annotate(res, "checked_by", "test-policy");
+    tc_policy_annotate(res, "checked_by", "test-policy");
     if (tocsin_kv_get(a->labels, a->n_labels, "maintenance")) {
         res->decision = TOCSIN_SUPPRESS;
         snprintf(res->reason, sizeof res->reason, "db1 is in maintenance");
@@ -311,7 +311,7 @@ START_TEST(test_policies_suppress_with_a_reason_and_annotate)
     ck_assert_int_eq(apply("loud", TOCSIN_SEV_CRITICAL, TOCSIN_FIRING, 0, 2000), 0);
     ck_assert_str_eq(row_sinks(), "pd,chat,");
     /* Outside a policy's evaluate() there is nothing to annotate. */
-    ck_assert_int_eq(tc_apply_annotate(&(struct tocsin_policy_result){ 0 }, "k", "v"),
+    ck_assert_int_eq(tc_policy_annotate(&(struct tocsin_policy_result){ 0 }, "k", "v"),
                      TOCSIN_EINVAL);
 }
 END_TEST

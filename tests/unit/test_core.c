@@ -94,7 +94,7 @@ START_TEST(test_one_open_incident_per_dedup_key)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x = tc_incidents_new(db);
-    struct tc_new_incident n = { "k1", "critical", "disk", "prom", "db", "{}", 1000, 0, NULL, 0 };
+    struct tc_new_incident n = { "k1", "critical", "disk", "prom", "db", "{}", 1000, 0, NULL, 0, NULL, 0 };
     enum tc_state state;
     int64_t id, found, started_at = 0;
 
@@ -127,7 +127,7 @@ START_TEST(test_outbox_rows_and_the_sinks_that_were_triggered)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x = tc_incidents_new(db);
-    struct tc_new_incident n = { "k", "high", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
+    struct tc_new_incident n = { "k", "high", "s", "src", NULL, "{}", 1, 0, NULL, 0, NULL, 0 };
     int64_t id = tc_incident_insert(x, &n), row;
     char sinks[64] = "";
 
@@ -168,8 +168,8 @@ START_TEST(test_prune_drops_old_resolved_incidents_with_their_rows)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x;
-    struct tc_new_incident a = { "old", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
-    struct tc_new_incident b = { "new", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
+    struct tc_new_incident a = { "old", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0, NULL, 0 };
+    struct tc_new_incident b = { "new", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0, NULL, 0 };
     int64_t ia, ib, removed = 0;
 
     sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
@@ -196,7 +196,7 @@ START_TEST(test_prune_takes_at_most_its_batch)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x = tc_incidents_new(db);
-    struct tc_new_incident n = { "k", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
+    struct tc_new_incident n = { "k", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0, NULL, 0 };
     int64_t removed = 0;
     int i;
 
@@ -221,10 +221,10 @@ START_TEST(test_expiry_finds_open_incidents_past_their_expiry_earliest_first)
 {
     sqlite3 *db = memory_store();
     struct tc_incidents *x = tc_incidents_new(db);
-    struct tc_new_incident a = { "a", "info", "s", "src", NULL, "{}", 1, 3000, NULL, 0 };
-    struct tc_new_incident b = { "b", "info", "s", "src", NULL, "{}", 1, 2000, NULL, 0 };
-    struct tc_new_incident c = { "c", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0 };
-    struct tc_new_incident d = { "d", "info", "s", "src", NULL, "{}", 1, 1000, NULL, 0 };
+    struct tc_new_incident a = { "a", "info", "s", "src", NULL, "{}", 1, 3000, NULL, 0, NULL, 0 };
+    struct tc_new_incident b = { "b", "info", "s", "src", NULL, "{}", 1, 2000, NULL, 0, NULL, 0 };
+    struct tc_new_incident c = { "c", "info", "s", "src", NULL, "{}", 1, 0, NULL, 0, NULL, 0 };
+    struct tc_new_incident d = { "d", "info", "s", "src", NULL, "{}", 1, 1000, NULL, 0, NULL, 0 };
     int64_t ia, ib, id, ids[4], at[4], next = 0;
 
     ck_assert_int_eq(tc_incidents_next_expiry(x, &next), 0); /* nothing open */
