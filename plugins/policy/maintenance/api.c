@@ -92,6 +92,21 @@ static json_t *parse_body(const struct tocsin_http_request *req, char *err, size
     return o;
 }
 
+/* JSON only: a browser's cross-site form post cannot make a window. 1
+ * when it answered 415. */
+static int not_json(const struct tocsin_http_request *req, struct tocsin_http_response *resp)
+{
+    char type[128], detail[200];
+
+    if (tc_is_json_type(req->header(req, "Content-Type")))
+        return 0;
+    snprintf(detail, sizeof detail, "Content-Type \"%s\": send application/json",
+             tc_media_type(req->header(req, "Content-Type"), type, sizeof type));
+    resp->status = 415;
+    resp->body = tc_error_json("unsupported media type", detail);
+    return 1;
+}
+
 /* Listed: not expired past the retention (pruned at the next change). */
 static int listed(const struct mw_window *w, int64_t now)
 {
@@ -142,6 +157,8 @@ static int v1_create(void *self, const struct tocsin_http_request *req,
     json_t *body, *shown;
     int rc;
 
+    if (not_json(req, resp))
+        return TOCSIN_OK;
     body = parse_body(req, err, sizeof err);
     if (!body)
         return v1_error(resp, 400, "the body is not JSON", err);
@@ -459,6 +476,8 @@ static int silence_post(void *self, const struct tocsin_http_request *req,
     char err[400], msg[480], idc[MW_ID_MAX];
     int rc, missing;
 
+    if (not_json(req, resp))
+        return TOCSIN_OK;
     body = parse_body(req, err, sizeof err);
     if (!body || !json_is_object(body)) {
         snprintf(msg, sizeof msg, "parsing silence body from \"\" failed, because %s",

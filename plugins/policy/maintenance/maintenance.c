@@ -133,8 +133,9 @@ static int mw_create(const struct tocsin_host *host, const void *conf, void **se
         mw_destroy(m);
         return TOCSIN_ENOMEM;
     }
-    memcpy(m->remind_sinks, m->conf->remind_sinks.items,
-           m->conf->remind_sinks.n * sizeof *m->remind_sinks);
+    if (m->conf->remind_sinks.n)
+        memcpy(m->remind_sinks, m->conf->remind_sinks.items,
+               m->conf->remind_sinks.n * sizeof *m->remind_sinks);
     rc = load_config_windows(m);
     if (rc == TOCSIN_OK && mw_load(m) != TOCSIN_OK)
         rc = host->fail(host, "cannot read the stored maintenance windows");
