@@ -2,8 +2,8 @@
  * clock: an alert inside a window opens its incident muted and nothing is
  * sent; when the window ends the trigger follows (notify_after) or does not;
  * a resolve reaches a sink told "firing" before the window; the end still
- * comes after a kill -9 inside the window; windows made, listed, ended and
- * refused through /api/v1/maintenance. */
+ * comes after a kill -9 inside the window; a recurring window on a day
+ * the clocks change. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +268,55 @@ START_TEST(test_the_end_comes_after_a_kill_inside_the_window)
 }
 END_TEST
 
+/* A recurring window, Sundays 02:00-04:00 Europe/Berlin, on the day
+ * clocks spring forward (2027-03-28, 02:00 CET -> 03:00 CEST): 02:00 does
+ * not exist and is the instant 03:00 CEST (01:00Z), so the window runs
+ * 01:00Z-02:00Z, one hour. lib/recur has the zone rules and their tests;
+ * this is the plugin's wiring on the real daemon's clock. */
+START_TEST(test_a_recurring_window_on_a_spring_forward_day)
+{
+    struct fixture f;
+    int64_t at;
+    json_t *list = NULL, *w;
+    struct h_resp r;
+
+    up(&f, "    windows = ( { id = \"sunday-batch\"; matchers = [ \"service=batch\" ];\n"
+           "      weekdays = [ \"sun\" ]; start = \"02:00\"; end = \"04:00\";\n"
+           "      time_zone = \"Europe/Berlin\"; } );\n");
+    ck_assert_int_eq(tc_time_parse("2027-03-28T00:30:00Z", &at), 0);
+    h_clock_advance(&f.d, at - wall_ms());
+    fire(&f, "batch-early", "batch", "firing");
+    h_assert(&f.d, hook_waits(&f, "batch-early", "trigger", 5000),
+             "muted before the window (00:30Z)");
+
+    h_clock_advance(&f.d, HOUR); /* 01:30Z: 03:30 CEST */
+    fire(&f, "batch-inside", "batch", "firing");
+    h_assert(&f.d, muted_by(&f, "batch-inside", "sunday-batch"), "not muted at 03:30 CEST");
+    {
+        json_t *inc = incident_of(&f, "batch-inside");
+
+        h_assert(&f.d, strstr(h_jstr(inc, "suppressed"), "until 2027-03-28T02:00:00.000Z") != NULL,
+                 "the window does not end at 04:00 CEST: %s", h_jstr(inc, "suppressed"));
+        json_decref(inc);
+    }
+    h_req(&f.d, "GET", "/api/v1/maintenance/sunday-batch", NULL, &r);
+    h_assert(&f.d, r.status == 200, "GET the window: HTTP %ld", r.status);
+    list = h_json(&r);
+    h_resp_free(&r);
+    w = json_object_get(list, "current");
+    ck_assert_str_eq(h_jstr(list, "state"), "active");
+    ck_assert_str_eq(h_jstr(w, "starts_at"), "2027-03-28T01:00:00.000Z");
+    ck_assert_str_eq(h_jstr(w, "ends_at"), "2027-03-28T02:00:00.000Z");
+    json_decref(list);
+
+    h_clock_advance(&f.d, HOUR); /* 02:30Z: 04:30 CEST, over */
+    h_assert(&f.d, hook_waits(&f, "batch-inside", "trigger", 5000),
+             "no trigger after the window's end at 04:00 CEST");
+    down(&f);
+    h_passed();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("maintenance");
@@ -277,6 +326,7 @@ int main(void)
     tcase_add_test(tc, test_notify_after_false_only_unmutes);
     tcase_add_test(tc, test_a_resolve_reaches_the_sink_told_before_the_window);
     tcase_add_test(tc, test_the_end_comes_after_a_kill_inside_the_window);
+    tcase_add_test(tc, test_a_recurring_window_on_a_spring_forward_day);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
