@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "am_api.h"
 #include "api.h"
 #include "common.h"
 #include "log.h"
@@ -18,7 +19,7 @@
 #define INCIDENT_COLUMNS                                                                   \
     "id, dedup_key, state, severity, summary, source, service, occurrences, first_seen,"  \
     " last_seen, expires_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,"  \
-    " resolution_note, suppressed, alert"
+    " resolution_note, suppressed, alert, suppressed_by, previous_id"
 
 static int reply(struct tocsin_http_response *resp, int status, json_t *body)
 {
@@ -76,6 +77,10 @@ static json_t *incident_json(sqlite3_stmt *st, int with_alert)
     json_object_set_new(o, "resolved_by", text_or_null(st, 14));
     json_object_set_new(o, "resolution_note", text_or_null(st, 15));
     json_object_set_new(o, "suppressed", text_or_null(st, 16));
+    json_object_set_new(o, "suppressed_by", text_or_null(st, 18));
+    json_object_set_new(o, "previous_id", sqlite3_column_type(st, 19) == SQLITE_NULL
+                                              ? json_null()
+                                              : json_integer(sqlite3_column_int64(st, 19)));
     if (labels)
         json_object_set(o, "labels", labels);
     else
@@ -253,17 +258,18 @@ static json_t *notifications_json(sqlite3 *db, int64_t id)
     sqlite3_stmt *st = NULL;
 
     if (sqlite3_prepare_v2(db, "SELECT id, sink, action, state, attempts, next_at, last_error,"
-                               " updated_at FROM outbox WHERE incident_id = ?1 ORDER BY id",
+                               " updated_at, repeat FROM outbox WHERE incident_id = ?1 ORDER BY id",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         while (sqlite3_step(st) == SQLITE_ROW)
             json_array_append_new(
-                list, json_pack("{s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "id",
+                list, json_pack("{s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:b}", "id",
                                 (json_int_t)sqlite3_column_int64(st, 0), "sink",
                                 text_or_null(st, 1), "action", text_or_null(st, 2), "state",
                                 text_or_null(st, 3), "attempts", sqlite3_column_int(st, 4),
                                 "next_at", time_or_null(st, 5), "last_error",
-                                text_or_null(st, 6), "updated_at", time_or_null(st, 7)));
+                                text_or_null(st, 6), "updated_at", time_or_null(st, 7),
+                                "repeat", sqlite3_column_int(st, 8)));
     }
     sqlite3_finalize(st);
     return list;
@@ -473,5 +479,5 @@ int tc_api_register(struct tc_daemon *d)
             return -1;
         }
     }
-    return 0;
+    return tc_am_api_register(d);
 }

@@ -393,12 +393,12 @@ static void load_daemon(struct loading *ld, const config_setting_t *block)
             fail(ld, block, "daemon must be a group: daemon = { listen = \"...\"; };");
         /* Defaults still apply, so later checks see a complete daemon. */
         config_init(&empty);
-        tc_options_fill(daemon_options, config_root_setting(&empty), NULL, "daemon", d,
+        tc_options_fill(daemon_options, NULL, config_root_setting(&empty), NULL, "daemon", d,
                         ld->errs);
         config_destroy(&empty);
         return;
     }
-    tc_options_fill(daemon_options, block, reserved, "daemon", d, ld->errs);
+    tc_options_fill(daemon_options, NULL, block, reserved, "daemon", d, ld->errs);
 
     if ((s = config_setting_get_member(block, "log_level"))) {
         const char *v = config_setting_type(s) == CONFIG_TYPE_STRING
@@ -518,7 +518,7 @@ static void fill_core(struct loading *ld, const config_setting_t *g,
         if (!o->name)
             others[k++] = name;
     }
-    tc_options_fill(table, g, others, context, inst, ld->errs);
+    tc_options_fill(table, NULL, g, others, context, inst, ld->errs);
     free(others);
 }
 
@@ -608,7 +608,7 @@ static void load_instance(struct loading *ld, const config_setting_t *g, enum to
         fail(ld, g, "%s: out of memory", context);
         return;
     }
-    tc_options_fill(inst->plugin_ref->desc->options, g,
+    tc_options_fill(inst->plugin_ref->desc->options, inst->plugin_ref->desc->groups, g,
                     kind == TOCSIN_SINK    ? reserved_sink
                     : kind == TOCSIN_INPUT ? reserved_input
                                            : reserved_plain,
@@ -801,12 +801,14 @@ static void free_instances(struct tc_instance_conf *list, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (list[i].conf && list[i].plugin_ref)
-            tc_options_free(list[i].plugin_ref->desc->options, list[i].conf);
+        const struct tocsin_plugin *d = list[i].plugin_ref ? list[i].plugin_ref->desc : NULL;
+
+        if (list[i].conf && d)
+            tc_options_free(d->options, d->groups, list[i].conf);
         free(list[i].conf);
         /* Each kind's core options; the other kind's strings are NULL. */
-        tc_options_free(sink_core_options, &list[i]);
-        tc_options_free(input_core_options, &list[i]);
+        tc_options_free(sink_core_options, NULL, &list[i]);
+        tc_options_free(input_core_options, NULL, &list[i]);
         free(list[i].id);
         free(list[i].plugin);
     }
@@ -824,7 +826,7 @@ void tc_config_free(struct tc_config *c)
     free_instances(c->inputs, c->n_inputs);
     free_instances(c->policies, c->n_policies);
     free_instances(c->sinks, c->n_sinks);
-    tc_options_free(daemon_options, &c->daemon);
+    tc_options_free(daemon_options, NULL, &c->daemon);
     for (i = 0; i < c->daemon.n_tokens; i++) {
         explicit_bzero(c->daemon.tokens[i].token, strlen(c->daemon.tokens[i].token));
         free(c->daemon.tokens[i].token);

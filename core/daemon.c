@@ -182,6 +182,7 @@ int tc_daemon_start(struct tc_config *cfg, struct tc_daemon **out)
     *out = NULL;
     d->cfg = cfg;
     d->lock_fd = -1;
+    d->started_at = tc_now_ms();
     if (lock_state_dir(d) < 0)
         goto fail;
     if (tc_store_open(cfg->daemon.state_dir, &d->store, err, sizeof err) < 0) {

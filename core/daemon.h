@@ -43,6 +43,7 @@ struct tc_daemon {
     struct tc_policy_ref *policy_refs;
     struct tc_sink_ref *sink_refs;
     atomic_int ready;
+    int64_t started_at;           /* ms since the epoch (Alertmanager's "uptime") */
     int lock_fd;                  /* flock()ed state_dir/tocsind.lock, or -1 */
     struct tc_errors *check_errs; /* --check-config: where errors go, else NULL */
     char bound[128];

@@ -37,11 +37,13 @@
 #include "log.h"
 #include "metrics.h"
 #include "origin.h"
+#include "route_match.h"
 #include "tls.h"
 
 struct route {
     char *method, *path;
     size_t prefix_len; /* > 0: a prefix route */
+    int n_params;      /* > 0: a route with {name} segments */
     tocsin_route_fn fn;
     void *self;
     char *owner;
@@ -93,12 +95,19 @@ struct pending {
     int answered;          /* a response was queued on the first call */
     const struct route *route; /* found on the first call; NULL: none */
     char who[96];          /* the token or user that was let in */
+    int begun;             /* the first call of the handler is over */
+    char *raw_path;        /* as sent, still percent-encoded: what {name}s match */
+    struct tc_route_param params[TC_ROUTE_MAX_PARAMS];
+    const char *values[TC_ROUTE_MAX_PARAMS]; /* decoded, in values_buf */
+    int n_params;
+    char *values_buf;
 };
 
 struct request {
     struct tocsin_http_request pub;
     struct MHD_Connection *conn;
     const char *who;
+    const struct pending *p;
 };
 
 static int64_t mono_ms(void)
@@ -162,21 +171,39 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
                   void *self, const char *owner, enum tc_gate gate, const char *input,
                   char *err, size_t errlen)
 {
-    size_t i, len = strlen(path);
+    size_t i, len;
     struct route *grown, *r;
+    const char *who = owner ? owner : "core";
+    char why[200];
+    int n_params;
 
     if (h->mhd || !method || !path || path[0] != '/' || !fn) {
         snprintf(err, errlen, "cannot register route %s %s", method ? method : "?",
                  path ? path : "?");
         return TOCSIN_EINVAL;
     }
+    n_params = tc_route_pattern_check(path, why, sizeof why);
+    if (n_params < 0) {
+        snprintf(err, errlen, "route %s %s of %s: %s", method, path, who, why);
+        return TOCSIN_EINVAL;
+    }
     for (i = 0; i < h->n_routes; i++) {
-        if (strcmp(h->routes[i].method, method) == 0 && strcmp(h->routes[i].path, path) == 0) {
-            snprintf(err, errlen, "route %s %s is taken by %s", method, path,
-                     h->routes[i].owner);
+        const struct route *o = &h->routes[i];
+
+        if (strcmp(o->method, method) != 0)
+            continue;
+        if (strcmp(o->path, path) == 0) {
+            /* The caller's log line names who asked (host.c's prefix). */
+            snprintf(err, errlen, "route %s %s is taken by %s", method, path, o->owner);
+            return TOCSIN_EINVAL;
+        }
+        if (n_params && o->n_params && tc_route_same_shape(o->path, path)) {
+            snprintf(err, errlen, "route %s %s of %s conflicts with %s %s of %s: both match"
+                     " the same paths", method, path, who, o->method, o->path, o->owner);
             return TOCSIN_EINVAL;
         }
     }
+    len = strlen(path);
     grown = realloc(h->routes, (h->n_routes + 1) * sizeof *grown);
     if (!grown)
         return TOCSIN_ENOMEM;
@@ -184,7 +211,8 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
     r = &h->routes[h->n_routes++];
     r->method = strdup(method);
     r->path = strdup(path);
-    r->prefix_len = len > 0 && path[len - 1] == '*' ? len - 1 : 0;
+    r->prefix_len = !n_params && len > 0 && path[len - 1] == '*' ? len - 1 : 0;
+    r->n_params = n_params;
     r->fn = fn;
     r->self = self;
     r->owner = strdup(owner ? owner : "core");
@@ -197,30 +225,60 @@ int tc_http_route(struct tc_http *h, const char *method, const char *path, tocsi
     return TOCSIN_OK;
 }
 
-static int path_matches(const struct route *r, const char *path)
+/* Exact and prefix routes match the decoded path, as they always have;
+ * parameter routes the raw one (see route_match.c). */
+static int path_matches(const struct route *r, const char *path, const char *raw)
 {
+    struct tc_route_param params[TC_ROUTE_MAX_PARAMS];
+
+    if (r->n_params)
+        return raw && tc_route_match(r->path, raw, params, TC_ROUTE_MAX_PARAMS) >= 0;
     if (r->prefix_len)
         return strncmp(r->path, path, r->prefix_len) == 0;
     return strcmp(r->path, path) == 0;
 }
 
-/* Exact routes beat prefixes; the longest prefix wins. */
+/* 0: exact, 1: parameters, 2: prefix. */
+static int tier(const struct route *r)
+{
+    return r->n_params ? 1 : r->prefix_len ? 2 : 0;
+}
+
+static int better(const struct route *r, const struct route *best)
+{
+    if (!best || tier(r) != tier(best))
+        return !best || tier(r) < tier(best);
+    if (r->n_params)
+        return tc_route_more_specific(r->path, best->path);
+    return r->prefix_len > best->prefix_len;
+}
+
+/* The route for METHOD PATH (precedence in http.h). When there is none,
+ * allow lists the methods the path has routes for ("" : none). */
 static const struct route *find_route(const struct tc_http *h, const char *method,
-                                      const char *path, int *path_known)
+                                      const char *path, const char *raw, char *allow,
+                                      size_t allowlen)
 {
     const struct route *best = NULL;
-    size_t i;
+    size_t i, j, used = 0;
 
-    *path_known = 0;
+    allow[0] = '\0';
     for (i = 0; i < h->n_routes; i++) {
         const struct route *r = &h->routes[i];
 
-        if (!path_matches(r, path))
+        if (!path_matches(r, path, raw))
             continue;
-        *path_known = 1;
-        if (strcmp(r->method, method) != 0)
+        if (strcmp(r->method, method) != 0) {
+            for (j = 0; j < i; j++) /* once each, in registration order */
+                if (strcmp(h->routes[j].method, r->method) == 0 &&
+                    path_matches(&h->routes[j], path, raw))
+                    break;
+            if (j == i && used + strlen(r->method) + 3 < allowlen)
+                used += (size_t)snprintf(allow + used, allowlen - used, "%s%s",
+                                         used ? ", " : "", r->method);
             continue;
-        if (!best || (best->prefix_len && (!r->prefix_len || r->prefix_len > best->prefix_len)))
+        }
+        if (better(r, best))
             best = r;
     }
     return best;
@@ -238,11 +296,52 @@ const char *tc_http_who(const struct tocsin_http_request *req)
     return ((const struct request *)req)->who;
 }
 
+static const char *req_param(const struct tocsin_http_request *req, const char *name)
+{
+    const struct pending *p = ((const struct request *)req)->p;
+    int i;
+
+    for (i = 0; name && i < p->n_params; i++)
+        if (strlen(name) == p->params[i].name_len &&
+            memcmp(name, p->params[i].name, p->params[i].name_len) == 0)
+            return p->values[i];
+    return NULL;
+}
+
 static const char *req_query(const struct tocsin_http_request *req, const char *name)
 {
     const struct request *r = (const struct request *)req;
 
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct query_all {
+    const char *name, **v;
+    size_t max, n;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct query_all *q = cls;
+
+    (void)kind;
+    if (key && strcmp(key, q->name) == 0) {
+        if (q->n < q->max)
+            q->v[q->n] = value ? value : "";
+        q->n++;
+    }
+    return MHD_YES;
+}
+
+size_t tc_http_query_all(const struct tocsin_http_request *req, const char *name,
+                         const char **v, size_t max)
+{
+    const struct request *r = (const struct request *)req;
+    struct query_all q = { name, v, max, 0 };
+
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+    return q.n;
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, struct tocsin_http_response *resp)
@@ -298,6 +397,30 @@ static enum MHD_Result respond_error_close(struct MHD_Connection *conn, int stat
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, (unsigned)status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* A path with routes, none of them for this method: say which methods
+ * it has (RFC 9110 wants Allow on a 405). */
+static enum MHD_Result respond_not_allowed(struct MHD_Connection *conn, const char *method,
+                                           const char *allow)
+{
+    char *body, detail[160];
+    struct MHD_Response *mr;
+    enum MHD_Result ret;
+
+    snprintf(detail, sizeof detail, "%.40s is not served here; allowed: %s", method, allow);
+    body = tc_error_json("method not allowed", detail);
+    mr = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (void *)"",
+                                         body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!mr) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, allow);
+    ret = MHD_queue_response(conn, 405, mr);
     MHD_destroy_response(mr);
     return ret;
 }
@@ -542,6 +665,42 @@ static enum MHD_Result gatekeep(struct tc_http *h, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
+/* The {name} values of a parameter route, decoded strictly: a NUL, an
+ * encoded '/' or a broken escape refuses the request (detail names the
+ * parameter) rather than reaching a plugin cut short or split. */
+static int decode_params(struct pending *p, char *detail, size_t len)
+{
+    static const char *const why[] = { "", "a '%' not followed by two hex digits",
+                                       "%00 (a NUL)", "%2F (a '/'): a value is one segment" };
+    size_t room = strlen(p->raw_path) + TC_ROUTE_MAX_PARAMS, used = 0;
+    char *w;
+    int i;
+
+    /* find_route matched it already: this only fills params. */
+    p->n_params = tc_route_match(p->route->path, p->raw_path, p->params, TC_ROUTE_MAX_PARAMS);
+    p->values_buf = malloc(room);
+    if (p->n_params < 0 || !p->values_buf) {
+        snprintf(detail, len, "%s", p->values_buf ? "path does not match" : "out of memory");
+        p->n_params = 0;
+        return -1;
+    }
+    for (i = 0; i < p->n_params; i++) {
+        long n;
+
+        w = p->values_buf + used;
+        n = tc_route_decode(p->params[i].raw, p->params[i].raw_len, w);
+        if (n < 0) {
+            snprintf(detail, len, "{%.*s}: %s", (int)p->params[i].name_len, p->params[i].name,
+                     why[-n]);
+            p->n_params = 0;
+            return -1;
+        }
+        p->values[i] = w;
+        used += (size_t)n + 1;
+    }
+    return 0;
+}
+
 /* The first call of a request: headers are in, no body byte read yet.
  * Whatever is refused here is refused before reading the body, and
  * without "100 Continue" (MHD sends it only when we queue nothing). */
@@ -550,21 +709,25 @@ static enum MHD_Result on_headers(struct tc_http *h, struct MHD_Connection *conn
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
-    char detail[160], addr[INET6_ADDRSTRLEN];
+    char detail[160], addr[INET6_ADDRSTRLEN], allow[128];
     long long n = 0;
-    int known;
 
-    p->route = find_route(h, method, url, &known);
+    p->route = find_route(h, method, url, p->raw_path, allow, sizeof allow);
     if (!p->route) {
         p->answered = 1;
-        return known ? respond_error(conn, 405, "method not allowed", method)
-                     : respond_error(conn, 404, "not found", url);
+        return allow[0] ? respond_not_allowed(conn, method, allow)
+                        : respond_error(conn, 404, "not found", url);
     }
     {
         enum MHD_Result r = gatekeep(h, conn, method, p);
 
         if (p->answered || r != MHD_YES)
             return r;
+    }
+    /* After the gate: a caller without credentials learns nothing more. */
+    if (p->route->n_params && decode_params(p, detail, sizeof detail) < 0) {
+        p->answered = 1;
+        return respond_error(conn, 400, "bad path parameter", detail);
     }
 
     if (cl) {
@@ -653,15 +816,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct tocsin_http_response resp = { 200, NULL, NULL, 0 };
     char detail[200], addr[INET6_ADDRSTRLEN + 8];
 
-    if (!p) {
-        p = calloc(1, sizeof *p);
-        if (!p)
-            return MHD_NO;
-        *state = p;
-        p->started = mono_ms();
-        pthread_mutex_lock(&h->lock);
-        h->active++;
-        pthread_mutex_unlock(&h->lock);
+    if (!p)
+        return MHD_NO; /* on_uri could not allocate it */
+    if (!p->begun) {
+        p->begun = 1;
         return on_headers(h, conn, method, url, p);
     }
     if (p->answered) { /* answered on the first call: MHD reads no body */
@@ -717,6 +875,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.pub.body_len = p->len;
     req.pub.header = req_header;
     req.pub.query = req_query;
+    req.pub.param = req_param;
+    req.p = p;
     client_addr(conn, addr, sizeof addr);
     req.pub.remote_addr = addr;
     req.who = p->who;
@@ -745,8 +905,33 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     /* The next request on a kept-alive connection has the same deadline. */
     conn_receiving(h, conn, mono_ms());
     free(p->body);
+    free(p->raw_path);
+    free(p->values_buf);
     free(p);
     *state = NULL;
+}
+
+/* The request line is in, before MHD decodes the path: keep it as sent
+ * (an encoded '/' must not split a {name} value). The state made here is
+ * freed in on_completed, which MHD calls from now on. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct tc_http *h = cls;
+    struct pending *p = calloc(1, sizeof *p);
+
+    (void)conn;
+    if (!p)
+        return NULL;
+    p->raw_path = strndup(uri, strcspn(uri, "?#"));
+    if (!p->raw_path) {
+        free(p);
+        return NULL;
+    }
+    p->started = mono_ms();
+    pthread_mutex_lock(&h->lock);
+    h->active++;
+    pthread_mutex_unlock(&h->lock);
+    return p;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -1023,6 +1208,7 @@ int tc_http_start(struct tc_http *h, const char *listen_spec, char *bound, size_
     h->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, h, MHD_OPTION_CONNECTION_LIMIT, conns,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->max_connections_per_ip,

@@ -63,17 +63,68 @@ static size_t min_size_for_minor(unsigned minor)
     return sizeof(struct tocsin_plugin);
 }
 
-/* Takes the plugin's descriptor into p->own, and its option table, walked
- * with the plugin's stride, into p->options: the rest of the core then
- * reads structs of our size, with what the plugin's minor lacks zeroed. */
+/* A copy of a plugin's option table walked with its stride, as an array
+ * of our struct tocsin_option (each entry taken as far as ours reaches),
+ * ending with a NULL name; NULL when out of memory. */
+static struct tocsin_option *adopt_table(const char *table, size_t stride)
+{
+    struct tocsin_option *own;
+    size_t n = 0, i;
+
+    /* The table ends with an entry whose name is NULL. */
+    for (;; n++) {
+        const char *name;
+
+        memcpy(&name, table + n * stride + offsetof(struct tocsin_option, name), sizeof name);
+        if (!name)
+            break;
+    }
+    own = calloc(n + 1, sizeof *own);
+    if (!own)
+        return NULL;
+    for (i = 0; i < n; i++)
+        memcpy(&own[i], table + i * stride, stride < sizeof *own ? stride : sizeof *own);
+    return own;
+}
+
+/* The descriptor's groups (1.1), each group table's options adopted with
+ * the plugin's stride like its main table, into p->groups. */
+static int adopt_groups(struct tc_plugin *p, size_t stride, char *err, size_t errlen)
+{
+    const struct tocsin_group_table *g = p->own.groups;
+    size_t n = 0, i;
+
+    while (g[n].option)
+        n++;
+    p->groups = calloc(n + 1, sizeof *p->groups);
+    if (!p->groups)
+        goto oom;
+    for (i = 0; i < n; i++) {
+        p->groups[i].option = g[i].option;
+        p->groups[i].conf_size = g[i].conf_size;
+        if (g[i].options &&
+            !(p->groups[i].options = adopt_table((const char *)g[i].options, stride)))
+            goto oom;
+    }
+    p->own.groups = p->groups;
+    return 0;
+oom:
+    seterr(err, errlen, "%s: out of memory", p->path);
+    return -1;
+}
+
+/* Takes the plugin's descriptor into p->own, and its option tables (the
+ * main one and its groups'), walked with the plugin's stride, into
+ * p->options and p->groups: the rest of the core then reads structs of
+ * our size, with what the plugin's minor lacks zeroed (a 1.0 plugin has
+ * no groups). */
 static int adopt(struct tc_plugin *p, const struct tocsin_plugin *d, char *err, size_t errlen)
 {
-    size_t stride = TOCSIN_OPTION_SIZE_1_0, n = 0, i;
-    const char *table = (const char *)d->options;
+    size_t stride = TOCSIN_OPTION_SIZE_1_0;
 
     memcpy(&p->own, d, min_size_for_minor(d->abi_minor));
     p->desc = &p->own;
-    if (!table)
+    if (!d->options && !p->own.groups)
         return 0;
     if (d->abi_minor >= 1)
         stride = p->own.option_size;
@@ -84,25 +135,16 @@ static int adopt(struct tc_plugin *p, const struct tocsin_plugin *d, char *err, 
                p->path, stride, (size_t)TOCSIN_OPTION_SIZE_1_0);
         return -1;
     }
-    /* The table ends with an entry whose name is NULL. */
-    for (;; n++) {
-        const char *name;
-
-        memcpy(&name, table + n * stride + offsetof(struct tocsin_option, name), sizeof name);
-        if (!name)
-            break;
+    if (d->options) {
+        p->options = adopt_table((const char *)d->options, stride);
+        if (!p->options) {
+            seterr(err, errlen, "%s: out of memory", p->path);
+            return -1;
+        }
     }
-    p->options = calloc(n + 1, sizeof *p->options);
-    if (!p->options) {
-        seterr(err, errlen, "%s: out of memory", p->path);
-        return -1;
-    }
-    for (i = 0; i < n; i++)
-        memcpy(&p->options[i], table + i * stride,
-               stride < sizeof *p->options ? stride : sizeof *p->options);
     p->own.options = p->options;
     p->own.option_size = sizeof *p->options;
-    return 0;
+    return p->own.groups ? adopt_groups(p, stride, err, errlen) : 0;
 }
 
 static size_t opt_field_size(enum tocsin_opt_type t)
@@ -127,13 +169,106 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* The core writes each option at its offset: a wrong table must not let
+ * it write past the conf struct. group: the groups option whose table this
+ * is (whose options may not be groups themselves), or NULL. */
+static int check_table(const char *path, const char *group, const struct tocsin_option *table,
+                       size_t conf_size, char *err, size_t errlen)
+{
+    const struct tocsin_option *o;
+    char what[320];
+
+    for (o = table; o && o->name; o++) {
+        size_t sz = opt_field_size(o->type);
+
+        if (group)
+            snprintf(what, sizeof what, "option \"%s\": group option \"%s\"", group, o->name);
+        else
+            snprintf(what, sizeof what, "option \"%s\"", o->name);
+        if (!sz) {
+            seterr(err, errlen, "%s: %s has unknown type %d", path, what, (int)o->type);
+            return -1;
+        }
+        if (group && o->type == TOCSIN_OPT_GROUPS) {
+            seterr(err, errlen, "%s: %s is of type groups, but groups do not nest", path, what);
+            return -1;
+        }
+        if (o->offset > conf_size || sz > conf_size - o->offset) {
+            seterr(err, errlen, "%s: %s (offset %zu, %zu bytes) lies outside %sconf_size %zu",
+                   path, what, o->offset, sz, group ? "its group's " : "", conf_size);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Each TOCSIN_OPT_GROUPS option has no default and exactly one table in
+ * `groups` (1.1; a 1.0 descriptor has none), and each table belongs to
+ * such an option, has options and a conf_size to fill. */
+static int check_groups(const char *path, const struct tocsin_plugin *d, char *err,
+                        size_t errlen)
+{
+    const struct tocsin_group_table *g;
+    const struct tocsin_option *o;
+
+    for (o = d->options; o && o->name; o++) {
+        int n = 0;
+
+        if (o->type != TOCSIN_OPT_GROUPS)
+            continue;
+        if (o->def) {
+            seterr(err, errlen, "%s: option \"%s\" is of type groups, which has no default",
+                   path, o->name);
+            return -1;
+        }
+        for (g = d->groups; g && g->option; g++)
+            n += strcmp(g->option, o->name) == 0;
+        if (n == 0) {
+            seterr(err, errlen,
+                   "%s: option \"%s\" is of type groups, but the descriptor's groups has no "
+                   "table for it%s", path, o->name,
+                   d->abi_minor < 1 ? " (groups need plugin ABI 1.1)" : "");
+            return -1;
+        }
+        if (n > 1) {
+            seterr(err, errlen,
+                   "%s: option \"%s\" has %d tables in the descriptor's groups; it needs "
+                   "exactly one", path, o->name, n);
+            return -1;
+        }
+    }
+    for (g = d->groups; g && g->option; g++) {
+        for (o = d->options; o && o->name; o++)
+            if (o->type == TOCSIN_OPT_GROUPS && strcmp(o->name, g->option) == 0)
+                break;
+        if (!o || !o->name) {
+            seterr(err, errlen,
+                   "%s: the descriptor's groups has a table for \"%s\", which is no option of "
+                   "type groups", path, g->option);
+            return -1;
+        }
+        if (!g->options) {
+            seterr(err, errlen, "%s: option \"%s\": its group table has no options (NULL)",
+                   path, g->option);
+            return -1;
+        }
+        if (g->conf_size == 0) {
+            seterr(err, errlen, "%s: option \"%s\": its group table has a conf_size of 0",
+                   path, g->option);
+            return -1;
+        }
+        if (check_table(path, g->option, g->options, g->conf_size, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Everything after the magic/major/size checks: the descriptor is now known
  * to be ours, so its members can be read. */
 static int check_members(const char *path, const struct tocsin_plugin *d, char *err,
                          size_t errlen)
 {
     const char *kind = tc_kind_name(d->kind);
-    const struct tocsin_option *o;
     char expected[256];
 
     if (!kind) {
@@ -169,24 +304,9 @@ static int check_members(const char *path, const struct tocsin_plugin *d, char *
                d->name);
         return -1;
     }
-    /* The core writes each option at its offset: a wrong table must not let
-     * it write past the conf struct. */
-    for (o = d->options; o && o->name; o++) {
-        size_t sz = opt_field_size(o->type);
-
-        if (!sz) {
-            seterr(err, errlen, "%s: option \"%s\" has unknown type %d", path, o->name,
-                   (int)o->type);
-            return -1;
-        }
-        if (o->offset > d->conf_size || sz > d->conf_size - o->offset) {
-            seterr(err, errlen,
-                   "%s: option \"%s\" (offset %zu, %zu bytes) lies outside conf_size %zu",
-                   path, o->name, o->offset, sz, d->conf_size);
-            return -1;
-        }
-    }
-    return 0;
+    if (check_table(path, NULL, d->options, d->conf_size, err, errlen) < 0)
+        return -1;
+    return check_groups(path, d, err, errlen);
 }
 
 /* Loads name from the checked directory dirfd, then checks what it
@@ -271,10 +391,15 @@ struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen)
 
 void tc_plugin_close(struct tc_plugin *p)
 {
+    size_t i;
+
     if (!p)
         return;
     tc_plugin_file_unload(p->dl, p->fd);
     free(p->options);
+    for (i = 0; p->groups && p->groups[i].option; i++)
+        free((void *)p->groups[i].options);
+    free(p->groups);
     free(p->path);
     free(p);
 }

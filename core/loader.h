@@ -8,9 +8,9 @@
 /* One loaded plugin file. */
 struct tc_plugin {
     /* The descriptor as this core reads it: &own, a copy of the plugin's
-     * with the members its minor lacks zeroed, options a table of our
-     * struct tocsin_option (any plugin's option_size), size and minor the
-     * plugin's own. */
+     * with the members its minor lacks zeroed, options and each group
+     * table's options tables of our struct tocsin_option (any plugin's
+     * option_size), size and minor the plugin's own. */
     const struct tocsin_plugin *desc;
     char *path;     /* full path of the .so */
     void *dl;       /* dlopen handle */
@@ -18,6 +18,7 @@ struct tc_plugin {
     struct tc_plugin *next;
     struct tocsin_plugin own;
     struct tocsin_option *options; /* NULL when the plugin has none */
+    struct tocsin_group_table *groups; /* own.groups: NULL when none; options ours */
 };
 
 /* Plugins load only from one directory. */
@@ -41,7 +42,11 @@ enum tocsin_kind tc_kind_parse(const char *name);
  * no `tocsin_plugin` symbol, wrong magic, another ABI major, a descriptor
  * smaller than its minor requires, an option_size (1.1) below 1.0's, a
  * kind or name that differ from the file name, a missing create (or
- * deliver/deliver_sized for sinks, evaluate for policies). */
+ * deliver/deliver_sized for sinks, evaluate for policies), an option of
+ * unknown type or outside conf_size, a TOCSIN_OPT_GROUPS option with a
+ * default or without exactly one `groups` table (1.1), a groups table for
+ * no such option, without options or conf_size, or with an option of
+ * type groups or outside its conf_size. */
 const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kind,
                                        const char *name, char *err, size_t errlen);
 

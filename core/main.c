@@ -125,13 +125,13 @@ static int plugin_help(const char *dir, const char *name)
         printf("%s %s %s (ABI %u.%u): %s\n%s\n\n", kind, p->desc->name,
                p->desc->version ? p->desc->version : "?", p->desc->abi_major,
                p->desc->abi_minor, p->desc->description ? p->desc->description : "", p->path);
-        tc_options_help(stdout, p->desc->options);
+        tc_options_help(stdout, p->desc->options, p->desc->groups);
         if (kinds[i] == TOCSIN_SINK) {
             printf("\ncore options of every sink:\n");
-            tc_options_help(stdout, tc_config_sink_options());
+            tc_options_help(stdout, tc_config_sink_options(), NULL);
         } else if (kinds[i] == TOCSIN_INPUT) {
             printf("\ncore options of every input:\n");
-            tc_options_help(stdout, tc_config_input_options());
+            tc_options_help(stdout, tc_config_input_options(), NULL);
         }
         printf("\n");
     }

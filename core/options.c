@@ -1,5 +1,6 @@
-/* options.c: checking a config block against a plugin's typed option table,
- * filling its conf struct, resolving env:/file: secrets, and --plugin-help. */
+/* options.c: checking a config block against a plugin's typed option table
+ * (its groups' tables too) and filling its conf struct. The syntax of
+ * values is values.c's, printing tables options_help.c's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -12,175 +13,9 @@
 
 #include "options.h"
 
-/* file: secrets are keys and URLs; anything bigger is a wrong path. */
-#define SECRET_FILE_MAX (1024 * 1024)
-
 /* ---------------------------------------------------------------------------
- * Value syntax: durations, sizes, secrets
+ * Hints
  */
-
-static int parse_digits(const char **p, int64_t *out)
-{
-    const char *s = *p;
-    int64_t v = 0;
-
-    if (*s < '0' || *s > '9')
-        return -1;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (INT64_MAX - (*s - '0')) / 10)
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    *p = s;
-    *out = v;
-    return 0;
-}
-
-/* A bare number is seconds, like a libconfig int; otherwise one or more
- * number-unit pairs ("1h30m"), as Go and systemd write them. */
-int tc_parse_duration(const char *s, int64_t *ms)
-{
-    static const struct { const char *unit; int64_t ms; } units[] = {
-        { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-        { "d", 86400000 }, { "w", 604800000 },
-    };
-    int64_t total = 0, n;
-    size_t i;
-
-    if (!s || !*s)
-        return -1;
-    if (parse_digits(&s, &n) < 0)
-        return -1;
-    if (!*s) {
-        if (n > INT64_MAX / 1000)
-            return -1;
-        *ms = n * 1000;
-        return 0;
-    }
-    for (;;) {
-        for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-            size_t len = strlen(units[i].unit);
-            if (strncmp(s, units[i].unit, len) == 0 &&
-                !(len == 1 && s[0] == 'm' && s[1] == 's'))
-                break;
-        }
-        if (i == sizeof units / sizeof units[0])
-            return -1;
-        s += strlen(units[i].unit);
-        if (n > INT64_MAX / units[i].ms || total > INT64_MAX - n * units[i].ms)
-            return -1;
-        total += n * units[i].ms;
-        if (!*s)
-            break;
-        if (parse_digits(&s, &n) < 0)
-            return -1;
-    }
-    *ms = total;
-    return 0;
-}
-
-int tc_parse_size(const char *s, int64_t *bytes)
-{
-    int64_t n, mult = 1;
-
-    if (!s || parse_digits(&s, &n) < 0)
-        return -1;
-    switch (*s) {
-    case 'k': case 'K': mult = INT64_C(1) << 10; s++; break;
-    case 'm': case 'M': mult = INT64_C(1) << 20; s++; break;
-    case 'g': case 'G': mult = INT64_C(1) << 30; s++; break;
-    case 't': case 'T': mult = INT64_C(1) << 40; s++; break;
-    default: break;
-    }
-    /* "64k", "64kB", "64KiB" and "512B" all mean the same thing here. */
-    if (mult > 1 && (s[0] == 'i' || s[0] == 'I') && (s[1] == 'b' || s[1] == 'B'))
-        s += 2;
-    else if (*s == 'b' || *s == 'B')
-        s++;
-    if (*s || n > INT64_MAX / mult)
-        return -1;
-    *bytes = n * mult;
-    return 0;
-}
-
-TOCSIN_PRINTF(3, 4)
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-static char *read_secret_file(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t len;
-
-    if (!f) {
-        seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    buf = malloc(SECRET_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOMEM));
-        return NULL;
-    }
-    len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
-    if (ferror(f)) {
-        seterr(err, errlen, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
-        goto fail;
-    }
-    if (len > SECRET_FILE_MAX) {
-        seterr(err, errlen, "%s is larger than 1 MiB; is it the right file?", path);
-        goto fail;
-    }
-    fclose(f);
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-        len--;
-    buf[len] = '\0';
-    return buf;
-fail:
-    fclose(f);
-    free(buf);
-    return NULL;
-}
-
-char *tc_resolve_secret(const char *value, char *err, size_t errlen)
-{
-    char *out;
-
-    if (strncmp(value, "env:", 4) == 0) {
-        const char *v;
-
-        if (!value[4]) {
-            seterr(err, errlen, "\"env:\" needs a variable name (\"env:NAME\")");
-            return NULL;
-        }
-        v = getenv(value + 4);
-        if (!v) {
-            seterr(err, errlen, "environment variable %s is not set", value + 4);
-            return NULL;
-        }
-        out = strdup(v);
-    } else if (strncmp(value, "file:", 5) == 0) {
-        if (!value[5]) {
-            seterr(err, errlen, "\"file:\" needs a path (\"file:/etc/tocsin/key\")");
-            return NULL;
-        }
-        return read_secret_file(value + 5, err, errlen);
-    } else {
-        out = strdup(value);
-    }
-    if (!out)
-        seterr(err, errlen, "out of memory");
-    return out;
-}
 
 size_t tc_edit_distance(const char *a, const char *b)
 {
@@ -283,6 +118,9 @@ struct filler {
     const char *context;
     struct tc_errors *errs;
     int failed;
+    /* The tables of the groups options of the table being filled (NULL
+     * inside a group: groups do not nest). */
+    const struct tocsin_group_table *groups;
 };
 
 TOCSIN_PRINTF(3, 4)
@@ -436,6 +274,87 @@ static int fill_map(struct filler *f, const struct tocsin_option *o,
     return ok ? 0 : -1;
 }
 
+static void fill_block(struct filler *f, const struct tocsin_option *table,
+                       const config_setting_t *block, const char *const *reserved,
+                       void *conf);
+
+const struct tocsin_group_table *tc_options_group(const struct tocsin_group_table *groups,
+                                                  const char *name)
+{
+    for (; groups && groups->option; groups++)
+        if (strcmp(groups->option, name) == 0)
+            return groups;
+    return NULL;
+}
+
+/* A list of groups: each filled from its group table into a struct of the
+ * table's conf_size, with its own FILE:LINE kept in where[i]. Slots of
+ * elements that are no group stay zeroed, so free() can walk all n. */
+static void fill_groups(struct filler *f, const struct tocsin_option *o,
+                        const config_setting_t *s, void *conf)
+{
+    const struct tocsin_group_table *gt = tc_options_group(f->groups, o->name);
+    struct tocsin_groups g = { 0, NULL, NULL };
+    int type = config_setting_type(s), secret = (o->flags & TOCSIN_OPT_SECRET) != 0;
+    char buf[96], **where;
+    unsigned i, n;
+    char *items;
+
+    if (!gt) {
+        fail(f, s, "option \"%s\" has no group table (a plugin bug)", o->name);
+        return;
+    }
+    if (type == CONFIG_TYPE_GROUP) {
+        fail(f, s, "option \"%s\" must be %s, not a group; write ( { ... } ) for one",
+             o->name, type_expectation(o->type));
+        return;
+    }
+    /* libconfig arrays hold scalars only: an array here is the empty []. */
+    if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) {
+        fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
+             describe(s, secret, buf, sizeof buf));
+        return;
+    }
+    n = (unsigned)config_setting_length(s);
+    if (n == 0)
+        return; /* conf is zeroed: n = 0 */
+    items = calloc(n, gt->conf_size);
+    where = calloc((size_t)n + 1, sizeof *where);
+    if (!items || !where) {
+        free(items);
+        free(where);
+        fail(f, s, "option \"%s\": out of memory", o->name);
+        return;
+    }
+    g.n = n;
+    g.items = items;
+    g.where = (const char *const *)where;
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, i);
+        const char *file = config_setting_source_file(e);
+        struct filler sub = { file ? file : f->file, NULL, f->errs, 0, NULL };
+        char ctx[512];
+
+        if (asprintf(&where[i], "%s:%u", sub.file, config_setting_source_line(e)) < 0) {
+            where[i] = NULL;
+            fail(f, e, "option \"%s\": out of memory", o->name);
+            continue;
+        }
+        if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+            fail(f, e, "option \"%s\" item %u must be a group ({ ... }), not %s", o->name, i,
+                 describe(e, secret, buf, sizeof buf));
+            continue;
+        }
+        snprintf(ctx, sizeof ctx, "%s%s%s[%u]", f->context ? f->context : "",
+                 f->context && *f->context ? ": " : "", o->name, i);
+        sub.context = ctx;
+        fill_block(&sub, gt->options, e, NULL, items + (size_t)i * gt->conf_size);
+        if (sub.failed)
+            f->failed = 1;
+    }
+    memcpy(field(conf, o), &g, sizeof g);
+}
+
 /* Converts the user's setting s into the field of o. */
 static void fill_one(struct filler *f, const struct tocsin_option *o,
                      const config_setting_t *s, void *conf)
@@ -493,7 +412,8 @@ static void fill_one(struct filler *f, const struct tocsin_option *o,
         fill_map(f, o, s, conf);
         return;
     case TOCSIN_OPT_GROUPS:
-        break; /* not read yet: refused as an unknown type before this */
+        fill_groups(f, o, s, conf);
+        return;
     }
     fail(f, s, "option \"%s\" must be %s, not %s", o->name, type_expectation(o->type),
          describe(s, secret, buf, sizeof buf));
@@ -639,16 +559,15 @@ static const char *suggest(const struct tocsin_option *table, const char *const 
     return best_d <= limit ? best : NULL;
 }
 
-int tc_options_fill(const struct tocsin_option *table, const config_setting_t *block,
-                    const char *const *reserved, const char *context, void *conf,
-                    struct tc_errors *errs)
+/* Checks block against table and fills conf: unknown keys first, then
+ * each option in table order. */
+static void fill_block(struct filler *f, const struct tocsin_option *table,
+                       const config_setting_t *block, const char *const *reserved,
+                       void *conf)
 {
-    struct filler f = { config_setting_source_file(block), context, errs, 0 };
     const struct tocsin_option *o;
     int i, n;
 
-    if (!f.file)
-        f.file = "(config)";
     n = config_setting_is_group(block) ? config_setting_length(block) : 0;
     for (i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(block, (unsigned)i);
@@ -658,38 +577,54 @@ int tc_options_fill(const struct tocsin_option *table, const config_setting_t *b
             continue;
         hint = suggest(table, reserved, key);
         if (hint)
-            fail(&f, s, "unknown option \"%s\"; did you mean \"%s\"?", key, hint);
+            fail(f, s, "unknown option \"%s\"; did you mean \"%s\"?", key, hint);
         else
-            fail(&f, s, "unknown option \"%s\"", key);
+            fail(f, s, "unknown option \"%s\"", key);
     }
     for (o = table; o && o->name; o++) {
         const config_setting_t *s = config_setting_get_member(block, o->name);
 
         if (listed(reserved, o->name))
             continue;
-        if (o->type < TOCSIN_OPT_STRING || o->type > TOCSIN_OPT_MAP) {
-            fail(&f, block, "option \"%s\" has unknown type %d (a plugin bug)", o->name,
+        if (o->type < TOCSIN_OPT_STRING || o->type > TOCSIN_OPT_GROUPS) {
+            fail(f, block, "option \"%s\" has unknown type %d (a plugin bug)", o->name,
                  (int)o->type);
             continue;
         }
         if (s) {
-            fill_one(&f, o, s, conf);
+            fill_one(f, o, s, conf);
         } else if (o->flags & TOCSIN_OPT_REQUIRED) {
-            fail(&f, block, "missing required option \"%s\"", o->name);
+            fail(f, block, "missing required option \"%s\"", o->name);
+        } else if (o->def && o->type == TOCSIN_OPT_GROUPS) {
+            fail(f, block, "option \"%s\": a list of groups has no default (a plugin bug)",
+                 o->name);
         } else if (o->def && fill_default(o, conf) < 0) {
             if (o->flags & TOCSIN_OPT_SECRET)
-                fail(&f, block, "option \"%s\": its default is not a valid %s (a plugin bug)",
+                fail(f, block, "option \"%s\": its default is not a valid %s (a plugin bug)",
                      o->name, tc_opt_type_name(o->type));
             else
-                fail(&f, block,
+                fail(f, block,
                      "option \"%s\": its default \"%s\" is not a valid %s (a plugin bug)",
                      o->name, o->def, tc_opt_type_name(o->type));
         }
     }
+}
+
+int tc_options_fill(const struct tocsin_option *table,
+                    const struct tocsin_group_table *groups, const config_setting_t *block,
+                    const char *const *reserved, const char *context, void *conf,
+                    struct tc_errors *errs)
+{
+    struct filler f = { config_setting_source_file(block), context, errs, 0, groups };
+
+    if (!f.file)
+        f.file = "(config)";
+    fill_block(&f, table, block, reserved, conf);
     return f.failed ? -1 : 0;
 }
 
-void tc_options_free(const struct tocsin_option *table, void *conf)
+void tc_options_free(const struct tocsin_option *table,
+                     const struct tocsin_group_table *groups, void *conf)
 {
     const struct tocsin_option *o;
 
@@ -725,6 +660,24 @@ void tc_options_free(const struct tocsin_option *table, void *conf)
             memset(field(conf, o), 0, sizeof m);
             break;
         }
+        case TOCSIN_OPT_GROUPS: {
+            const struct tocsin_group_table *gt = tc_options_group(groups, o->name);
+            struct tocsin_groups g;
+            size_t i;
+
+            memcpy(&g, field(conf, o), sizeof g);
+            for (i = 0; i < g.n; i++) {
+                /* fill made items only with a table: gt is there when n > 0. */
+                if (gt)
+                    tc_options_free(gt->options, NULL,
+                                    (char *)g.items + i * gt->conf_size);
+                free((char *)g.where[i]);
+            }
+            free((void *)g.items);
+            free((void *)g.where);
+            memset(field(conf, o), 0, sizeof g);
+            break;
+        }
         default:
             break;
         }
@@ -741,51 +694,4 @@ const void *tc_options_get(const struct tocsin_option *table, const void *conf,
     if (type)
         *type = o->type;
     return (const char *)conf + o->offset;
-}
-
-void tc_options_help(FILE *out, const struct tocsin_option *table)
-{
-    const struct tocsin_option *o;
-    int wn = (int)strlen("OPTION"), wt = (int)strlen("TYPE"), wd = (int)strlen("DEFAULT");
-
-    if (!table || !table->name) {
-        fprintf(out, "  (no options)\n");
-        return;
-    }
-    for (o = table; o->name; o++) {
-        const char *d = o->flags & TOCSIN_OPT_REQUIRED ? "(required)"
-                        : (o->flags & TOCSIN_OPT_SECRET) && o->def ? "(secret)"
-                        : o->def ? o->def : "-";
-        int l;
-
-        if ((l = (int)strlen(o->name)) > wn)
-            wn = l;
-        if ((l = (int)strlen(tc_opt_type_name(o->type))) > wt)
-            wt = l;
-        /* Quoted string defaults show where an empty default is. */
-        l = (int)strlen(d) + (o->type == TOCSIN_OPT_STRING && o->def &&
-                              !(o->flags & (TOCSIN_OPT_REQUIRED | TOCSIN_OPT_SECRET)) ? 2 : 0);
-        if (l > wd && l <= 24)
-            wd = l;
-    }
-    fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", wn, "OPTION", wt, "TYPE", wd, "DEFAULT",
-            "FLAGS", "DESCRIPTION");
-    for (o = table; o->name; o++) {
-        char def[256];
-
-        if (o->flags & TOCSIN_OPT_REQUIRED)
-            snprintf(def, sizeof def, "(required)");
-        else if (!o->def)
-            snprintf(def, sizeof def, "-");
-        else if (o->flags & TOCSIN_OPT_SECRET) /* a default key is still a key */
-            snprintf(def, sizeof def, "(secret)");
-        else if (o->type == TOCSIN_OPT_STRING)
-            snprintf(def, sizeof def, "\"%s\"", o->def);
-        else
-            snprintf(def, sizeof def, "%s", o->def);
-        fprintf(out, "  %-*s  %-*s  %-*s  %-6s  %s\n", wn, o->name, wt,
-                tc_opt_type_name(o->type), wd, def,
-                o->flags & TOCSIN_OPT_SECRET ? "secret" : "",
-                o->description ? o->description : "");
-    }
 }

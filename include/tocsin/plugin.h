@@ -452,9 +452,9 @@ struct tocsin_map {
     const struct tocsin_kv *items;
 };
 
-/* (1.1) TOCSIN_OPT_GROUPS: n structs of the entry's group_size bytes, each
+/* (1.1) TOCSIN_OPT_GROUPS: n structs of its group table's conf_size bytes, each
  * filled from its group's options; group i is at
- *     (const char *)items + i * group_size
+ *     (const char *)items + i * conf_size
  * where[i] is "FILE:LINE" of group i, for the plugin's own errors:
  *     host->fail(host, "%s: windows: unknown time zone \"%s\"", g->where[i], tz); */
 struct tocsin_groups {

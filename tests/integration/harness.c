@@ -205,7 +205,7 @@ void h_config_standard(struct h_daemon *d, const struct h_config *c)
                    ");\n"
                    "routes = (\n"
                    "  { sinks = [ \"hook\"%s ]; }\n"
-                   ");\n",
+                   ");\n%s\n",
                    c->listen ? c->listen : "127.0.0.1:0", d->state_dir, plugins,
                    c->max_body ? c->max_body : "64k",
                    c->intake_queue ? c->intake_queue : 10000,
@@ -214,7 +214,7 @@ void h_config_standard(struct h_daemon *d, const struct h_config *c)
                    c->peer_port, hook, c->no_console ? "" : ",",
                    c->no_console ? "" : "  { id = \"console\"; plugin = \"console\"; path = \"",
                    c->no_console ? "" : d->console, c->no_console ? "" : "\"; }\n",
-                   c->no_console ? "" : ", \"console\"");
+                   c->no_console ? "" : ", \"console\"", c->top_extra ? c->top_extra : "");
 }
 
 /* --- the daemon process ------------------------------------------------- */
@@ -602,6 +602,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
         header_value(ptr, n, 13, r->content_type, sizeof r->content_type);
     else if (n > 17 && strncasecmp(ptr, "WWW-Authenticate:", 17) == 0)
         header_value(ptr, n, 17, r->www_authenticate, sizeof r->www_authenticate);
+    else if (n > 6 && strncasecmp(ptr, "Allow:", 6) == 0)
+        header_value(ptr, n, 6, r->allow, sizeof r->allow);
     return n;
 }
 

@@ -48,6 +48,7 @@ struct h_config {
     const char *api_extra;      /* inside input "api" (generic) */
     const char *hook_extra;     /* default: retry_base 100ms, retry_max 1s, max_attempts 5 */
     int no_console;             /* 1: no console sink */
+    const char *top_extra;      /* top-level settings appended (e.g. "policies = (...);") */
 };
 
 /* A fresh temp dir under $TOCSIN_TMPDIR; fills the paths. The dir is
@@ -97,6 +98,7 @@ struct h_resp {
     int retry_after;    /* Retry-After header value, -1 when absent */
     char content_type[128];
     char www_authenticate[128];
+    char allow[128];    /* Allow header value, "" when absent */
 };
 /* A CA file (PEM) the client trusts for https:// URLs, or NULL. */
 extern const char *h_ca_file;

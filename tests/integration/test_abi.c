@@ -2,7 +2,8 @@
  * A 1.0 input and sink (tests/abi/input_v1_0.c and sink_v1_0.c, compiled
  * against the frozen 1.0 header) keep working: emit, deliver by value,
  * http, their option tables. 1.1 plugins acting like a later minor (wider alerts, calls and
- * results) work through emit_sized, deliver_sized and http_sized. */
+ * results) work through emit_sized, deliver_sized and http_sized. A 1.0
+ * policy judges alerts beside a 1.1 one that hears events. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +227,65 @@ START_TEST(test_1_1_plugins_with_wider_structs_use_the_sized_entry_points)
 }
 END_TEST
 
+/* A 1.0 policy binary beside a 1.1 one (dedup, with on_event): the 1.0
+ * evaluate() still suppresses and annotates, its 1.0 state calls work on
+ * the writer thread, and the chain goes on to the 1.1 policy. */
+START_TEST(test_1_0_policy_binary_works_in_a_1_1_tocsind)
+{
+    static const char *const plugins[] = { "policy_abi10.so", NULL };
+    char dir[H_PATH_MAX], *out = NULL;
+    const char *src = getenv("TOCSIN_PLUGIN_DIR");
+    struct peer *p = h_peer_started();
+    struct h_daemon d;
+    struct h_resp r;
+    json_t *inc, *n;
+    int64_t loud, muted;
+
+    h_init(&d);
+    plugin_dir(&d, dir, sizeof dir, plugins);
+    h_copy_plugin(src, dir, "input_generic.so");
+    h_copy_plugin(src, dir, "sink_webhook.so");
+    h_copy_plugin(src, dir, "policy_dedup.so");
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
+                   "           plugin_dir = \"%s\"; log_level = \"debug\"; };\n"
+                   "inputs = ( { id = \"api\"; plugin = \"generic\"; } );\n"
+                   "policies = ( { id = \"old\"; plugin = \"abi10\"; },\n"
+                   "             { id = \"dedup\"; plugin = \"dedup\"; } );\n"
+                   "sinks = ( { id = \"hook\"; plugin = \"webhook\";\n"
+                   "            url = \"http://127.0.0.1:%d/hook\"; } );\n"
+                   "routes = ( { sinks = [ \"hook\" ]; } );\n",
+                   d.state_dir, dir, peer_port(p));
+    ck_assert_int_eq(h_run_tocsind(&out, "--list-plugins", "-c", d.conf, (char *)NULL), 0);
+    ck_assert_msg(strstr(out, "policy") && strstr(out, "abi10"), "--list-plugins:\n%s", out);
+    free(out);
+    h_start(&d);
+    h_req(&d, "POST", "/api/v1/alerts",
+          "[{\"dedup_key\":\"loud\",\"status\":\"firing\",\"summary\":\"loud\"},"
+          "{\"dedup_key\":\"quiet\",\"status\":\"firing\",\"summary\":\"quiet\","
+          "\"labels\":{\"mute\":\"yes\"}}]", &r);
+    h_assert(&d, r.status == 202, "POST: HTTP %ld %s", r.status, r.body);
+    h_resp_free(&r);
+    loud = h_incident_by_key(&d, "loud");
+    muted = h_incident_by_key(&d, "quiet");
+    h_assert(&d, loud > 0 && muted > 0, "incidents missing");
+    n = h_wait_notification(&d, loud, "hook", "trigger", "done", 10000);
+    h_assert(&d, n != NULL, "the passed alert was not delivered");
+    json_decref(n);
+    inc = h_incident(&d, loud);
+    ck_assert_str_eq(h_jsub(json_object_get(inc, "alert"), "annotations", "checked_by"), "abi10");
+    json_decref(inc);
+    inc = h_incident(&d, muted);
+    ck_assert_msg(strstr(h_jstr(inc, "suppressed"), "old: muted by abi10 (mute=yes)"),
+                  "suppressed: %s", h_jstr(inc, "suppressed"));
+    ck_assert_int_eq(json_array_size(json_object_get(inc, "notifications")), 0);
+    json_decref(inc);
+    h_assert_no_violations(&d, p);
+    ck_assert_int_eq(h_stop(&d, 15000), 0);
+    peer_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: plugin ABI");
@@ -233,6 +293,7 @@ static Suite *suite(void)
 
     tcase_add_test(tc, test_1_0_plugin_binaries_work_in_a_1_1_tocsind);
     tcase_add_test(tc, test_1_1_plugins_with_wider_structs_use_the_sized_entry_points);
+    tcase_add_test(tc, test_1_0_policy_binary_works_in_a_1_1_tocsind);
     suite_add_tcase(s, tc);
     return s;
 }

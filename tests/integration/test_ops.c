@@ -301,6 +301,62 @@ START_TEST(test_sinks_start_before_and_stop_after_deliveries)
 }
 END_TEST
 
+/* A plugin's list of groups (TOCSIN_OPT_GROUPS) in the real tocsind:
+ * --plugin-help lists a group's options below its option, --check-config
+ * names a bad group by file:line and index, and passes good ones. */
+START_TEST(test_plugin_groups_in_help_and_check_config)
+{
+    struct h_daemon d;
+    char plugins[H_PATH_MAX], want[H_PATH_MAX + 128], *out = NULL, *w, *s;
+    int rc;
+
+    h_init(&d);
+    snprintf(plugins, sizeof plugins, "%s/plugins", d.dir);
+    ck_assert_int_eq(mkdir(plugins, 0755), 0);
+    h_copy_plugin(getenv("TOCSIN_TEST_PLUGIN_DIR"), plugins, "policy_groups.so");
+
+    rc = h_run_tocsind(&out, "--plugin-help", "groups", "--plugin-dir", plugins, (char *)NULL);
+    ck_assert_msg(rc == 0, "--plugin-help groups: exit %d:\n%s", rc, out);
+    w = strstr(out, "\n  windows ");
+    s = strstr(out, "\n    starts_at ");
+    ck_assert_msg(w && s && w < s && strstr(w, " groups ") && strstr(s, " (required) "),
+                  "the window's options are not listed below \"windows\":\n%s", out);
+    free(out);
+
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
+                   "           plugin_dir = \"%s\"; };\n"
+                   "policies = (\n"
+                   "  { id = \"maint\"; plugin = \"groups\";\n"
+                   "    windows = (\n"
+                   "      { starts_at = \"2024-03-31T02:00:00Z\"; },\n"
+                   "      { name = \"no start\"; }\n"
+                   "    ); }\n"
+                   ");\n",
+                   d.state_dir, plugins);
+    rc = check_config(&d, &out);
+    ck_assert_msg(rc == 1, "--check-config passed a group without starts_at: exit %d:\n%s", rc,
+                  out);
+    snprintf(want, sizeof want, "%s:%d: policy \"maint\" (groups): windows[1]: missing required "
+             "option \"starts_at\"", d.conf, line_of(d.conf, "{ name = \"no start\""));
+    ck_assert_msg(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+    free(out);
+
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";\n"
+                   "           plugin_dir = \"%s\"; };\n"
+                   "policies = (\n"
+                   "  { id = \"maint\"; plugin = \"groups\";\n"
+                   "    windows = ( { starts_at = \"2024-03-31T02:00:00Z\"; duration = \"2h\"; },\n"
+                   "                { starts_at = \"2024-10-27T01:00:00Z\"; } ); }\n"
+                   ");\n",
+                   d.state_dir, plugins);
+    rc = check_config(&d, &out);
+    ck_assert_msg(rc == 0, "--check-config refused good groups: exit %d:\n%s", rc, out);
+    free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integration: ops");
@@ -312,6 +368,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_check_config_pass_means_start);
     tcase_add_test(tc, test_second_daemon_on_a_state_dir_is_refused);
     tcase_add_test(tc, test_sinks_start_before_and_stop_after_deliveries);
+    tcase_add_test(tc, test_plugin_groups_in_help_and_check_config);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -29,6 +29,20 @@ struct input_conf {
     const char *path;
 };
 
+/* Mirrors tests/plugins/groups.c. */
+struct groups_window {
+    const char *name;
+    const char *starts_at;
+    int64_t duration_ms;
+    struct tocsin_strlist weekdays;
+    const char *token;
+};
+
+struct groups_conf {
+    const char *zone;
+    struct tocsin_groups windows;
+};
+
 static const char *plugin_dir;
 static char dir[4096], path[4200];
 static struct tc_errors errs;
@@ -622,6 +636,54 @@ START_TEST(test_earlier_errors_do_not_fail_a_good_load)
 }
 END_TEST
 
+/* A plugin's list of groups is filled through its descriptor's groups,
+ * and freed with the config (under ASan: nothing leaks). */
+START_TEST(test_plugin_groups_are_filled_per_group)
+{
+    const struct groups_conf *gc;
+    const struct groups_window *w;
+
+    ck_assert_msg(load("policies = (\n"
+                       "  { id = \"maint\"; plugin = \"groups\";\n"
+                       "    windows = (\n"
+                       "      { name = \"db\"; starts_at = \"2024-03-31T02:00:00Z\";\n"
+                       "        weekdays = [ \"sun\" ]; },\n"
+                       "      { starts_at = \"2024-10-27T01:00:00Z\"; duration = \"2h\"; }\n"
+                       "    ); }\n"
+                       ");\n") != NULL, "%s", all_errors());
+    ck_assert_uint_eq(c->n_policies, 1);
+    gc = c->policies[0].conf;
+    ck_assert_str_eq(gc->zone, "UTC");
+    ck_assert_uint_eq(gc->windows.n, 2);
+    w = TOCSIN_GROUP(gc->windows, struct groups_window, sizeof *w, 0);
+    ck_assert_str_eq(w->name, "db");
+    ck_assert_int_eq(w->duration_ms, 3600000);
+    ck_assert_uint_eq(w->weekdays.n, 1);
+    w = TOCSIN_GROUP(gc->windows, struct groups_window, sizeof *w, 1);
+    ck_assert_str_eq(w->starts_at, "2024-10-27T01:00:00Z");
+    ck_assert_int_eq(w->duration_ms, 7200000);
+    ck_assert_str_eq(gc->windows.where[1], expect("%s:6", path));
+}
+END_TEST
+
+START_TEST(test_plugin_group_errors_name_instance_option_and_index)
+{
+    ck_assert_ptr_null(load("policies = (\n"
+                            "  { id = \"maint\"; plugin = \"groups\";\n"
+                            "    windows = (\n"
+                            "      { starts_at = \"a\"; },\n"
+                            "      { name = \"no start\"; duratoin = \"1h\"; }\n"
+                            "    ); }\n"
+                            ");\n"));
+    ck_assert_uint_eq(errs.n, 2);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:5: policy \"maint\" (groups): windows[1]: unknown "
+                                          "option \"duratoin\"; did you mean \"duration\"?",
+                                          path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:5: policy \"maint\" (groups): windows[1]: missing "
+                                          "required option \"starts_at\"", path));
+}
+END_TEST
+
 START_TEST(test_include_is_relative_to_the_config_file)
 {
     char inc[4400];
@@ -668,6 +730,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_listener_options_are_checked);
     tcase_add_test(tc, test_earlier_errors_do_not_fail_a_good_load);
     tcase_add_test(tc, test_include_is_relative_to_the_config_file);
+    tcase_add_test(tc, test_plugin_groups_are_filled_per_group);
+    tcase_add_test(tc, test_plugin_group_errors_name_instance_option_and_index);
     suite_add_tcase(s, tc);
     return s;
 }

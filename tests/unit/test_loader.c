@@ -369,6 +369,123 @@ START_TEST(test_option_outside_conf_struct_is_refused)
 }
 END_TEST
 
+/* Mirrors tests/plugins/groups.c. */
+struct groups_window {
+    const char *name;
+    const char *starts_at;
+    int64_t duration_ms;
+    struct tocsin_strlist weekdays;
+    const char *token;
+};
+
+/* Its option entries (main table and group table) are wider than ours:
+ * both are walked with its option_size. */
+START_TEST(test_group_tables_load_walked_with_option_size)
+{
+    struct tc_plugin *p = tc_plugin_open(fixture("policy_groups.so"), err, sizeof err);
+    const struct tocsin_group_table *g;
+    const struct tocsin_option *o;
+
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_str_eq(p->desc->options[1].name, "windows");
+    ck_assert_int_eq(p->desc->options[1].type, TOCSIN_OPT_GROUPS);
+    ck_assert_ptr_null(p->desc->options[2].name);
+    g = p->desc->groups;
+    ck_assert_ptr_nonnull(g);
+    ck_assert_str_eq(g[0].option, "windows");
+    ck_assert_uint_eq(g[0].conf_size, sizeof(struct groups_window));
+    ck_assert_ptr_null(g[1].option);
+    o = g[0].options;
+    ck_assert_str_eq(o[0].name, "name");
+    ck_assert_str_eq(o[1].name, "starts_at");
+    ck_assert_uint_eq(o[1].flags, TOCSIN_OPT_REQUIRED);
+    ck_assert_str_eq(o[2].name, "duration");
+    ck_assert_int_eq(o[2].type, TOCSIN_OPT_DURATION);
+    ck_assert_str_eq(o[2].def, "1h");
+    ck_assert_uint_eq(o[2].offset, offsetof(struct groups_window, duration_ms));
+    ck_assert_str_eq(o[3].name, "weekdays");
+    ck_assert_str_eq(o[4].name, "token");
+    ck_assert_uint_eq(o[4].flags, TOCSIN_OPT_SECRET);
+    ck_assert_str_eq(o[4].description, "A secret of the window.");
+    ck_assert_ptr_null(o[5].name);
+    tc_plugin_close(p);
+}
+END_TEST
+
+START_TEST(test_groups_option_without_its_table_is_refused)
+{
+    assert_refused("policy_groupsmissing.so",
+                   "%s: option \"windows\" is of type groups, but the descriptor's groups has "
+                   "no table for it");
+}
+END_TEST
+
+START_TEST(test_groups_option_with_two_tables_is_refused)
+{
+    assert_refused("policy_groupstwice.so",
+                   "%s: option \"windows\" has 2 tables in the descriptor's groups; it needs "
+                   "exactly one");
+}
+END_TEST
+
+START_TEST(test_group_table_without_options_is_refused)
+{
+    assert_refused("policy_groupsnooptions.so",
+                   "%s: option \"windows\": its group table has no options (NULL)");
+}
+END_TEST
+
+START_TEST(test_group_table_without_conf_size_is_refused)
+{
+    assert_refused("policy_groupsnoconfsize.so",
+                   "%s: option \"windows\": its group table has a conf_size of 0");
+}
+END_TEST
+
+START_TEST(test_groups_in_a_group_are_refused)
+{
+    assert_refused("policy_groupsnested.so",
+                   "%s: option \"windows\": group option \"levels\" is of type groups, but "
+                   "groups do not nest");
+}
+END_TEST
+
+START_TEST(test_group_table_for_no_groups_option_is_refused)
+{
+    assert_refused("policy_groupsstray.so",
+                   "%s: the descriptor's groups has a table for \"zone\", which is no option "
+                   "of type groups");
+}
+END_TEST
+
+START_TEST(test_groups_option_with_a_default_is_refused)
+{
+    assert_refused("policy_groupsdefault.so",
+                   "%s: option \"windows\" is of type groups, which has no default");
+}
+END_TEST
+
+START_TEST(test_group_option_outside_its_struct_is_refused)
+{
+    char want[512];
+
+    snprintf(want, sizeof want, "%%s: option \"windows\": group option \"starts_at\" (offset "
+             "%zu, %zu bytes) lies outside its group's conf_size %zu",
+             sizeof(struct groups_window), sizeof(char *), sizeof(struct groups_window));
+    assert_refused("policy_groupsbadoffset.so", want);
+}
+END_TEST
+
+/* A 1.0 descriptor has no groups member, whatever its size: the table it
+ * points at is not read. */
+START_TEST(test_groups_of_a_1_0_descriptor_are_not_read)
+{
+    assert_refused("policy_groupsabi10.so",
+                   "%s: option \"windows\" is of type groups, but the descriptor's groups has "
+                   "no table for it (groups need plugin ABI 1.1)");
+}
+END_TEST
+
 START_TEST(test_group_or_other_writable_plugin_is_refused)
 {
     static const struct {
@@ -863,6 +980,16 @@ static Suite *suite(void)
     tcase_add_test(tc, test_kind_must_match_the_file_name);
     tcase_add_test(tc, test_options_without_conf_size_are_refused);
     tcase_add_test(tc, test_option_outside_conf_struct_is_refused);
+    tcase_add_test(tc, test_group_tables_load_walked_with_option_size);
+    tcase_add_test(tc, test_groups_option_without_its_table_is_refused);
+    tcase_add_test(tc, test_groups_option_with_two_tables_is_refused);
+    tcase_add_test(tc, test_group_table_without_options_is_refused);
+    tcase_add_test(tc, test_group_table_without_conf_size_is_refused);
+    tcase_add_test(tc, test_groups_in_a_group_are_refused);
+    tcase_add_test(tc, test_group_table_for_no_groups_option_is_refused);
+    tcase_add_test(tc, test_groups_option_with_a_default_is_refused);
+    tcase_add_test(tc, test_group_option_outside_its_struct_is_refused);
+    tcase_add_test(tc, test_groups_of_a_1_0_descriptor_are_not_read);
     tcase_add_test(tc, test_group_or_other_writable_plugin_is_refused);
     tcase_add_test(tc, test_trusted_copy_loads_and_works);
     tcase_add_test(tc, test_plugin_owned_by_another_user_is_refused);

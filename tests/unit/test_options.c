@@ -43,6 +43,46 @@ static const struct tocsin_option table[] = {
     { 0 }
 };
 
+/* A plugin with a list of groups (TOCSIN_OPT_GROUPS). */
+struct window {
+    const char *name;
+    const char *starts_at;
+    int64_t duration_ms;
+    struct tocsin_strlist weekdays;
+    const char *token;
+};
+
+struct gconf {
+    const char *zone;
+    struct tocsin_groups windows;
+    int64_t retries;
+};
+
+static const struct tocsin_option window_options[] = {
+    { "name", TOCSIN_OPT_STRING, NULL, 0, offsetof(struct window, name), "What for." },
+    { "starts_at", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_REQUIRED,
+      offsetof(struct window, starts_at), "RFC 3339 start." },
+    { "duration", TOCSIN_OPT_DURATION, "1h", 0, offsetof(struct window, duration_ms), "Length." },
+    { "weekdays", TOCSIN_OPT_STRLIST, NULL, 0, offsetof(struct window, weekdays), "Days." },
+    { "token", TOCSIN_OPT_STRING, NULL, TOCSIN_OPT_SECRET, offsetof(struct window, token),
+      "A secret." },
+    { 0 }
+};
+
+static const struct tocsin_option gtable[] = {
+    { "zone", TOCSIN_OPT_STRING, "UTC", 0, offsetof(struct gconf, zone), "Time zone." },
+    { "windows", TOCSIN_OPT_GROUPS, NULL, 0, offsetof(struct gconf, windows), "Windows." },
+    { "retries", TOCSIN_OPT_INT, "3", 0, offsetof(struct gconf, retries), "Retries." },
+    { 0 }
+};
+
+static const struct tocsin_group_table gtables[] = {
+    { "windows", window_options, sizeof(struct window) },
+    { 0 }
+};
+
+#define WINDOW(g, i) TOCSIN_GROUP((g).windows, struct window, sizeof(struct window), i)
+
 static const char *const reserved[] = { "id", "plugin", NULL };
 #define CTX "sink \"pd-api\" (pagerduty)"
 
@@ -50,6 +90,7 @@ static char dir[4096], path[4200];
 static config_t cfg;
 static struct tc_errors errs;
 static struct conf c;
+static struct gconf g;
 
 static void setup(void)
 {
@@ -64,17 +105,21 @@ static void setup(void)
     config_init(&cfg);
     memset(&errs, 0, sizeof errs);
     memset(&c, 0, sizeof c);
+    memset(&g, 0, sizeof g);
 }
 
 static void teardown(void)
 {
     char f[4300];
 
-    tc_options_free(table, &c);
+    tc_options_free(table, NULL, &c);
+    tc_options_free(gtable, gtables, &g);
     tc_errors_free(&errs);
     config_destroy(&cfg);
     unlink(path);
     snprintf(f, sizeof f, "%s/secret", dir);
+    unlink(f);
+    snprintf(f, sizeof f, "%s/windows.inc", dir);
     unlink(f);
     rmdir(dir);
 }
@@ -98,7 +143,27 @@ static int fill(const char *text)
                   config_error_text(&cfg));
     block = config_lookup(&cfg, "block");
     ck_assert_ptr_nonnull(block);
-    return tc_options_fill(table, block, reserved, CTX, &c, &errs);
+    return tc_options_fill(table, NULL, block, reserved, CTX, &c, &errs);
+}
+
+/* Frees g and the errors and reads a fresh config: for a second gfill(). */
+static void grestart(void)
+{
+    tc_options_free(gtable, gtables, &g);
+    tc_errors_free(&errs);
+    memset(&errs, 0, sizeof errs);
+    config_destroy(&cfg);
+    config_init(&cfg);
+}
+
+/* fill() for the table with groups: fills g. */
+static int gfill(const char *text)
+{
+    write_text(path, text);
+    ck_assert_msg(config_read_file(&cfg, path), "%s:%d: %s", path, config_error_line(&cfg),
+                  config_error_text(&cfg));
+    return tc_options_fill(gtable, gtables, config_lookup(&cfg, "block"), reserved, CTX, &g,
+                           &errs);
 }
 
 static char *expect(const char *fmt, ...)
@@ -252,7 +317,7 @@ START_TEST(test_duration_int_is_seconds_and_negative_is_refused)
     ck_assert_int_eq(fill("block = { url = \"u\"; timeout = 5; max_size = 100; };\n"), 0);
     ck_assert_int_eq(c.timeout_ms, 5000);
     ck_assert_int_eq(c.max_size, 100);
-    tc_options_free(table, &c);
+    tc_options_free(table, NULL, &c);
     config_destroy(&cfg);
     config_init(&cfg);
     ck_assert_int_eq(fill("block = { url = \"u\"; timeout = -1; max_size = -2; };\n"), -1);
@@ -393,8 +458,8 @@ START_TEST(test_bad_default_in_table_is_reported_as_plugin_bug)
 
     write_text(path, "block = {};\n");
     ck_assert(config_read_file(&cfg, path));
-    ck_assert_int_eq(tc_options_fill(bad, config_lookup(&cfg, "block"), NULL, "input \"x\" (y)",
-                                     &v, &errs), -1);
+    ck_assert_int_eq(tc_options_fill(bad, NULL, config_lookup(&cfg, "block"), NULL,
+                                     "input \"x\" (y)", &v, &errs), -1);
     ck_assert_uint_eq(errs.n, 1);
     ck_assert_str_eq(errs.msgs[0], expect("%s:1: input \"x\" (y): option \"timeout\": its "
                                           "default \"soon\" is not a valid duration (a plugin "
@@ -406,7 +471,7 @@ START_TEST(test_free_releases_and_zeroes_every_allocation)
 {
     ck_assert_int_eq(fill("block = { url = \"u\"; token = \"t\"; tags = [\"x\"];\n"
                           "  headers = { A = \"b\"; }; keys = \"k\"; };\n"), 0);
-    tc_options_free(table, &c);
+    tc_options_free(table, NULL, &c);
     ck_assert_ptr_null(c.url);
     ck_assert_ptr_null(c.token);
     ck_assert_ptr_null(c.greeting);
@@ -415,7 +480,7 @@ START_TEST(test_free_releases_and_zeroes_every_allocation)
     ck_assert_uint_eq(c.headers.n, 0);
     ck_assert_ptr_null(c.headers.items);
     /* A second free is harmless (teardown does one). */
-    tc_options_free(table, &c);
+    tc_options_free(table, NULL, &c);
 }
 END_TEST
 
@@ -431,6 +496,220 @@ START_TEST(test_get_returns_the_field_and_its_type)
     ck_assert_int_eq(*(const int64_t *)p, 9);
     ck_assert_ptr_eq(tc_options_get(table, &c, "url", NULL), &c.url);
     ck_assert_ptr_null(tc_options_get(table, &c, "nope", &t));
+}
+END_TEST
+
+START_TEST(test_groups_fill_each_group_and_where_it_is)
+{
+    setenv("TC_TEST_WINDOW_TOKEN", "w1nd0w", 1);
+    ck_assert_int_eq(gfill("block = {\n"                                     /* 1 */
+                           "  windows = (\n"                                 /* 2 */
+                           "    { name = \"db\"; starts_at = \"2024-03-31T02:00:00Z\";\n"
+                           "      duration = \"90m\"; weekdays = [ \"sun\", \"sat\" ];\n"
+                           "      token = \"env:TC_TEST_WINDOW_TOKEN\"; },\n" /* 5 */
+                           "    {\n"                                         /* 6 */
+                           "      starts_at = \"env:TC_TEST_WINDOW_TOKEN\";\n"
+                           "      weekdays = \"mon\";\n"                     /* 8 */
+                           "    }\n"                                         /* 9 */
+                           "  );\n"                                          /* 10 */
+                           "  retries = 7;\n"                                /* 11 */
+                           "};\n"), 0);
+    ck_assert_uint_eq(errs.n, 0);
+    ck_assert_str_eq(g.zone, "UTC");
+    ck_assert_int_eq(g.retries, 7);
+    ck_assert_uint_eq(g.windows.n, 2);
+    ck_assert_str_eq(WINDOW(g, 0)->name, "db");
+    ck_assert_str_eq(WINDOW(g, 0)->starts_at, "2024-03-31T02:00:00Z");
+    ck_assert_int_eq(WINDOW(g, 0)->duration_ms, 90 * 60000);
+    ck_assert_uint_eq(WINDOW(g, 0)->weekdays.n, 2);
+    ck_assert_str_eq(WINDOW(g, 0)->weekdays.items[0], "sun");
+    ck_assert_str_eq(WINDOW(g, 0)->weekdays.items[1], "sat");
+    ck_assert_str_eq(WINDOW(g, 0)->token, "w1nd0w");
+    /* Defaults and env: apply in every group. */
+    ck_assert_ptr_null(WINDOW(g, 1)->name);
+    ck_assert_str_eq(WINDOW(g, 1)->starts_at, "w1nd0w");
+    ck_assert_int_eq(WINDOW(g, 1)->duration_ms, 3600000);
+    ck_assert_uint_eq(WINDOW(g, 1)->weekdays.n, 1);
+    ck_assert_str_eq(WINDOW(g, 1)->weekdays.items[0], "mon");
+    ck_assert_ptr_null(WINDOW(g, 1)->token);
+    ck_assert_str_eq(g.windows.where[0], expect("%s:3", path));
+    ck_assert_str_eq(g.windows.where[1], expect("%s:6", path));
+}
+END_TEST
+
+START_TEST(test_groups_empty_or_absent_are_none)
+{
+    ck_assert_int_eq(gfill("block = { windows = (); };\n"), 0);
+    ck_assert_uint_eq(g.windows.n, 0);
+    ck_assert_ptr_null(g.windows.items);
+    ck_assert_ptr_null(g.windows.where);
+    grestart();
+    ck_assert_int_eq(gfill("block = { windows = []; };\n"), 0);
+    ck_assert_uint_eq(g.windows.n, 0);
+    grestart();
+    ck_assert_int_eq(gfill("block = { zone = \"Europe/Berlin\"; };\n"), 0);
+    ck_assert_uint_eq(g.windows.n, 0);
+    ck_assert_ptr_null(g.windows.items);
+    ck_assert_uint_eq(errs.n, 0);
+}
+END_TEST
+
+START_TEST(test_groups_list_of_one_group)
+{
+    ck_assert_int_eq(gfill("block = { windows = ( { starts_at = \"x\"; } ); };\n"), 0);
+    ck_assert_uint_eq(g.windows.n, 1);
+    ck_assert_str_eq(WINDOW(g, 0)->starts_at, "x");
+    ck_assert_str_eq(g.windows.where[0], expect("%s:1", path));
+}
+END_TEST
+
+/* Each error names the group's own line and its place in the list. */
+START_TEST(test_group_errors_name_the_group_line_and_index)
+{
+    unsetenv("TC_TEST_MISSING");
+    ck_assert_int_eq(gfill("block = {\n"                                     /* 1 */
+                           "  windows = (\n"                                 /* 2 */
+                           "    { starts_at = \"a\";\n"                      /* 3 */
+                           "      strats_at = \"b\"; duration = true; },\n"  /* 4 */
+                           "    { name = \"n\";\n"                           /* 5 */
+                           "      token = \"env:TC_TEST_MISSING\"; }\n"      /* 6 */
+                           "  );\n"                                          /* 7 */
+                           "  windos = ();\n"                                /* 8 */
+                           "};\n"), -1);
+    ck_assert_uint_eq(errs.n, 5);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:8: " CTX ": unknown option \"windos\"; did you "
+                                          "mean \"windows\"?", path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:4: " CTX ": windows[0]: unknown option "
+                                          "\"strats_at\"; did you mean \"starts_at\"?", path));
+    ck_assert_str_eq(errs.msgs[2], expect("%s:4: " CTX ": windows[0]: option \"duration\" must "
+                                          "be a duration (like \"30s\"), not true", path));
+    ck_assert_str_eq(errs.msgs[3], expect("%s:5: " CTX ": windows[1]: missing required option "
+                                          "\"starts_at\"", path));
+    ck_assert_str_eq(errs.msgs[4], expect("%s:6: " CTX ": windows[1]: option \"token\": "
+                                          "environment variable TC_TEST_MISSING is not set",
+                                          path));
+    /* What was filled is kept for free(). */
+    ck_assert_uint_eq(g.windows.n, 2);
+    ck_assert_str_eq(WINDOW(g, 1)->name, "n");
+}
+END_TEST
+
+START_TEST(test_groups_must_be_a_list_of_groups)
+{
+    ck_assert_int_eq(gfill("block = {\n"
+                           "  windows = { starts_at = \"a\"; };\n"
+                           "};\n"), -1);
+    ck_assert_uint_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: " CTX ": option \"windows\" must be a list of "
+                                          "groups (like ( { ... }, { ... } )), not a group; "
+                                          "write ( { ... } ) for one", path));
+    grestart();
+    ck_assert_int_eq(gfill("block = {\n"
+                           "  windows = \"weekends\";\n"
+                           "};\n"), -1);
+    ck_assert_uint_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: " CTX ": option \"windows\" must be a list of "
+                                          "groups (like ( { ... }, { ... } )), not \"weekends\"",
+                                          path));
+    grestart();
+    ck_assert_int_eq(gfill("block = {\n"
+                           "  windows = ( { starts_at = \"a\"; },\n"
+                           "    \"b\", [ 1 ] );\n"
+                           "};\n"), -1);
+    ck_assert_uint_eq(errs.n, 2);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:3: " CTX ": option \"windows\" item 1 must be a "
+                                          "group ({ ... }), not \"b\"", path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:3: " CTX ": option \"windows\" item 2 must be a "
+                                          "group ({ ... }), not an array", path));
+    ck_assert_uint_eq(g.windows.n, 3);
+    ck_assert_str_eq(WINDOW(g, 0)->starts_at, "a");
+}
+END_TEST
+
+START_TEST(test_group_secret_values_never_appear_in_errors)
+{
+    size_t i;
+
+    ck_assert_int_eq(gfill("block = {\n"
+                           "  windows = ( { starts_at = \"a\";\n"
+                           "    token = 424242; } );\n"
+                           "};\n"), -1);
+    ck_assert_uint_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:3: " CTX ": windows[0]: option \"token\" must be "
+                                          "a string, not an integer", path));
+    for (i = 0; i < errs.n; i++)
+        ck_assert_ptr_null(strstr(errs.msgs[i], "424242"));
+}
+END_TEST
+
+/* libconfig names an included file as the @include line wrote it. */
+START_TEST(test_group_in_an_included_file_names_that_file)
+{
+    char inc[4400];
+
+    snprintf(inc, sizeof inc, "%s/windows.inc", dir);
+    write_text(inc, "windows = (\n  { starts_at = \"a\"; },\n  { name = \"x\"; }\n);\n");
+    config_set_include_dir(&cfg, dir);
+    ck_assert_int_eq(gfill("block = {\n"
+                           "@include \"windows.inc\"\n"
+                           "};\n"), -1);
+    ck_assert_uint_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msgs[0], "windows.inc:3: " CTX ": windows[1]: missing required "
+                                   "option \"starts_at\"");
+    ck_assert_str_eq(g.windows.where[0], "windows.inc:2");
+}
+END_TEST
+
+START_TEST(test_groups_without_a_table_or_with_a_default_are_plugin_bugs)
+{
+    static const struct tocsin_option bad[] = {
+        { "windows", TOCSIN_OPT_GROUPS, NULL, 0, offsetof(struct gconf, windows), "W." },
+        { "levels", TOCSIN_OPT_GROUPS, "none", 0, offsetof(struct gconf, windows), "L." },
+        { 0 }
+    };
+    struct gconf v;
+
+    memset(&v, 0, sizeof v);
+    write_text(path, "block = {\n  windows = ();\n};\n");
+    ck_assert(config_read_file(&cfg, path));
+    ck_assert_int_eq(tc_options_fill(bad, NULL, config_lookup(&cfg, "block"), NULL,
+                                     "policy \"m\" (x)", &v, &errs), -1);
+    ck_assert_uint_eq(errs.n, 2);
+    ck_assert_str_eq(errs.msgs[0], expect("%s:2: policy \"m\" (x): option \"windows\" has no "
+                                          "group table (a plugin bug)", path));
+    ck_assert_str_eq(errs.msgs[1], expect("%s:1: policy \"m\" (x): option \"levels\": a list of "
+                                          "groups has no default (a plugin bug)", path));
+    ck_assert_uint_eq(v.windows.n, 0);
+}
+END_TEST
+
+START_TEST(test_groups_free_releases_and_zeroes_everything)
+{
+    ck_assert_int_eq(gfill("block = { windows = (\n"
+                           "  { name = \"a\"; starts_at = \"b\"; weekdays = [\"x\", \"y\"];\n"
+                           "    token = \"t\"; },\n"
+                           "  { starts_at = \"c\"; } ); };\n"), 0);
+    ck_assert_uint_eq(g.windows.n, 2);
+    tc_options_free(gtable, gtables, &g);
+    ck_assert_ptr_null(g.zone);
+    ck_assert_uint_eq(g.windows.n, 0);
+    ck_assert_ptr_null(g.windows.items);
+    ck_assert_ptr_null(g.windows.where);
+    /* A second free is harmless (teardown does one). */
+    tc_options_free(gtable, gtables, &g);
+}
+END_TEST
+
+START_TEST(test_get_returns_the_groups)
+{
+    enum tocsin_opt_type t = 0;
+    const struct tocsin_groups *w;
+
+    ck_assert_int_eq(gfill("block = { windows = ( { starts_at = \"s\"; } ); };\n"), 0);
+    w = tc_options_get(gtable, &g, "windows", &t);
+    ck_assert_ptr_eq(w, &g.windows);
+    ck_assert_int_eq(t, TOCSIN_OPT_GROUPS);
+    ck_assert_uint_eq(w->n, 1);
 }
 END_TEST
 
@@ -459,7 +738,7 @@ START_TEST(test_help_shows_type_default_required_and_secret)
     FILE *out = open_memstream(&buf, &len);
     const char *l;
 
-    tc_options_help(out, table);
+    tc_options_help(out, table, NULL);
     fclose(out);
     ck_assert_ptr_nonnull(strstr(buf, "OPTION"));
     l = help_line(buf, "url");
@@ -473,6 +752,34 @@ START_TEST(test_help_shows_type_default_required_and_secret)
     ck_assert_msg(strstr(l, " duration ") && strstr(l, " 30s "), "%s", buf);
     l = help_line(buf, "headers");
     ck_assert_msg(strstr(l, " map ") && strstr(l, " - "), "%s", buf);
+    free(buf);
+}
+END_TEST
+
+/* A groups option's own options are listed, indented, below it. */
+START_TEST(test_help_lists_group_options_below_their_option)
+{
+    char *buf = NULL, *w, *s, *zone;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+
+    tc_options_help(out, gtable, gtables);
+    fclose(out);
+    w = strstr(buf, "\n  windows ");
+    s = strstr(buf, "\n    starts_at ");
+    zone = strstr(buf, "\n  zone ");
+    ck_assert_msg(w && s && zone && zone < w && w < s, "%s", buf);
+    ck_assert_msg(strstr(help_line(buf, "windows"), " groups "), "%s", buf);
+    ck_assert_msg(strstr(s, " string ") && strstr(s, " (required) ") &&
+                  strstr(s, "RFC 3339 start."), "%s", buf);
+    ck_assert_msg(strstr(buf, "\n    token ") && strstr(strstr(buf, "\n    token "), " secret "),
+                  "%s", buf);
+    /* The nested rows end before the next option of the block. */
+    ck_assert_msg(strstr(buf, "\n  retries ") > strstr(buf, "\n    token "), "%s", buf);
+    /* Columns line up: TYPE starts at the same place on every row. */
+    ck_assert_int_eq(strstr(help_line(buf, "windows"), "groups") - help_line(buf, "windows"),
+                     strstr(buf, "OPTION") - buf + (strstr(strstr(buf, "OPTION"), "TYPE") -
+                                                    strstr(buf, "OPTION")));
     free(buf);
 }
 END_TEST
@@ -583,6 +890,17 @@ static Suite *suite(void)
     tcase_add_test(tc, test_free_releases_and_zeroes_every_allocation);
     tcase_add_test(tc, test_get_returns_the_field_and_its_type);
     tcase_add_test(tc, test_help_shows_type_default_required_and_secret);
+    tcase_add_test(tc, test_groups_fill_each_group_and_where_it_is);
+    tcase_add_test(tc, test_groups_empty_or_absent_are_none);
+    tcase_add_test(tc, test_groups_list_of_one_group);
+    tcase_add_test(tc, test_group_errors_name_the_group_line_and_index);
+    tcase_add_test(tc, test_groups_must_be_a_list_of_groups);
+    tcase_add_test(tc, test_group_secret_values_never_appear_in_errors);
+    tcase_add_test(tc, test_group_in_an_included_file_names_that_file);
+    tcase_add_test(tc, test_groups_without_a_table_or_with_a_default_are_plugin_bugs);
+    tcase_add_test(tc, test_groups_free_releases_and_zeroes_everything);
+    tcase_add_test(tc, test_get_returns_the_groups);
+    tcase_add_test(tc, test_help_lists_group_options_below_their_option);
     tcase_add_test(tc, test_durations_parse_and_refuse_junk);
     tcase_add_test(tc, test_sizes_parse_in_powers_of_1024);
     tcase_add_test(tc, test_resolve_secret_copies_plain_values_and_checks_prefixes);

@@ -44,6 +44,10 @@ char *webhook_format_native(const struct tocsin_notification *n)
     tc_json_set_str(o, "external_url", n->external_url ? n->external_url : "");
     if (n->test) /* tocsind --test-sink: a receiver can tell it from a page */
         json_object_set_new(o, "test", json_true());
+    if (n->repeat) /* a policy's re-notification, or a reopened incident */
+        json_object_set_new(o, "repeat", json_true());
+    if (n->previous_id)
+        json_object_set_new(o, "previous_id", json_integer(n->previous_id));
     json_object_set_new(o, "alert", alert);
     return dump(o);
 }
