@@ -191,7 +191,7 @@ static int open_incident(struct tc_applier *ap, struct tc_rows *rows, struct tc_
     struct tc_new_incident n = {
         a->dedup_key, tocsin_severity_name(a->severity), a->summary, a->source, a->service,
         ia->json, a->received_at, a->expires_at, j->reason, a->started_at,
-        j->reason ? j->suppressed_by : NULL, j->previous,
+        j->reason && j->suppressed_by[0] ? j->suppressed_by : NULL, j->previous,
     };
     int64_t id = tc_incident_insert(ap->inc, &n);
     struct tc_fresh *fresh = NULL;
