@@ -2,7 +2,8 @@
  * tocsind: /api/v1/maintenance (create, list, get, delete, the 400s that
  * name the field, 404, 409 for tocsin.conf's windows, read and write
  * tokens, windows kept across a restart, a DELETE that ends the muting at
- * once) and Alertmanager's /api/v2/silences driven by the real amtool. */
+ * once), tocsin.conf's bad windows named by file:line, and Alertmanager's
+ * /api/v2/silences driven by the real amtool. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -480,6 +481,41 @@ START_TEST(test_silences_in_alertmanagers_shapes)
 }
 END_TEST
 
+/* tocsin.conf's windows: every bad one is an error naming its file:line
+ * and the field. */
+START_TEST(test_bad_config_windows_name_their_line_and_field)
+{
+    struct h_daemon d;
+    char *out = NULL, want[H_PATH_MAX + 64];
+
+    h_init(&d);
+    h_write_config(&d,
+                   "daemon = { listen = \"127.0.0.1:0\"; state_dir = \"%s\";"
+                   " plugin_dir = \"%s\"; };\n"
+                   "inputs = ( );\n"
+                   "policies = ( { id = \"maint\"; plugin = \"maintenance\";\n"
+                   "  windows = (\n"
+                   "    { id = \"a\"; matchers = [ \"service~db\" ];\n"
+                   "      starts_at = \"2027-01-01T00:00:00Z\"; ends_at = \"2027-01-02T00:00:00Z\"; },\n"
+                   "    { id = \"b c\"; starts_at = \"2027-01-01T00:00:00Z\";"
+                   " ends_at = \"2027-01-02T00:00:00Z\"; },\n"
+                   "    { id = \"c\"; starts_at = \"2027-01-02T00:00:00Z\";"
+                   " ends_at = \"2027-01-01T00:00:00Z\"; }\n"
+                   "  ); } );\n"
+                   "sinks = ( );\nroutes = ( );\n",
+                   d.state_dir, getenv("TOCSIN_PLUGIN_DIR"));
+    ck_assert_int_eq(h_run_tocsind(&out, "--check-config", "-c", d.conf, (char *)NULL), 1);
+    snprintf(want, sizeof want, "%s:5: windows: matchers[0]: matcher \"service~db\"", d.conf);
+    ck_assert_msg(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+    snprintf(want, sizeof want, "%s:7: windows: id: \"b c\"", d.conf);
+    ck_assert_msg(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+    snprintf(want, sizeof want, "%s:8: windows: ends_at:", d.conf);
+    ck_assert_msg(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+    free(out);
+    h_passed();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("maintenance_api");
@@ -487,6 +523,7 @@ int main(void)
 
     tcase_add_test(tc, test_create_list_get_delete);
     tcase_add_test(tc, test_malformed_windows_name_the_field);
+    tcase_add_test(tc, test_bad_config_windows_name_their_line_and_field);
     tcase_add_test(tc, test_reading_needs_a_read_token_changing_a_write_token);
     tcase_add_test(tc, test_deleting_a_window_sends_what_it_held);
     tcase_add_test(tc, test_amtool_silence_add_query_expire);

@@ -71,9 +71,11 @@ static void mw_destroy(void *self)
     free(m);
 }
 
+/* Every bad window is reported (--check-config lists them all). */
 static int load_config_windows(struct maint *m)
 {
     const struct tocsin_groups *g = &m->conf->windows;
+    int rc = TOCSIN_OK;
     size_t i;
 
     for (i = 0; i < g->n; i++) {
@@ -83,18 +85,12 @@ static int load_config_windows(struct maint *m)
 
         if (!w)
             return TOCSIN_ENOMEM;
-        if (mw_window_from_group(w, grp, err, sizeof err) != 0) {
-            mw_window_release(w);
-            free(w);
-            return m->host->fail(m->host, "%s: windows: %s", g->where[i], err);
-        }
-        if (mw_find(m, w->id)) {
-            mw_window_release(w);
-            free(w);
-            return m->host->fail(m->host, "%s: windows: id: \"%s\" is taken by another window",
-                                 g->where[i], grp->id);
-        }
-        if (m->n == m->cap) {
+        if (mw_window_from_group(w, grp, err, sizeof err) != 0)
+            rc = m->host->fail(m->host, "%s: windows: %s", g->where[i], err);
+        else if (mw_find(m, w->id))
+            rc = m->host->fail(m->host, "%s: windows: id: \"%s\" is taken by another window",
+                               g->where[i], grp->id);
+        else if (m->n == m->cap) {
             size_t cap = m->cap ? m->cap * 2 : 8;
             struct mw_window **v = realloc(m->v, cap * sizeof *v);
 
@@ -106,9 +102,14 @@ static int load_config_windows(struct maint *m)
             m->v = v;
             m->cap = cap;
         }
+        if (rc != TOCSIN_OK || m->n == m->cap) {
+            mw_window_release(w);
+            free(w);
+            continue;
+        }
         m->v[m->n++] = w;
     }
-    return TOCSIN_OK;
+    return rc;
 }
 
 static int mw_create(const struct tocsin_host *host, const void *conf, void **self)
