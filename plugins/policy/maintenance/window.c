@@ -40,7 +40,8 @@ enum mw_state mw_window_span(const struct mw_window *w, int64_t t, int64_t *star
     int64_t s, e;
 
     if (w->recurring) {
-        if (tc_recur_window_at(&w->recur, t, &s, &e) != 0) {
+        /* The occurrence holding t, else the next; none: no weekday left. */
+        if (tc_recur_window_at(&w->recur, t, &s, &e) < 0) {
             *start = *end = 0;
             return MW_EXPIRED;
         }
@@ -72,8 +73,7 @@ void mw_window_release(struct mw_window *w)
     free(w->m);
     free(w->comment);
     free(w->created_by);
-    if (w->recurring)
-        tc_recur_free(&w->recur);
+    tc_tz_free(w->tz);
     json_decref(w->weekdays);
     free(w->start);
     free(w->end);
@@ -121,8 +121,16 @@ static int set_recurring(struct mw_window *w, json_t *weekdays, const char *star
     if (!tz)
         return fail(err, errlen, "time_zone: required for a recurring window "
                                  "(e.g. \"Europe/Berlin\")");
-    if (tc_recur_parse(&w->recur, days, n, start, end, tz, why, sizeof why) != 0)
-        return fail(err, errlen, "%s", why);
+    if (tc_recur_parse_days(days, n, &w->recur.days, why, sizeof why) != 0)
+        return fail(err, errlen, "weekdays: %s", why);
+    if (tc_recur_parse_clock(start, 0, &w->recur.start, why, sizeof why) != 0)
+        return fail(err, errlen, "start: %s", why);
+    if (tc_recur_parse_clock(end, 1, &w->recur.end, why, sizeof why) != 0)
+        return fail(err, errlen, "end: %s", why);
+    w->tz = tc_tz_load(tz, why, sizeof why);
+    if (!w->tz)
+        return fail(err, errlen, "time_zone: %s", why);
+    w->recur.tz = w->tz;
     w->recurring = 1;
     w->weekdays = json_incref(weekdays);
     w->start = strdup(start);

@@ -12,6 +12,7 @@
 
 #include "matcher.h"
 #include "recur.h"
+#include "tz.h"
 
 #define MW_ID_MAX 64 /* a buffer for an id: fits tocsin_policy_result.suppressed_by */
 #define MW_ID_LEN 56 /* the longest id: "remind:<id>" fits a timer name (64) */
@@ -25,8 +26,9 @@ struct mw_window {
     int from_config;     /* tocsin.conf's: not changed or removed by the API */
     int recurring;
     int64_t starts_at, ends_at; /* one-off */
-    struct tc_recur recur;      /* recurring, and as it was written: */
-    json_t *weekdays;           /* array of strings */
+    struct tc_recur recur;      /* recurring: its rules (lib/recur), */
+    struct tc_tz *tz;           /* the zone they borrow, */
+    json_t *weekdays;           /* and as it was written: an array of strings, */
     char *start, *end, *time_zone; /* "02:00", "04:00", "Europe/Berlin" */
     struct tc_matcher *m;       /* all must match; none: every alert */
     size_t n_m;
