@@ -220,6 +220,22 @@ START_TEST(test_malformed_windows_name_the_field)
                " \"weekdays\": [\"sun\"], \"start\": \"02:00\", \"end\": \"04:00\","
                " \"time_zone\": \"Europe/Berlin\"}",
                "ends_at:");
+    assert_400(&f,
+               "{\"created_by\": \"a\", \"weekdays\": [\"sun\", \"funday\"],"
+               " \"start\": \"02:00\", \"end\": \"04:00\", \"time_zone\": \"Europe/Berlin\"}",
+               "weekdays:");
+    assert_400(&f,
+               "{\"created_by\": \"a\", \"weekdays\": [\"sun\"], \"start\": \"25:00\","
+               " \"end\": \"04:00\", \"time_zone\": \"Europe/Berlin\"}",
+               "start:");
+    assert_400(&f,
+               "{\"created_by\": \"a\", \"weekdays\": [\"sun\"], \"start\": \"02:00\","
+               " \"end\": \"04:00\", \"time_zone\": \"Mars/Olympus_Mons\"}",
+               "time_zone:");
+    assert_400(&f,
+               "{\"created_by\": \"a\", \"weekdays\": [\"sun\"], \"start\": \"02:00\","
+               " \"end\": \"04:00\"}",
+               "time_zone:");
     down(&f);
     h_passed();
 }
