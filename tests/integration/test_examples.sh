@@ -9,10 +9,10 @@ mkdir -p "$TOCSIN_TMPDIR"
 dir=$(mktemp -d "$TOCSIN_TMPDIR/examples.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
-# Inside inputs and sinks: "  # { ...", "  # , { ..." and "  #   ..." lines
+# Inside inputs, policies and sinks: "  # { ...", "  # , { ..." and "  #   ..." lines
 # are examples; so is the bearer_token line of the prom input.
 awk '
-/^(inputs|sinks) = \(/ { sec = 1 }
+/^(inputs|policies|sinks) = \(/ { sec = 1 }
 /^\);/ { sec = 0 }
 {
     if (sec && ($0 ~ /^  # (, )?\{/ || $0 ~ /^  #   /)) $0 = "  " substr($0, 5)
