@@ -317,6 +317,113 @@ START_TEST(test_a_recurring_window_on_a_spring_forward_day)
 }
 END_TEST
 
+/* Europe/Berlin falls back on 2027-10-31: 03:00 CEST (01:00Z) becomes
+ * 02:00 CET, so 02:00-03:00 happens twice. The window covers both passes
+ * (the start takes the first 02:00, the end the second 03:00): 00:00Z to
+ * 02:00Z, two hours. */
+START_TEST(test_a_recurring_window_on_a_fall_back_day)
+{
+    struct fixture f;
+    json_t *inc;
+    int64_t at;
+
+    up(&f, "    windows = ( { id = \"sunday-batch\"; matchers = [ \"service=batch\" ];\n"
+           "      weekdays = [ \"sun\" ]; start = \"02:00\"; end = \"03:00\";\n"
+           "      time_zone = \"Europe/Berlin\"; } );\n");
+    ck_assert_int_eq(tc_time_parse("2027-10-30T23:30:00Z", &at), 0);
+    h_clock_advance(&f.d, at - wall_ms()); /* 01:30 CEST: before */
+    fire(&f, "batch-early", "batch", "firing");
+    h_assert(&f.d, hook_waits(&f, "batch-early", "trigger", 5000), "muted at 01:30 CEST");
+
+    h_clock_advance(&f.d, 2 * HOUR); /* 01:30Z: 02:30 CET, the second pass */
+    fire(&f, "batch-second-pass", "batch", "firing");
+    h_assert(&f.d, muted_by(&f, "batch-second-pass", "sunday-batch"),
+             "not muted in the repeated 02:30");
+    inc = incident_of(&f, "batch-second-pass");
+    h_assert(&f.d, strstr(h_jstr(inc, "suppressed"), "until 2027-10-31T02:00:00.000Z") != NULL,
+             "the window does not end at 03:00 CET: %s", h_jstr(inc, "suppressed"));
+    json_decref(inc);
+    h_clock_advance(&f.d, 20 * MINUTE); /* 01:50Z: still inside */
+    h_sleep_ms(300);
+    h_assert(&f.d, hook_got(&f, "batch-second-pass", "trigger") == 0, "sent inside the window");
+    h_clock_advance(&f.d, 15 * MINUTE); /* 02:05Z: 03:05 CET, over */
+    h_assert(&f.d, hook_waits(&f, "batch-second-pass", "trigger", 5000),
+             "no trigger after 03:00 CET");
+    down(&f);
+    h_passed();
+}
+END_TEST
+
+/* Notifications the hook got about window `id`'s reminder with action,
+ * each outbox row once (after a kill -9 a row may be sent again: at least
+ * once, with its outbox_id as the idempotency key). */
+static int reminders(struct fixture *f, const char *id, const char *action)
+{
+    json_int_t seen[16];
+    size_t i;
+    int n = 0, j;
+
+    for (i = 0; i < peer_count(f->p); i++) {
+        const struct peer_req *r = peer_get(f->p, i);
+        const char *w = r->json ? h_jsub(json_object_get(r->json, "alert"), "labels",
+                                         "maintenance_window")
+                                : NULL;
+        const char *a = r->json ? json_string_value(json_object_get(r->json, "action")) : NULL;
+
+        json_int_t row = r->json ? json_integer_value(json_object_get(r->json, "outbox_id")) : 0;
+
+        if (!w || !a || strcmp(w, id) != 0 || strcmp(a, action) != 0)
+            continue;
+        for (j = 0; j < n && seen[j] != row; j++)
+            ;
+        if (j == n && n < 16)
+            seen[n++] = row;
+    }
+    return n;
+}
+
+struct reminder_wait {
+    struct fixture *f;
+    const char *action;
+};
+
+static int reminded(void *arg)
+{
+    struct reminder_wait *w = arg;
+
+    return reminders(w->f, "db-upgrade", w->action) > 0;
+}
+
+/* remind_before: a reminder goes to remind_sinks an hour before the
+ * window starts, once (also across a restart), and resolves at its start. */
+START_TEST(test_remind_before_the_window_starts)
+{
+    struct fixture f;
+    struct reminder_wait trig = { &f, "trigger" }, res = { &f, "resolve" };
+    char *extra = db_window("    remind_before = \"30m\"; remind_sinks = [ \"hook\" ];\n");
+
+    up(&f, extra);
+    free(extra);
+    h_clock_advance(&f.d, 20 * MINUTE); /* 40 minutes ahead: not yet */
+    h_sleep_ms(400);
+    h_assert(&f.d, reminders(&f, "db-upgrade", "trigger") == 0, "reminded too early");
+    h_clock_advance(&f.d, 15 * MINUTE); /* 25 minutes ahead */
+    h_assert(&f.d, h_wait_until(reminded, &trig, 5000), "no reminder 25 minutes ahead");
+    /* A restart does not remind again. */
+    h_kill9(&f.d);
+    h_start(&f.d);
+    h_clock_advance(&f.d, 10 * MINUTE);
+    h_sleep_ms(400);
+    h_assert(&f.d, reminders(&f, "db-upgrade", "trigger") == 1, "reminded %d times",
+             reminders(&f, "db-upgrade", "trigger"));
+    /* The window starts: the reminder is over. */
+    h_clock_advance(&f.d, 20 * MINUTE);
+    h_assert(&f.d, h_wait_until(reminded, &res, 5000), "the reminder never resolved");
+    down(&f);
+    h_passed();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("maintenance");
@@ -327,6 +434,8 @@ int main(void)
     tcase_add_test(tc, test_a_resolve_reaches_the_sink_told_before_the_window);
     tcase_add_test(tc, test_the_end_comes_after_a_kill_inside_the_window);
     tcase_add_test(tc, test_a_recurring_window_on_a_spring_forward_day);
+    tcase_add_test(tc, test_a_recurring_window_on_a_fall_back_day);
+    tcase_add_test(tc, test_remind_before_the_window_starts);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
