@@ -876,6 +876,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.pub.header = req_header;
     req.pub.query = req_query;
     req.pub.param = req_param;
+    req.pub.query_all = tc_http_query_all;
     req.p = p;
     client_addr(conn, addr, sizeof addr);
     req.pub.remote_addr = addr;

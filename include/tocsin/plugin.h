@@ -502,6 +502,12 @@ struct tocsin_http_request {
     /* The value of a {name} segment of the route's path ("/api/v1/maintenance/{id}"
      * matched by ".../3f2a" gives "3f2a"), percent-decoded, or NULL. */
     const char *(*param)(const struct tocsin_http_request *req, const char *name);
+    /* Every value of a query argument given more than once
+     * ("filter=a&filter=b"), in order, into v[0..max); returns how many
+     * there are, which may be more than max. They live as long as the
+     * request. query() gives the first. */
+    size_t (*query_all)(const struct tocsin_http_request *req, const char *name,
+                        const char **v, size_t max);
 };
 
 /* Allocated and zeroed by the core (it can grow), filled by the plugin:

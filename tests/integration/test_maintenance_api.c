@@ -485,6 +485,29 @@ START_TEST(test_silences_in_alertmanagers_shapes)
     ck_assert_int_eq(api(&f, "DELETE", "/api/v2/silence/00000000-0000-4000-8000-000000000000",
                          NULL, NULL, NULL),
                      404);
+    /* Every filter= counts, as in Alertmanager (not only the first). */
+    ck_assert_int_eq(api(&f, "POST", "/api/v2/silences",
+                         "{\"matchers\": [{\"name\": \"job\", \"value\": \"backup\","
+                         " \"isRegex\": false}, {\"name\": \"env\", \"value\": \"prod\","
+                         " \"isRegex\": false}], \"startsAt\": \"2099-01-01T00:00:00Z\","
+                         " \"endsAt\": \"2099-01-02T00:00:00Z\", \"createdBy\": \"ana\","
+                         " \"comment\": \"prod only\"}",
+                         NULL, NULL),
+                     200);
+    ck_assert_int_eq(api(&f, "GET", "/api/v2/silences?filter=job%3Dbackup", NULL, NULL, &o), 200);
+    ck_assert_uint_eq(json_array_size(o), 2);
+    json_decref(o);
+    ck_assert_int_eq(api(&f, "GET", "/api/v2/silences?filter=job%3Dbackup&filter=env%3Dprod",
+                         NULL, NULL, &o),
+                     200);
+    ck_assert_uint_eq(json_array_size(o), 1);
+    ck_assert_str_eq(h_jstr(json_array_get(o, 0), "comment"), "prod only");
+    json_decref(o);
+    ck_assert_int_eq(api(&f, "GET", "/api/v2/silences?filter=job%3Dbackup&filter=bad~", NULL,
+                         NULL, &o),
+                     400);
+    ck_assert_ptr_nonnull(strstr(json_string_value(o), "bad~"));
+    json_decref(o);
     ck_assert_int_eq(api(&f, "GET", "/api/v2/silences?filter=bad~", NULL, NULL, &o), 400);
     ck_assert(json_is_string(o));
     json_decref(o);

@@ -317,39 +317,53 @@ static int silence_order(const void *pa, const void *pb)
     return (x > y) - (x < y);
 }
 
+#define MAX_FILTERS 32
+
 static int silences_list(void *self, const struct tocsin_http_request *req,
                          struct tocsin_http_response *resp)
 {
     struct maint *m = self;
     int64_t now = m->host->now_ms(m->host);
-    const char *filter = req->query ? req->query(req, "filter") : NULL;
-    struct tc_matcher f;
+    const char *text[MAX_FILTERS];
+    struct tc_matcher f[MAX_FILTERS];
     struct sortable *v = NULL;
-    size_t i, n = 0;
+    size_t i, n = 0, nf = 0, given;
     json_t *arr;
     char err[300];
 
-    /* The query API hands one value of a repeated filter=: the first. */
-    if (filter && tc_matcher_parse(&f, filter, err, sizeof err) != 0) {
-        char msg[400];
+    /* Every filter= (1.1 query_all); an older core hands the first only. */
+    if (req->query_all) {
+        given = req->query_all(req, "filter", text, MAX_FILTERS);
+    } else {
+        text[0] = req->query ? req->query(req, "filter") : NULL;
+        given = text[0] != NULL;
+    }
+    if (given > MAX_FILTERS)
+        return am_error(resp, 400, "too many filter arguments");
+    for (nf = 0; nf < given; nf++) {
+        if (tc_matcher_parse(&f[nf], text[nf], err, sizeof err) != 0) {
+            char msg[400];
 
-        snprintf(msg, sizeof msg, "bad matcher format: %.300s", filter);
-        return am_error(resp, 400, msg);
+            snprintf(msg, sizeof msg, "bad matcher format: %.300s", text[nf]);
+            while (nf > 0)
+                tc_matcher_free(&f[--nf]);
+            return am_error(resp, 400, msg);
+        }
     }
     pthread_mutex_lock(&m->lock);
     v = calloc(m->n + 1, sizeof *v);
     for (i = 0; v && i < m->n; i++) {
         const struct mw_window *w = m->v[i];
 
-        if (!listed(w, now) || (filter && !mw_window_filter(w, &f, 1)))
+        if (!listed(w, now) || !mw_window_filter(w, f, nf))
             continue;
         v[n].state = mw_window_span(w, now, &v[n].start, &v[n].end);
         v[n].o = mw_window_to_json(w, MW_FORM_SILENCE, now);
         n++;
     }
     pthread_mutex_unlock(&m->lock);
-    if (filter)
-        tc_matcher_free(&f);
+    for (i = 0; i < nf; i++)
+        tc_matcher_free(&f[i]);
     if (!v)
         return am_error(resp, 500, "out of memory");
     qsort(v, n, sizeof *v, silence_order);
