@@ -37,3 +37,14 @@ void tc_errors_free(struct tc_errors *e)
     e->msgs = NULL;
     e->n = 0;
 }
+
+void tc_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

@@ -436,17 +436,6 @@ static enum MHD_Result respond_busy(struct MHD_Connection *conn)
     return respond(conn, &resp);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Budget for request bodies: what is buffered and parsed at once, across
  * every request. A request alone is always admitted, or a body over the
  * budget could never pass. */
@@ -1026,7 +1015,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     while (*r) {
         int hi, lo;
 
-        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+        if (r[0] == '%' && (hi = tc_hex_digit(r[1])) >= 0 && (lo = tc_hex_digit(r[2])) >= 0 &&
             (hi | lo) != 0) {
             *w++ = (char)(hi << 4 | lo);
             r += 3;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "loader.h"
 #include "plugin_file.h"
 
@@ -38,17 +39,6 @@ enum tocsin_kind tc_kind_parse(const char *name)
     return 0;
 }
 
-TOCSIN_PRINTF(3, 4)
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* The smallest descriptor a plugin built for `minor` may have; also how
  * much of it we read, so a member is used only if the plugin's minor has it.
@@ -109,7 +99,7 @@ static int adopt_groups(struct tc_plugin *p, size_t stride, char *err, size_t er
     p->own.groups = p->groups;
     return 0;
 oom:
-    seterr(err, errlen, "%s: out of memory", p->path);
+    tc_seterr(err, errlen, "%s: out of memory", p->path);
     return -1;
 }
 
@@ -129,7 +119,7 @@ static int adopt(struct tc_plugin *p, const struct tocsin_plugin *d, char *err, 
     if (d->abi_minor >= 1)
         stride = p->own.option_size;
     if (stride < TOCSIN_OPTION_SIZE_1_0) {
-        seterr(err, errlen,
+        tc_seterr(err, errlen,
                "%s: option_size is %zu, but a struct tocsin_option has at least %zu bytes "
                "(fill the descriptor with TOCSIN_PLUGIN_HEADER)",
                p->path, stride, (size_t)TOCSIN_OPTION_SIZE_1_0);
@@ -138,7 +128,7 @@ static int adopt(struct tc_plugin *p, const struct tocsin_plugin *d, char *err, 
     if (d->options) {
         p->options = adopt_table((const char *)d->options, stride);
         if (!p->options) {
-            seterr(err, errlen, "%s: out of memory", p->path);
+            tc_seterr(err, errlen, "%s: out of memory", p->path);
             return -1;
         }
     }
@@ -186,15 +176,15 @@ static int check_table(const char *path, const char *group, const struct tocsin_
         else
             snprintf(what, sizeof what, "option \"%s\"", o->name);
         if (!sz) {
-            seterr(err, errlen, "%s: %s has unknown type %d", path, what, (int)o->type);
+            tc_seterr(err, errlen, "%s: %s has unknown type %d", path, what, (int)o->type);
             return -1;
         }
         if (group && o->type == TOCSIN_OPT_GROUPS) {
-            seterr(err, errlen, "%s: %s is of type groups, but groups do not nest", path, what);
+            tc_seterr(err, errlen, "%s: %s is of type groups, but groups do not nest", path, what);
             return -1;
         }
         if (o->offset > conf_size || sz > conf_size - o->offset) {
-            seterr(err, errlen, "%s: %s (offset %zu, %zu bytes) lies outside %sconf_size %zu",
+            tc_seterr(err, errlen, "%s: %s (offset %zu, %zu bytes) lies outside %sconf_size %zu",
                    path, what, o->offset, sz, group ? "its group's " : "", conf_size);
             return -1;
         }
@@ -217,21 +207,21 @@ static int check_groups(const char *path, const struct tocsin_plugin *d, char *e
         if (o->type != TOCSIN_OPT_GROUPS)
             continue;
         if (o->def) {
-            seterr(err, errlen, "%s: option \"%s\" is of type groups, which has no default",
+            tc_seterr(err, errlen, "%s: option \"%s\" is of type groups, which has no default",
                    path, o->name);
             return -1;
         }
         for (g = d->groups; g && g->option; g++)
             n += strcmp(g->option, o->name) == 0;
         if (n == 0) {
-            seterr(err, errlen,
+            tc_seterr(err, errlen,
                    "%s: option \"%s\" is of type groups, but the descriptor's groups has no "
                    "table for it%s", path, o->name,
                    d->abi_minor < 1 ? " (groups need plugin ABI 1.1)" : "");
             return -1;
         }
         if (n > 1) {
-            seterr(err, errlen,
+            tc_seterr(err, errlen,
                    "%s: option \"%s\" has %d tables in the descriptor's groups; it needs "
                    "exactly one", path, o->name, n);
             return -1;
@@ -242,18 +232,18 @@ static int check_groups(const char *path, const struct tocsin_plugin *d, char *e
             if (o->type == TOCSIN_OPT_GROUPS && strcmp(o->name, g->option) == 0)
                 break;
         if (!o || !o->name) {
-            seterr(err, errlen,
+            tc_seterr(err, errlen,
                    "%s: the descriptor's groups has a table for \"%s\", which is no option of "
                    "type groups", path, g->option);
             return -1;
         }
         if (!g->options) {
-            seterr(err, errlen, "%s: option \"%s\": its group table has no options (NULL)",
+            tc_seterr(err, errlen, "%s: option \"%s\": its group table has no options (NULL)",
                    path, g->option);
             return -1;
         }
         if (g->conf_size == 0) {
-            seterr(err, errlen, "%s: option \"%s\": its group table has a conf_size of 0",
+            tc_seterr(err, errlen, "%s: option \"%s\": its group table has a conf_size of 0",
                    path, g->option);
             return -1;
         }
@@ -272,35 +262,35 @@ static int check_members(const char *path, const struct tocsin_plugin *d, char *
     char expected[256];
 
     if (!kind) {
-        seterr(err, errlen, "%s: unknown plugin kind %d", path, (int)d->kind);
+        tc_seterr(err, errlen, "%s: unknown plugin kind %d", path, (int)d->kind);
         return -1;
     }
     if (!d->name || !*d->name) {
-        seterr(err, errlen, "%s: %s plugin has no name", path, kind);
+        tc_seterr(err, errlen, "%s: %s plugin has no name", path, kind);
         return -1;
     }
     snprintf(expected, sizeof expected, "%s_%s.so", kind, d->name);
     if (strcmp(base_name(path), expected) != 0) {
-        seterr(err, errlen,
+        tc_seterr(err, errlen,
                "%s: declares %s \"%s\", so the file must be named %s", path, kind,
                d->name, expected);
         return -1;
     }
     if (!d->create) {
-        seterr(err, errlen, "%s: %s \"%s\" has no create function", path, kind, d->name);
+        tc_seterr(err, errlen, "%s: %s \"%s\" has no create function", path, kind, d->name);
         return -1;
     }
     if (d->kind == TOCSIN_SINK && !d->deliver && !d->deliver_sized) {
-        seterr(err, errlen, "%s: sink \"%s\" has no deliver%s function", path, d->name,
+        tc_seterr(err, errlen, "%s: sink \"%s\" has no deliver%s function", path, d->name,
                d->abi_minor >= 1 ? " or deliver_sized" : "");
         return -1;
     }
     if (d->kind == TOCSIN_POLICY && !d->evaluate) {
-        seterr(err, errlen, "%s: policy \"%s\" has no evaluate function", path, d->name);
+        tc_seterr(err, errlen, "%s: policy \"%s\" has no evaluate function", path, d->name);
         return -1;
     }
     if (d->options && d->options->name && d->conf_size == 0) {
-        seterr(err, errlen, "%s: %s \"%s\" has options but a conf_size of 0", path, kind,
+        tc_seterr(err, errlen, "%s: %s \"%s\" has options but a conf_size of 0", path, kind,
                d->name);
         return -1;
     }
@@ -324,23 +314,23 @@ static struct tc_plugin *open_at(int dirfd, const char *name, const char *path, 
         return NULL;
     d = dlsym(dl, TOCSIN_PLUGIN_SYMBOL);
     if (!d) {
-        seterr(err, errlen, "%s: no symbol %s: not a tocsin plugin", path, TOCSIN_PLUGIN_SYMBOL);
+        tc_seterr(err, errlen, "%s: no symbol %s: not a tocsin plugin", path, TOCSIN_PLUGIN_SYMBOL);
         goto fail;
     }
     if (d->magic != TOCSIN_PLUGIN_MAGIC) {
-        seterr(err, errlen, "%s: not a tocsin plugin (bad magic 0x%08x)", path,
+        tc_seterr(err, errlen, "%s: not a tocsin plugin (bad magic 0x%08x)", path,
                (unsigned)d->magic);
         goto fail;
     }
     if (d->abi_major != TOCSIN_ABI_MAJOR) {
-        seterr(err, errlen,
+        tc_seterr(err, errlen,
                "%s: built for plugin ABI %u.%u, this tocsind speaks %d.%d (major versions differ)",
                path, (unsigned)d->abi_major, (unsigned)d->abi_minor, TOCSIN_ABI_MAJOR,
                TOCSIN_ABI_MINOR);
         goto fail;
     }
     if (d->size < min_size_for_minor(d->abi_minor)) {
-        seterr(err, errlen,
+        tc_seterr(err, errlen,
                "%s: descriptor is %u bytes, but plugin ABI %u.%u needs at least %zu "
                "(this tocsind speaks %d.%d)",
                path, (unsigned)d->size, (unsigned)d->abi_major, (unsigned)d->abi_minor,
@@ -350,7 +340,7 @@ static struct tc_plugin *open_at(int dirfd, const char *name, const char *path, 
     p = calloc(1, sizeof *p);
     if (!p || !(p->path = strdup(path))) {
         free(p);
-        seterr(err, errlen, "%s: out of memory", path);
+        tc_seterr(err, errlen, "%s: out of memory", path);
         goto fail;
     }
     p->dl = dl;
@@ -377,7 +367,7 @@ struct tc_plugin *tc_plugin_open(const char *path, char *err, size_t errlen)
     else
         dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
     if (!dir) {
-        seterr(err, errlen, "%s: out of memory", path);
+        tc_seterr(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     dirfd = tc_plugin_dir_open(dir, err, errlen);
@@ -441,24 +431,24 @@ const struct tc_plugin *tc_loader_load(struct tc_loader *l, enum tocsin_kind kin
     int dirfd;
 
     if (!kname) {
-        seterr(err, errlen, "unknown plugin kind %d", (int)kind);
+        tc_seterr(err, errlen, "unknown plugin kind %d", (int)kind);
         return NULL;
     }
     if (!name || !*name) {
-        seterr(err, errlen, "empty plugin name");
+        tc_seterr(err, errlen, "empty plugin name");
         return NULL;
     }
     /* Plugins load from plugin_dir only: a name must not walk out of it. */
     if (strchr(name, '/') || strstr(name, "..")) {
-        seterr(err, errlen, "invalid plugin name \"%s\" (no '/' or \"..\" allowed)", name);
+        tc_seterr(err, errlen, "invalid plugin name \"%s\" (no '/' or \"..\" allowed)", name);
         return NULL;
     }
     if ((size_t)snprintf(file, sizeof file, "%s_%s.so", kname, name) >= sizeof file) {
-        seterr(err, errlen, "plugin name \"%s\" is too long", name);
+        tc_seterr(err, errlen, "plugin name \"%s\" is too long", name);
         return NULL;
     }
     if (asprintf(&path, "%s/%s", l->dir, file) < 0) {
-        seterr(err, errlen, "out of memory");
+        tc_seterr(err, errlen, "out of memory");
         return NULL;
     }
     for (tail = &l->loaded; (p = *tail); tail = &p->next)

@@ -10,19 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "plugin_file.h"
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Whoever owns or can write a plugin or its directory decides what code
  * tocsind runs: only root and tocsind's own user may. A sticky bit (as on
@@ -34,16 +23,16 @@ static int check_owner_and_mode(const char *what, const char *path, const struct
     unsigned mode = (unsigned)(st->st_mode & 07777);
 
     if (st->st_uid != 0 && st->st_uid != geteuid()) {
-        seterr(err, errlen, "%s %s: owned by uid %lu, not by root or tocsind's user (uid %lu)",
+        tc_seterr(err, errlen, "%s %s: owned by uid %lu, not by root or tocsind's user (uid %lu)",
                what, path, (unsigned long)st->st_uid, (unsigned long)geteuid());
         return -1;
     }
     if (st->st_mode & S_IWOTH) {
-        seterr(err, errlen, "%s %s: writable by others (mode %04o)", what, path, mode);
+        tc_seterr(err, errlen, "%s %s: writable by others (mode %04o)", what, path, mode);
         return -1;
     }
     if (st->st_mode & S_IWGRP) {
-        seterr(err, errlen, "%s %s: writable by its group (mode %04o)", what, path, mode);
+        tc_seterr(err, errlen, "%s %s: writable by its group (mode %04o)", what, path, mode);
         return -1;
     }
     return 0;
@@ -59,11 +48,11 @@ int tc_plugin_dir_open(const char *dir, char *err, size_t errlen)
      * through the descriptor, so the link cannot swap in another one. */
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        seterr(err, errlen, "plugin directory %s: %s", dir, strerror(errno));
+        tc_seterr(err, errlen, "plugin directory %s: %s", dir, strerror(errno));
         return -1;
     }
     if (fstat(fd, &st) < 0) {
-        seterr(err, errlen, "plugin directory %s: %s", dir, strerror(errno));
+        tc_seterr(err, errlen, "plugin directory %s: %s", dir, strerror(errno));
         close(fd);
         return -1;
     }
@@ -102,17 +91,17 @@ void *tc_plugin_file_load(int dirfd, const char *name, const char *path, int *fd
     if (fd < 0) {
         /* name has no '/': ELOOP can only mean the file itself is a link. */
         if (errno == ELOOP)
-            seterr(err, errlen, "plugin %s: is a symbolic link, refusing to follow it", path);
+            tc_seterr(err, errlen, "plugin %s: is a symbolic link, refusing to follow it", path);
         else
-            seterr(err, errlen, "%s: %s", path, strerror(errno));
+            tc_seterr(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) < 0) {
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        tc_seterr(err, errlen, "%s: %s", path, strerror(errno));
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        seterr(err, errlen, "plugin %s: not a regular file", path);
+        tc_seterr(err, errlen, "plugin %s: not a regular file", path);
         goto fail;
     }
     if (check_owner_and_mode("plugin", path, &st, err, errlen) < 0)
@@ -122,19 +111,19 @@ void *tc_plugin_file_load(int dirfd, const char *name, const char *path, int *fd
      * map whatever is there by then, so that is refused too. */
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     if (stat(proc, &via) < 0) {
-        seterr(err, errlen, "plugin %s: cannot reach the checked file as %s (%s); tocsind "
+        tc_seterr(err, errlen, "plugin %s: cannot reach the checked file as %s (%s); tocsind "
                "loads plugins only through /proc/self/fd: is /proc mounted?",
                path, proc, strerror(errno));
         goto fail;
     }
     if (via.st_dev != st.st_dev || via.st_ino != st.st_ino) {
-        seterr(err, errlen, "plugin %s: %s is not the checked file; tocsind loads plugins "
+        tc_seterr(err, errlen, "plugin %s: %s is not the checked file; tocsind loads plugins "
                "only through /proc/self/fd: is /proc mounted?", path, proc);
         goto fail;
     }
     dl = dlopen(proc, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
-        seterr(err, errlen, "cannot load %s: %s", path, dl_reason(proc));
+        tc_seterr(err, errlen, "cannot load %s: %s", path, dl_reason(proc));
         goto fail;
     }
     *fdp = fd;

@@ -19,7 +19,7 @@ static int is_param(const char *s, const char *e)
     return e - s >= 2 && s[0] == '{' && e[-1] == '}';
 }
 
-static int hexval(char c)
+int tc_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -139,7 +139,7 @@ static int literal_matches(const char *lit, size_t n, const char *s, const char 
         int c = (unsigned char)*s, hi, lo;
 
         if (c == '%') {
-            if (e - s < 3 || (hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+            if (e - s < 3 || (hi = tc_hex_digit(s[1])) < 0 || (lo = tc_hex_digit(s[2])) < 0)
                 return 0;
             c = hi << 4 | lo;
             s += 3;
@@ -191,7 +191,7 @@ long tc_route_decode(const char *raw, size_t len, char *out)
             out[w++] = raw[i];
             continue;
         }
-        if (len - i < 3 || (hi = hexval(raw[i + 1])) < 0 || (lo = hexval(raw[i + 2])) < 0)
+        if (len - i < 3 || (hi = tc_hex_digit(raw[i + 1])) < 0 || (lo = tc_hex_digit(raw[i + 2])) < 0)
             return TC_ROUTE_BAD_ESCAPE;
         if ((hi | lo) == 0)
             return TC_ROUTE_NUL;

@@ -52,4 +52,7 @@ int tc_route_more_specific(const char *a, const char *b);
  * enum tc_route_decode_err. */
 long tc_route_decode(const char *raw, size_t len, char *out);
 
+/* The value of one hex digit, or -1. */
+int tc_hex_digit(char c);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "options.h"
 
 /* file: secrets are keys and URLs; anything bigger is a wrong path. */
@@ -97,18 +98,6 @@ int tc_parse_size(const char *s, int64_t *bytes)
     return 0;
 }
 
-TOCSIN_PRINTF(3, 4)
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static char *read_secret_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
@@ -116,22 +105,22 @@ static char *read_secret_file(const char *path, char *err, size_t errlen)
     size_t len;
 
     if (!f) {
-        seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        tc_seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     buf = malloc(SECRET_FILE_MAX + 1);
     if (!buf) {
         fclose(f);
-        seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOMEM));
+        tc_seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOMEM));
         return NULL;
     }
     len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
     if (ferror(f)) {
-        seterr(err, errlen, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+        tc_seterr(err, errlen, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
         goto fail;
     }
     if (len > SECRET_FILE_MAX) {
-        seterr(err, errlen, "%s is larger than 1 MiB; is it the right file?", path);
+        tc_seterr(err, errlen, "%s is larger than 1 MiB; is it the right file?", path);
         goto fail;
     }
     fclose(f);
@@ -153,18 +142,18 @@ char *tc_resolve_secret(const char *value, char *err, size_t errlen)
         const char *v;
 
         if (!value[4]) {
-            seterr(err, errlen, "\"env:\" needs a variable name (\"env:NAME\")");
+            tc_seterr(err, errlen, "\"env:\" needs a variable name (\"env:NAME\")");
             return NULL;
         }
         v = getenv(value + 4);
         if (!v) {
-            seterr(err, errlen, "environment variable %s is not set", value + 4);
+            tc_seterr(err, errlen, "environment variable %s is not set", value + 4);
             return NULL;
         }
         out = strdup(v);
     } else if (strncmp(value, "file:", 5) == 0) {
         if (!value[5]) {
-            seterr(err, errlen, "\"file:\" needs a path (\"file:/etc/tocsin/key\")");
+            tc_seterr(err, errlen, "\"file:\" needs a path (\"file:/etc/tocsin/key\")");
             return NULL;
         }
         return read_secret_file(value + 5, err, errlen);
@@ -172,6 +161,6 @@ char *tc_resolve_secret(const char *value, char *err, size_t errlen)
         out = strdup(value);
     }
     if (!out)
-        seterr(err, errlen, "out of memory");
+        tc_seterr(err, errlen, "out of memory");
     return out;
 }

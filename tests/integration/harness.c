@@ -954,3 +954,21 @@ int h_run_suite(Suite *s)
     curl_global_cleanup();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+long h_call(const struct h_daemon *d, const char *method, const char *path, const char *body,
+            struct h_resp *r, ...)
+{
+    const char *headers[8];
+    char url[512];
+    va_list ap;
+    int n = 0;
+
+    va_start(ap, r);
+    while (n < 7 && (headers[n] = va_arg(ap, const char *)) != NULL)
+        n++;
+    va_end(ap);
+    headers[n] = NULL;
+    snprintf(url, sizeof url, "%s%s", d->base, path);
+    h_http_ex(method, url, body, body ? strlen(body) : 0, 10000, headers, r);
+    return r->status;
+}

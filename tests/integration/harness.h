@@ -110,6 +110,10 @@ int h_http(const char *method, const char *url, const char *body, size_t body_le
 int h_http_ex(const char *method, const char *url, const char *body, size_t body_len,
               long timeout_ms, const char *const *headers, struct h_resp *resp);
 void h_resp_free(struct h_resp *resp);
+/* On the daemon, with extra "Name: value" headers (NULL-terminated
+ * varargs, at most 7); the status (0: no answer). */
+long h_call(const struct h_daemon *d, const char *method, const char *path, const char *body,
+            struct h_resp *r, ...);
 /* On the daemon: "GET"/"POST" + path. Body may be NULL. */
 long h_req(const struct h_daemon *d, const char *method, const char *path,
            const char *body, struct h_resp *resp);

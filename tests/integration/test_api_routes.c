@@ -18,30 +18,11 @@
 #define AS_WRITER "Authorization: Bearer " WRITE_TOKEN
 #define AS_READER "Authorization: Bearer " READ_TOKEN
 
-/* A request with extra headers (NULL-terminated); its status. */
-static long call(const struct h_daemon *d, const char *method, const char *path,
-                 const char *body, struct h_resp *r, ...)
-{
-    const char *headers[8];
-    char url[512];
-    va_list ap;
-    int n = 0;
-
-    va_start(ap, r);
-    while (n < 7 && (headers[n] = va_arg(ap, const char *)) != NULL)
-        n++;
-    va_end(ap);
-    headers[n] = NULL;
-    snprintf(url, sizeof url, "%s%s", d->base, path);
-    h_http_ex(method, url, body, body ? strlen(body) : 0, 10000, headers, r);
-    return r->status;
-}
-
 static long status_of(const struct h_daemon *d, const char *method, const char *path,
                       const char *h1, const char *h2)
 {
     struct h_resp r;
-    long status = call(d, method, path, NULL, &r, h1, h2, (char *)NULL);
+    long status = h_call(d, method, path, NULL, &r, h1, h2, (char *)NULL);
 
     h_resp_free(&r);
     return status;
@@ -54,7 +35,7 @@ static json_t *echo(const struct h_daemon *d, const char *method, const char *pa
     struct h_resp r;
     json_t *j;
 
-    call(d, method, path, NULL, &r, auth, (char *)NULL);
+    h_call(d, method, path, NULL, &r, auth, (char *)NULL);
     h_assert(d, r.status == status, "%s %s: %ld, expected %ld: %s", method, path, r.status,
              status, r.body);
     j = h_json(&r);
@@ -128,7 +109,7 @@ START_TEST(test_parameters_reach_the_route_decoded)
 
     /* The raw body, its type and the headers reach the plugin: a plugin's
      * route takes any body type (the core's own want JSON). */
-    ck_assert_int_eq(call(&d, "POST", "/api/v1/testpol/w1", "window one", &r,
+    ck_assert_int_eq(h_call(&d, "POST", "/api/v1/testpol/w1", "window one", &r,
                           "Content-Type: text/plain", "X-Test: yes", (char *)NULL), 201);
     j = h_json(&r);
     h_resp_free(&r);
@@ -138,7 +119,7 @@ START_TEST(test_parameters_reach_the_route_decoded)
     ck_assert_str_eq(field(j, "content_type"), "text/plain");
     ck_assert_str_eq(field(j, "x_test"), "yes");
     json_decref(j);
-    ck_assert_int_eq(call(&d, "POST", "/api/v1/incidents/1/ack", "note", &r,
+    ck_assert_int_eq(h_call(&d, "POST", "/api/v1/incidents/1/ack", "note", &r,
                           "Content-Type: text/plain", (char *)NULL), 415);
     h_resp_free(&r);
 
@@ -196,33 +177,33 @@ START_TEST(test_bad_values_wrong_methods_and_unknown_paths)
     configure(&d, one_policy, NULL);
     h_start(&d);
 
-    ck_assert_int_eq(call(&d, "GET", "/api/v1/testpol/a%00b", NULL, &r, (char *)NULL), 400);
+    ck_assert_int_eq(h_call(&d, "GET", "/api/v1/testpol/a%00b", NULL, &r, (char *)NULL), 400);
     ck_assert_msg(strstr(r.body, "{id}") && strstr(r.body, "%00"), "%s", r.body);
     h_resp_free(&r);
-    ck_assert_int_eq(call(&d, "DELETE", "/api/v1/testpol/a%2Fb", NULL, &r, (char *)NULL), 400);
+    ck_assert_int_eq(h_call(&d, "DELETE", "/api/v1/testpol/a%2Fb", NULL, &r, (char *)NULL), 400);
     ck_assert_msg(strstr(r.body, "{id}") && strstr(r.body, "%2F"), "%s", r.body);
     h_resp_free(&r);
-    ck_assert_int_eq(call(&d, "GET", "/api/v1/testpol/x/sub/a%2fb", NULL, &r, (char *)NULL),
+    ck_assert_int_eq(h_call(&d, "GET", "/api/v1/testpol/x/sub/a%2fb", NULL, &r, (char *)NULL),
                      400);
     ck_assert_msg(strstr(r.body, "{name}") && strstr(r.body, "%2F"), "%s", r.body);
     h_resp_free(&r);
-    ck_assert_int_eq(call(&d, "GET", "/api/v1/testpol/a%zz", NULL, &r, (char *)NULL), 400);
+    ck_assert_int_eq(h_call(&d, "GET", "/api/v1/testpol/a%zz", NULL, &r, (char *)NULL), 400);
     ck_assert_msg(strstr(r.body, "{id}") && strstr(r.body, "hex"), "%s", r.body);
     h_resp_free(&r);
 
-    ck_assert_int_eq(call(&d, "PUT", "/api/v1/testpol/abc", NULL, &r, (char *)NULL), 405);
+    ck_assert_int_eq(h_call(&d, "PUT", "/api/v1/testpol/abc", NULL, &r, (char *)NULL), 405);
     ck_assert_str_eq(r.allow, "GET, POST, DELETE");
     h_resp_free(&r);
     /* The empty segment matches no {id}: only the GET prefix is left. */
-    ck_assert_int_eq(call(&d, "DELETE", "/api/v1/testpol/", NULL, &r, (char *)NULL), 405);
+    ck_assert_int_eq(h_call(&d, "DELETE", "/api/v1/testpol/", NULL, &r, (char *)NULL), 405);
     ck_assert_str_eq(r.allow, "GET");
     h_resp_free(&r);
     /* The core's own routes answer the same way. */
-    ck_assert_int_eq(call(&d, "DELETE", "/api/v1/incidents", NULL, &r, (char *)NULL), 405);
+    ck_assert_int_eq(h_call(&d, "DELETE", "/api/v1/incidents", NULL, &r, (char *)NULL), 405);
     ck_assert_str_eq(r.allow, "GET");
     h_resp_free(&r);
 
-    ck_assert_int_eq(call(&d, "GET", "/api/v1/nothing/abc", NULL, &r, (char *)NULL), 404);
+    ck_assert_int_eq(h_call(&d, "GET", "/api/v1/nothing/abc", NULL, &r, (char *)NULL), 404);
     ck_assert_str_eq(r.allow, "");
     h_resp_free(&r);
     ck_assert_int_eq(status_of(&d, "GET", "/api/v1/testpol", NULL, NULL), 404);
@@ -251,7 +232,7 @@ START_TEST(test_policy_routes_take_api_tokens)
     configure(&d, one_policy, daemon_extra);
     h_start(&d);
 
-    ck_assert_int_eq(call(&d, "GET", "/api/v1/testpol/abc", NULL, &r, (char *)NULL), 401);
+    ck_assert_int_eq(h_call(&d, "GET", "/api/v1/testpol/abc", NULL, &r, (char *)NULL), 401);
     ck_assert_msg(strncmp(r.www_authenticate, "Bearer", 6) == 0, "%s", r.www_authenticate);
     h_resp_free(&r);
     ck_assert_int_eq(status_of(&d, "GET", "/api/v1/testpol/abc",

@@ -23,30 +23,11 @@
 #define NATIVE "{\"summary\":\"backup failed\",\"severity\":\"high\"," \
                "\"labels\":{\"job\":\"backup\",\"host\":\"db1\"}}"
 
-/* A request with extra headers (NULL-terminated), its status. */
-static long call(const struct h_daemon *d, const char *method, const char *path,
-                 const char *body, struct h_resp *r, ...)
-{
-    const char *headers[8];
-    char url[512];
-    va_list ap;
-    int n = 0;
-
-    va_start(ap, r);
-    while (n < 7 && (headers[n] = va_arg(ap, const char *)) != NULL)
-        n++;
-    va_end(ap);
-    headers[n] = NULL;
-    snprintf(url, sizeof url, "%s%s", d->base, path);
-    h_http_ex(method, url, body, body ? strlen(body) : 0, 10000, headers, r);
-    return r->status;
-}
-
 static long status_of(const struct h_daemon *d, const char *method, const char *path,
                       const char *body, const char *h1, const char *h2)
 {
     struct h_resp r;
-    long status = call(d, method, path, body, &r, h1, h2, (char *)NULL);
+    long status = h_call(d, method, path, body, &r, h1, h2, (char *)NULL);
 
     h_resp_free(&r);
     return status;
@@ -58,7 +39,7 @@ static int incidents_n(const struct h_daemon *d, const char *auth)
     json_t *list;
     int n;
 
-    ck_assert_int_eq(call(d, "GET", "/api/v1/incidents", NULL, &r, auth, (char *)NULL), 200);
+    ck_assert_int_eq(h_call(d, "GET", "/api/v1/incidents", NULL, &r, auth, (char *)NULL), 200);
     list = h_json(&r);
     n = (int)json_array_size(json_object_get(list, "incidents"));
     json_decref(list);
@@ -73,7 +54,7 @@ static int64_t first_id(const struct h_daemon *d, const char *auth)
     json_t *list;
     int64_t id;
 
-    ck_assert_int_eq(call(d, "GET", "/api/v1/incidents", NULL, &r, auth, (char *)NULL), 200);
+    ck_assert_int_eq(h_call(d, "GET", "/api/v1/incidents", NULL, &r, auth, (char *)NULL), 200);
     list = h_json(&r);
     id = h_jint(json_array_get(json_object_get(list, "incidents"), 0), "id");
     json_decref(list);
@@ -154,7 +135,7 @@ START_TEST(test_api_tokens_and_roles)
 
     start_with_auth(&d, NULL);
     /* No token, a wrong one, another scheme: 401 with a Bearer challenge. */
-    ck_assert_int_eq(call(&d, "GET", "/api/v1/incidents", NULL, &r, (char *)NULL), 401);
+    ck_assert_int_eq(h_call(&d, "GET", "/api/v1/incidents", NULL, &r, (char *)NULL), 401);
     ck_assert_str_eq(r.www_authenticate, "Bearer realm=\"tocsin\"");
     h_resp_free(&r);
     ck_assert_int_eq(status_of(&d, "GET", "/api/v1/incidents", NULL,
@@ -185,7 +166,7 @@ START_TEST(test_api_tokens_and_roles)
         char path[64];
 
         snprintf(path, sizeof path, "/api/v1/incidents/%lld/ack", (long long)id);
-        ck_assert_int_eq(call(&d, "POST", path, NULL, &r, "Authorization: Bearer " READ_TOKEN,
+        ck_assert_int_eq(h_call(&d, "POST", path, NULL, &r, "Authorization: Bearer " READ_TOKEN,
                               (char *)NULL), 403);
         ck_assert_ptr_nonnull(strstr(r.body, "write"));
         h_resp_free(&r);
@@ -197,7 +178,7 @@ START_TEST(test_api_tokens_and_roles)
         ck_assert_int_eq(status_of(&d, "POST", path, "{\"note\":\"disk cleaned\",\"by\":\"alice\"}",
                                    "Authorization: Bearer " WRITE_TOKEN, NULL), 200);
         snprintf(path, sizeof path, "/api/v1/incidents/%lld", (long long)id);
-        ck_assert_int_eq(call(&d, "GET", path, NULL, &r, "Authorization: Bearer " READ_TOKEN,
+        ck_assert_int_eq(h_call(&d, "GET", path, NULL, &r, "Authorization: Bearer " READ_TOKEN,
                               (char *)NULL), 200);
         inc = h_json(&r);
         ck_assert_str_eq(h_jstr(inc, "acknowledged_by"), "ops-bot");
@@ -230,7 +211,7 @@ START_TEST(test_input_credentials)
     h_config_standard(&d, &c); /* no daemon.auth: the API is open, inputs are not */
     h_start(&d);
 
-    ck_assert_int_eq(call(&d, "POST", "/api/v2/alerts", ALERT, &r, (char *)NULL), 401);
+    ck_assert_int_eq(h_call(&d, "POST", "/api/v2/alerts", ALERT, &r, (char *)NULL), 401);
     ck_assert_str_eq(r.www_authenticate, "Bearer realm=\"tocsin\"");
     h_resp_free(&r);
     ck_assert_int_eq(status_of(&d, "POST", "/api/v2/alerts", ALERT,
@@ -244,7 +225,7 @@ START_TEST(test_input_credentials)
 
     basic_header(basic, sizeof basic, BASIC_USER ":" BASIC_PASSWORD);
     basic_header(wrong, sizeof wrong, BASIC_USER ":" BASIC_PASSWORD "x");
-    ck_assert_int_eq(call(&d, "POST", "/api/v1/alerts", NATIVE, &r, (char *)NULL), 401);
+    ck_assert_int_eq(h_call(&d, "POST", "/api/v1/alerts", NATIVE, &r, (char *)NULL), 401);
     ck_assert_str_eq(r.www_authenticate, "Basic realm=\"tocsin\"");
     h_resp_free(&r);
     ck_assert_int_eq(status_of(&d, "POST", "/api/v1/alerts", NATIVE, wrong, NULL), 401);
@@ -275,7 +256,7 @@ START_TEST(test_cross_site_requests_refused)
     h_start(&d);
 
     /* The Alertmanager input answers as Alertmanager does. */
-    ck_assert_int_eq(call(&d, "POST", "/api/v2/alerts", ALERT, &r, "Content-Type: text/plain",
+    ck_assert_int_eq(h_call(&d, "POST", "/api/v2/alerts", ALERT, &r, "Content-Type: text/plain",
                           (char *)NULL), 415);
     j = h_json(&r);
     ck_assert_int_eq(h_jint(j, "code"), 415);
@@ -341,7 +322,7 @@ START_TEST(test_host_header_checked)
                      421);
     ck_assert_int_eq(h_count_lines(d.log, "77tokeninpath77"), 0);
     ck_assert_int_eq(h_count_lines(d.log, "refused GET /api/v1/incidents/* from"), 1);
-    ck_assert_int_eq(call(&d, "GET", "/api/v1/incidents", NULL, &r, h1, (char *)NULL), 421);
+    ck_assert_int_eq(h_call(&d, "GET", "/api/v1/incidents", NULL, &r, h1, (char *)NULL), 421);
     ck_assert_ptr_nonnull(strstr(r.body, "daemon.allowed_hosts"));
     h_resp_free(&r);
     ck_assert_int_eq(status_of(&d, "POST", "/api/v2/alerts", ALERT, h1, NULL), 421);
