@@ -12,7 +12,7 @@ enum {
     ST_FIND_OPEN, ST_STATE, ST_INSERT, ST_REPEAT, ST_ACK, ST_RESOLVE, ST_TIMELINE,
     ST_OUTBOX_ADD, ST_OUTBOX_COPY, ST_TRIGGER_SINKS, ST_OUTBOX_UPDATE, ST_PRUNE, ST_EXPIRED,
     ST_NEXT_EXPIRY, ST_FIND_LATCHED, ST_LATCH, ST_UNLATCH, ST_LATCH_REPEAT, ST_REF_PUT,
-    ST_REF_DELETE, ST_MUTE, ST_REOPEN, ST_VIEW, ST_VIEW_KEY, ST_COUNT
+    ST_REF_DELETE, ST_MUTE, ST_REOPEN, ST_VIEW, ST_VIEW_KEY, ST_VIEW_KEY_RESOLVED, ST_COUNT
 };
 
 /* What a policy sees of an incident (tc_incident_view). */
@@ -83,8 +83,11 @@ static const char *const sql[ST_COUNT] = {
                   " last_seen = ?2, expires_at = ?3, alert = ?4, suppressed = ?5,"
                   " suppressed_by = ?6 WHERE id = ?1 AND state = 'resolved' AND dedup_key = ?7",
     [ST_VIEW] = VIEW_COLUMNS " WHERE id = ?1",
-    /* incidents_key: the latest incident of a key, open or not. */
-    [ST_VIEW_KEY] = VIEW_COLUMNS " WHERE dedup_key = ?1 ORDER BY id DESC LIMIT 1",
+    /* The latest incident of a key: the open one (incidents_open), else the
+     * latest resolved one (incidents_resolved_key). */
+    [ST_VIEW_KEY] = VIEW_COLUMNS " WHERE dedup_key = ?1 AND state != 'resolved'",
+    [ST_VIEW_KEY_RESOLVED] = VIEW_COLUMNS " WHERE dedup_key = ?1 AND state = 'resolved'"
+                                          " ORDER BY id DESC LIMIT 1",
 };
 
 struct tc_incidents {
@@ -483,20 +486,35 @@ void tc_incident_view_free(struct tc_incident_view *v)
     memset(v, 0, sizeof *v);
 }
 
-int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
-                     struct tc_incident_view *v)
+/* Step the view statement `which` bound to id or dedup_key: SQLITE_ROW,
+ * SQLITE_DONE or an error. */
+static int view_step(struct tc_incidents *x, int which, int64_t id, const char *dedup_key,
+                     sqlite3_stmt **out)
 {
-    sqlite3_stmt *st = use(x, id ? ST_VIEW : ST_VIEW_KEY);
-    struct tocsin_incident *inc = &v->inc;
-    char err[160];
-    int rc;
+    sqlite3_stmt *st = use(x, which);
 
-    memset(v, 0, sizeof *v);
     if (id)
         sqlite3_bind_int64(st, 1, id);
     else
         bind_text(st, 1, dedup_key);
-    rc = sqlite3_step(st);
+    *out = st;
+    return sqlite3_step(st);
+}
+
+int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
+                     struct tc_incident_view *v)
+{
+    struct tocsin_incident *inc = &v->inc;
+    sqlite3_stmt *st;
+    char err[160];
+    int rc;
+
+    memset(v, 0, sizeof *v);
+    rc = view_step(x, id ? ST_VIEW : ST_VIEW_KEY, id, dedup_key, &st);
+    if (rc == SQLITE_DONE && !id) {
+        sqlite3_reset(st);
+        rc = view_step(x, ST_VIEW_KEY_RESOLVED, 0, dedup_key, &st);
+    }
     if (rc != SQLITE_ROW) {
         sqlite3_reset(st);
         if (rc == SQLITE_DONE)

@@ -108,11 +108,13 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (incident_id, sink)) WITHOUT ROWID;",
     /* 4 -> 5: policies (ABI 1.1): what muted an incident (a maintenance
      * window's id), the incident a new one follows, and policies' durable
-     * timers, on an incident or (incident_id 0) the instance's own; outbox
+     * timers, on an incident or (incident_id 0) the instance's own; resolved
+     * incidents by key (the latest of a key: a partial index, so opening an
+     * incident writes no more index pages than before); outbox
      * rows that repeat a trigger (n->repeat) */
     "ALTER TABLE incidents ADD COLUMN suppressed_by TEXT;"
     "ALTER TABLE incidents ADD COLUMN previous_id INTEGER;"
-    "CREATE INDEX incidents_key ON incidents(dedup_key, id);"
+    "CREATE INDEX incidents_resolved_key ON incidents(dedup_key, id) WHERE state = 'resolved';"
     "CREATE TABLE policy_timers ("
     "  instance TEXT NOT NULL, incident_id INTEGER NOT NULL, name TEXT NOT NULL,"
     "  due INTEGER NOT NULL,"
