@@ -34,20 +34,21 @@ static int64_t wall_ms(void)
 static void up_with(struct fixture *f, const char *daemon_extra, const char *policy_extra)
 {
     struct h_config c = { 0 };
-    char *conf;
+    char *policies;
 
+    ck_assert_int_ge(asprintf(&policies,
+                              "policies = (\n  { id = \"maint\"; plugin = \"maintenance\";\n%s\n"
+                              "  }\n);\n",
+                              policy_extra ? policy_extra : ""),
+                     0);
     f->p = h_peer_started();
     c.peer_port = peer_port(f->p);
     c.no_console = 1;
     c.daemon_extra = daemon_extra;
+    c.top_extra = policies;
     h_init(&f->d);
     h_config_standard(&f->d, &c);
-    conf = h_read_file(f->d.conf);
-    ck_assert_ptr_nonnull(conf);
-    h_write_config(&f->d, "%spolicies = (\n  { id = \"maint\"; plugin = \"maintenance\";\n%s\n"
-                          "  }\n);\n",
-                   conf, policy_extra ? policy_extra : "");
-    free(conf);
+    free(policies);
     h_clock_enable(&f->d);
     h_start(&f->d);
 }

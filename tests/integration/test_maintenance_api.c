@@ -24,27 +24,20 @@ struct fixture {
     struct h_daemon d;
 };
 
-static const char config_window[] =
-    "    windows = ( { id = \"nightly\"; matchers = [ \"service=batch\" ];\n"
-    "      starts_at = \"2020-01-01T00:00:00Z\"; ends_at = \"2099-01-01T00:00:00Z\"; } );\n";
-
 static void up_with(struct fixture *f, const char *daemon_extra)
 {
     struct h_config c = { 0 };
-    char *conf;
 
     f->p = h_peer_started();
     c.peer_port = peer_port(f->p);
     c.no_console = 1;
     c.daemon_extra = daemon_extra;
+    c.top_extra = "policies = (\n  { id = \"maint\"; plugin = \"maintenance\";\n"
+                  "    windows = ( { id = \"nightly\"; matchers = [ \"service=batch\" ];\n"
+                  "      starts_at = \"2020-01-01T00:00:00Z\"; ends_at = \"2099-01-01T00:00:00Z\"; } );\n"
+                  "  }\n);\n";
     h_init(&f->d);
     h_config_standard(&f->d, &c);
-    conf = h_read_file(f->d.conf);
-    ck_assert_ptr_nonnull(conf);
-    h_write_config(&f->d, "%spolicies = (\n  { id = \"maint\"; plugin = \"maintenance\";\n%s"
-                          "  }\n);\n",
-                   conf, config_window);
-    free(conf);
     h_start(&f->d);
 }
 
