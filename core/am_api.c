@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "regex_guard.h"
 #include "am_api.h"
 #include "common.h"
 #include "log.h"
@@ -124,19 +125,7 @@ static struct alerts_query *query_parse(const struct tocsin_http_request *req,
     receiver = req->query(req, "receiver");
     if (receiver && *receiver) {
         /* Anchored, as Alertmanager compiles it: ^(?:receiver)$. */
-        size_t len = strlen(receiver);
-        char *anchored = malloc(len + 5);
-        int rc;
-
-        if (!anchored) {
-            am_error(resp, 500, "out of memory");
-            goto fail;
-        }
-        snprintf(anchored, len + 5, "^(%s)$", receiver);
-        rc = regcomp(&q->receiver, anchored, REG_EXTENDED | REG_NOSUB);
-        free(anchored);
-        if (rc != 0) {
-            regerror(rc, &q->receiver, err, sizeof err);
+        if (tc_regex_compile_anchored(&q->receiver, receiver, err, sizeof err) < 0) {
             am_error(resp, 400, "failed to parse receiver param: \"%.*s\": %s",
                      tc_utf8_clip(receiver, 80), receiver, err);
             goto fail;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "regex_guard.h"
 #include "common.h"
 #include "options.h"
 #include "routes.h"
@@ -191,18 +192,10 @@ static int parse_labels(struct parser *p, const config_setting_t *s, struct rout
         val = config_setting_get_string(e);
         if (re) {
             struct label_re *lr = &r->labels_re[r->n_labels_re];
-            char *anchored;
-            int rc;
+            char why[256];
 
             /* Anchored like Alertmanager's =~: "db" must not match "mydb2". */
-            if (asprintf(&anchored, "^(%s)$", val) < 0)
-                return -1;
-            rc = regcomp(&lr->re, anchored, REG_EXTENDED | REG_NOSUB);
-            free(anchored);
-            if (rc != 0) {
-                char why[256];
-
-                regerror(rc, &lr->re, why, sizeof why);
+            if (tc_regex_compile_anchored(&lr->re, val, why, sizeof why) < 0) {
                 fail(p, e, "%s.%s: bad regular expression \"%s\": %s", what, key, val, why);
                 return -1;
             }

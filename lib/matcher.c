@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "matcher.h"
+#include "regex_guard.h"
 
 /* How much of a bad matcher an error quotes. */
 #define SHOWN 120
@@ -53,9 +54,7 @@ static int valid_utf8(const char *s)
 int tc_matcher_init(struct tc_matcher *m, const char *name, const char *value, int is_regex,
                     int is_equal, char *err, size_t errlen)
 {
-    char *anchored;
-    size_t len;
-    int rc;
+    char why[160];
 
     memset(m, 0, sizeof *m);
     if (!name || !*name) {
@@ -85,21 +84,7 @@ int tc_matcher_init(struct tc_matcher *m, const char *name, const char *value, i
         return 0;
     /* Prometheus anchors with ^(?:v)$; ERE has no (?:), and REG_NOSUB
      * makes the group's capture moot. */
-    len = strlen(value);
-    if (!(anchored = malloc(len + 5))) {
-        tc_matcher_free(m);
-        set_err(err, errlen, NULL, NULL, "out of memory");
-        return -1;
-    }
-    memcpy(anchored, "^(", 2);
-    memcpy(anchored + 2, value, len);
-    memcpy(anchored + 2 + len, ")$", 3);
-    rc = regcomp(&m->re, anchored, REG_EXTENDED | REG_NOSUB);
-    free(anchored);
-    if (rc != 0) {
-        char why[128];
-
-        regerror(rc, &m->re, why, sizeof why);
+    if (tc_regex_compile_anchored(&m->re, value, why, sizeof why) < 0) {
         set_err(err, errlen, "bad regex", value, why);
         tc_matcher_free(m);
         return -1;

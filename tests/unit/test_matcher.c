@@ -264,6 +264,52 @@ START_TEST(test_all_must_match)
 }
 END_TEST
 
+/* Regexes that would make glibc's regcomp() build a huge automaton are
+ * refused before it runs (a fuzzer found "n!~0-...s+++...+" taking 1.5 GB);
+ * ordinary ones, lazy marks and bounded counts still compile. */
+START_TEST(test_regexes_that_explode_are_refused)
+{
+    static const char *const good[] = { "db[0-9]+", "(a|b)*c?", "x{2,5}", ".*?",
+                                        "[[:alpha:]]{1,255}", "(web|db)-[0-9]{1,3}",
+                                        "a\\+", "[+*?]+" };
+    static const struct { const char *re, *why; } bad[] = {
+        { "0-cs++++", "nested repetition operator at offset 5" },
+        { "a**", "nested repetition operator at offset 2" },
+        { "a{2}{3}", "nested repetition operator at offset 4" },
+        { "a*?+", "nested repetition operator at offset 3" },
+        { "(a{0,255}){0,255}", "too complex: its repetitions expand past 4096 atoms" },
+        { "((a{20}){20}){20}", "too complex: its repetitions expand past 4096 atoms" },
+        { "a{256}", "repetition count over 255 at offset 1" },
+        { "(a)\\1", "backreference \\1 at offset 3 is not supported" },
+    };
+    struct tc_matcher m;
+    char err[400], text[2048];
+    size_t i;
+
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        ck_assert_msg(tc_matcher_init(&m, "x", good[i], 1, 1, err, sizeof err) == 0, "%s: %s",
+                      good[i], err);
+        tc_matcher_free(&m);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(tc_matcher_init(&m, "x", bad[i].re, 1, 1, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, bad[i].why), "%s: %s", bad[i].re, err);
+        tc_matcher_free(&m);
+    }
+    /* The fuzzer's input itself, in amtool's syntax. */
+    snprintf(text, sizeof text, "n!~0-cs%s", "++++++++++++++++++++++++++++++++++++++revice");
+    ck_assert_int_eq(tc_matcher_parse(&m, text, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "nested repetition"), "%s", err);
+    tc_matcher_free(&m);
+    /* Too long. */
+    memset(text, 'a', 1100);
+    text[1100] = '\0';
+    ck_assert_int_eq(tc_matcher_init(&m, "x", text, 1, 1, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "longer than 1024 bytes"), "%s", err);
+    tc_matcher_free(&m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("matcher");
@@ -281,6 +327,7 @@ int main(void)
     tcase_add_test(tc, test_long_text_is_cut_in_errors);
     tcase_add_test(tc, test_init_from_json_form);
     tcase_add_test(tc, test_all_must_match);
+    tcase_add_test(tc, test_regexes_that_explode_are_refused);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
