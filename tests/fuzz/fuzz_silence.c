@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_decref(mw_window_to_json(&w, forms[i], now));
             for (t = now - 86400000LL; t <= now + 8 * 86400000LL; t += 86400000LL)
                 mw_window_span(&w, t, &s, &e);
-            mw_window_release(&w);
         }
+        mw_window_release(&w); /* what a failed parse filled, too */
     }
     json_decref(o);
     return 0;

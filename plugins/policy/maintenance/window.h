@@ -72,7 +72,8 @@ enum mw_form {
 /* w from a JSON object; now fills created_at/updated_at (and clamps an
  * Alertmanager startsAt in the past, as Alertmanager does). 0, or -1 with
  * err naming the field ("matchers[1]: ..."), *missing set (when not NULL)
- * when the error is a required field that is absent. */
+ * when the error is a required field that is absent. Release w with
+ * mw_window_release() either way. */
 int mw_window_from_json(struct mw_window *w, const json_t *o, enum mw_form form, int64_t now,
                         char *err, size_t errlen, int *missing);
 /* The window as the native API shows it (with its state at now, and for a
