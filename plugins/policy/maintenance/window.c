@@ -317,7 +317,7 @@ static int recurring_from_json(struct mw_window *w, const json_t *o, char *err, 
             return fail(err, errlen, "out of memory");
         }
     } else if (json_is_array(days) || !days) {
-        list = json_incref(days ? days : json_array());
+        list = days ? json_incref(days) : json_array(); /* ours either way */
     } else {
         return fail(err, errlen, "weekdays: not an array of day names");
     }
