@@ -737,6 +737,17 @@ static enum MHD_Result on_headers(struct tc_http *h, struct MHD_Connection *conn
         return respond_error(conn, 413, "request body too large", detail);
     }
     if (n > 0 && !admit(h, p, n)) {
+        const char *expect = header(conn, MHD_HTTP_HEADER_EXPECT);
+
+        /* A client that waits for 100 Continue is answered now: it sends
+         * nothing more. Any other is sending its body already; answering
+         * and closing now would reset the connection under it, and the
+         * reset can reach it before the 503 does. So the body is read to
+         * its end and dropped (nothing is kept), then answered. */
+        if (!expect || strcasecmp(expect, "100-continue") != 0) {
+            p->busy = 1;
+            return MHD_YES;
+        }
         client_addr(conn, addr, sizeof addr);
         warn_limited(h, W_BUSY, "busy: refused a %lld-byte body from %s with 503, %lld bytes"
                      " of bodies in progress (daemon.max_body_memory)", n, addr,
@@ -834,8 +845,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (p->busy) {
         client_addr(conn, addr, sizeof addr);
-        warn_limited(h, W_BUSY, "busy: refused a chunked body from %s with 503"
-                     " (daemon.max_body_memory)", addr);
+        warn_limited(h, W_BUSY, "busy: refused a body from %s with 503, read and dropped"
+                     " (daemon.max_body_memory %lld bytes in progress)", addr,
+                     (long long)h->max_body_memory);
         return respond_busy(conn);
     }
     route = p->route;
