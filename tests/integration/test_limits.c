@@ -319,6 +319,61 @@ START_TEST(test_oversized_body_refused_before_reading)
 }
 END_TEST
 
+/* Over max_body_memory: a client that sends Expect: 100-continue is
+ * answered 503 at once and sends nothing; one that sends its body gets the
+ * 503 after it (read and dropped), not a reset in the middle of it. */
+START_TEST(test_busy_with_and_without_expect)
+{
+    struct h_daemon d;
+    char req[512], buf[4096], *body;
+    struct h_resp r;
+    ssize_t n;
+    int hold, fd;
+
+    up(&d, "max_body_memory = \"64k\";", "64k");
+    /* A body of 60k being received holds the budget. */
+    hold = connect_from(&d, 1);
+    snprintf(req, sizeof req, "POST /api/v1/alerts HTTP/1.1\r\nHost: localhost:%d\r\n"
+             "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n[", d.port);
+    send_all(hold, req, strlen(req));
+    h_sleep_ms(300);
+
+    fd = connect_from(&d, 2);
+    snprintf(req, sizeof req, "POST /api/v1/alerts HTTP/1.1\r\nHost: localhost:%d\r\n"
+             "Content-Type: application/json\r\nContent-Length: 30000\r\n"
+             "Expect: 100-continue\r\n\r\n", d.port);
+    send_all(fd, req, strlen(req));
+    n = read_answer(fd, buf, sizeof buf, 3000);
+    h_assert(&d, n > 0 && strncmp(buf, "HTTP/1.1 503", 12) == 0, "with Expect: %.200s", buf);
+    h_assert(&d, !strstr(buf, " 100 "), "100 Continue was sent: %.200s", buf);
+    h_assert(&d, strcasestr(buf, "Retry-After:") != NULL, "no Retry-After: %.200s", buf);
+    close(fd);
+
+    fd = connect_from(&d, 3);
+    snprintf(req, sizeof req, "POST /api/v1/alerts HTTP/1.1\r\nHost: localhost:%d\r\n"
+             "Content-Type: application/json\r\nContent-Length: 30000\r\n\r\n", d.port);
+    send_all(fd, req, strlen(req));
+    body = malloc(30000);
+    ck_assert_ptr_nonnull(body);
+    memset(body, ' ', 30000);
+    send_all(fd, body, 30000);
+    free(body);
+    n = read_answer(fd, buf, sizeof buf, 5000);
+    h_assert(&d, n > 0 && strncmp(buf, "HTTP/1.1 503", 12) == 0, "without Expect: %.200s", buf);
+    h_assert(&d, strcasestr(buf, "Retry-After:") != NULL, "no Retry-After: %.200s", buf);
+    close(fd);
+
+    /* The budget is back once the holder goes. */
+    close(hold);
+    h_sleep_ms(300);
+    h_req(&d, "POST", "/api/v1/alerts",
+          "{\"dedup_key\":\"after\",\"status\":\"firing\",\"summary\":\"after\"}", &r);
+    h_assert(&d, r.status == 202, "after the holder left: HTTP %ld %s", r.status, r.body);
+    h_resp_free(&r);
+    ck_assert_int_eq(h_stop(&d, 20000), 0);
+}
+END_TEST
+
 static char *alerts_body(int n, size_t label_size, int big_index, size_t big_size)
 {
     json_t *arr = json_array();
@@ -615,6 +670,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_per_address_limit);
     tcase_add_test(tc, test_request_deadline_closes_slow_clients);
     tcase_add_test(tc, test_oversized_body_refused_before_reading);
+    tcase_add_test(tc, test_busy_with_and_without_expect);
     tcase_add_test(tc, test_alert_count_and_size_limits);
     tcase_add_test(tc, test_memory_stays_bounded_under_large_bodies);
     tcase_add_test(tc, test_list_pages_with_before_id);
