@@ -138,20 +138,37 @@ static void merge_annotations(struct tc_intake_alert *ia, json_t *added)
     if ((text = json_dumps(obj, JSON_COMPACT))) {
         free(ia->json);
         ia->json = text;
+        ia->annotated = 1; /* the text now says more than ia->a */
     }
     json_decref(obj);
 }
 
-/* Tell the listening policies what happened to incident id. */
-static int tell(struct tc_applier *ap, struct tc_rows *rows, int64_t id,
-                enum tocsin_event_kind kind, const char *actor, const char *note, int64_t now)
+/* The alert ia as the incident now stores it, parsed: ia->a, unless
+ * policies' annotations were merged into the text only. */
+static const struct tocsin_alert *stored_alert(const struct tc_intake_alert *ia)
 {
-    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 1 };
+    return ia->annotated ? NULL : &ia->a;
+}
+
+/* Tell the listening policies what happened to incident id; stored: the
+ * alert just stored as its latest, or NULL (the view reads it back). */
+static int tell_stored(struct tc_applier *ap, struct tc_rows *rows, int64_t id,
+                       enum tocsin_event_kind kind, const char *actor, const char *note,
+                       const struct tocsin_alert *stored, int64_t now)
+{
+    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 1, stored };
     struct tocsin_event ev = { .kind = kind, .actor = actor, .note = note };
 
     if (!ap->listening)
         return 0;
     return tc_policy_event(&ctx, ap->policies, ap->n_policies, NULL, id, &ev);
+}
+
+/* The same for an event whose alert the incident did not just take. */
+static int tell(struct tc_applier *ap, struct tc_rows *rows, int64_t id,
+                enum tocsin_event_kind kind, const char *actor, const char *note, int64_t now)
+{
+    return tell_stored(ap, rows, id, kind, actor, note, NULL, now);
 }
 
 /* Trigger rows for the sinks the routes give alert a (repeat: marked so). */
@@ -212,7 +229,8 @@ static int open_incident(struct tc_applier *ap, struct tc_rows *rows, struct tc_
         rc = notify_routed(ap, rows, id, a, fresh, 0, now);
         tc_fresh_unref(fresh);
     }
-    return rc ? rc : tell(ap, rows, id, TOCSIN_EV_OPENED, NULL, NULL, now);
+    return rc ? rc
+              : tell_stored(ap, rows, id, TOCSIN_EV_OPENED, NULL, NULL, stored_alert(ia), now);
 }
 
 /* A policy asked to reopen resolved incident j->reopen for this firing:
@@ -236,7 +254,7 @@ static int reopen_incident(struct tc_applier *ap, struct tc_rows *rows,
     else if (rc == 0) /* the same incident again: sinks see a repeat of its trigger */
         rc = notify_routed(ap, rows, id, a, NULL, 1, now);
     if (rc == 0)
-        rc = tell(ap, rows, id, TOCSIN_EV_REOPENED, NULL, NULL, now);
+        rc = tell_stored(ap, rows, id, TOCSIN_EV_REOPENED, NULL, NULL, stored_alert(ia), now);
     return rc < 0 ? -1 : 1;
 }
 
@@ -294,7 +312,7 @@ static int rekey(struct tc_intake_alert *ia, const char *key)
 static void judge(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake_alert *ia,
                   struct tc_judgement *j, int64_t now)
 {
-    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 0 };
+    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 0, NULL };
 
     tc_policy_judge(&ctx, ap->policies, ap->n_policies, &ia->a, j);
     if (j->dedup_key[0] && ia->fingerprint[0] && strcmp(j->dedup_key, ia->a.dedup_key) != 0 &&
@@ -319,8 +337,10 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
     if (ap->n_policies)
         judge(ap, rows, ia, &j, now);
     found = tc_incident_find_open(ap->inc, ia->a.dedup_key, &id, &state, &started_at);
-    if (found < 0)
-        goto out_fail;
+    if (found < 0) {
+        rc = -1;
+        goto out;
+    }
     if (found == 0 && (absorbed = absorb_latched(ap, ia, now)) != 0) {
         rc = absorbed < 0 ? -1 : 0;
         goto out;
@@ -350,7 +370,8 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
         if (rc == 0 && j.reason) /* muted from now on: a window began */
             rc = tc_incident_mute(ap->inc, id, j.reason, j.suppressed_by);
         if (rc == 0)
-            rc = tell(ap, rows, id, TOCSIN_EV_REPEATED, NULL, NULL, now);
+            rc = tell_stored(ap, rows, id, TOCSIN_EV_REPEATED, NULL, NULL, stored_alert(ia),
+                             now);
         note_expiry(ap, ia->a.expires_at);
         tc_metric_add(TC_M_REPEATS, 1);
         break;
@@ -365,7 +386,8 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
         if (rc == 0)
             rc = notify_followers(ap, rows, id, TOCSIN_ACT_RESOLVE, now, ia->a.source, NULL);
         if (rc == 0)
-            rc = tell(ap, rows, id, TOCSIN_EV_RESOLVED, "alert", NULL, now);
+            rc = tell_stored(ap, rows, id, TOCSIN_EV_RESOLVED, "alert", NULL, stored_alert(ia),
+                             now);
         tc_metric_add(TC_M_INCIDENTS_RESOLVED, 1);
         break;
     default:
@@ -375,9 +397,6 @@ int tc_apply_alert(struct tc_applier *ap, struct tc_rows *rows, struct tc_intake
 out:
     tc_judgement_free(&j);
     return rc;
-out_fail:
-    tc_judgement_free(&j);
-    return -1;
 }
 
 int tc_apply_act(struct tc_applier *ap, struct tc_rows *rows, int64_t id, enum tc_event ev,
@@ -499,7 +518,7 @@ int tc_apply_expiry(struct tc_applier *ap, struct tc_rows *rows, int64_t id, int
 int tc_apply_timer(struct tc_applier *ap, struct tc_rows *rows, const char *instance,
                    int64_t incident, const char *name, int64_t due, int64_t now)
 {
-    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 1 };
+    struct tc_policy_ctx ctx = { ap, rows, ap->inc, now, NULL, 1, NULL };
     struct tocsin_event ev = { .kind = TOCSIN_EV_TIMER, .timer = name,
                                .timer_incident = incident, .due = due };
     size_t i;
@@ -531,7 +550,7 @@ int tc_apply_notify(struct tc_applier *ap, struct tc_rows *rows, const char *pol
                     unsigned flags, int64_t now)
 {
     struct tc_incident_view v;
-    int found = tc_incident_view(ap->inc, id, NULL, &v), rc = 0, repeat = !!(flags & TOCSIN_NOTIFY_REPEAT);
+    int found = tc_incident_view(ap->inc, id, NULL, NULL, &v), rc = 0, repeat = !!(flags & TOCSIN_NOTIFY_REPEAT);
     char d[200];
     size_t i;
 

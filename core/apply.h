@@ -21,6 +21,7 @@ struct tc_intake_alert {
     struct tocsin_alert a;
     char fingerprint[17];   /* the derived dedup key, "" when the input gave one */
     char *key;              /* a policy's dedup key for it (malloc()ed), or NULL */
+    int annotated;          /* policies' annotations are in json, not in a */
     char *json;  /* native JSON text, what the store keeps (and the sinks get) */
 };
 

@@ -357,7 +357,7 @@ static int host_incident_find(const struct tocsin_host *host, int64_t id, const 
 
     if (!ctx || !fn || id < 0 || (id == 0 && (!dedup_key || !*dedup_key)))
         return TOCSIN_EINVAL;
-    found = tc_incident_view(ctx->inc, id, dedup_key, &v);
+    found = tc_incident_view(ctx->inc, id, dedup_key, NULL, &v);
     if (found < 0)
         return TOCSIN_EIO;
     if (found) {

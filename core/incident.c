@@ -502,7 +502,7 @@ static int view_step(struct tc_incidents *x, int which, int64_t id, const char *
 }
 
 int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
-                     struct tc_incident_view *v)
+                     const struct tocsin_alert *latest, struct tc_incident_view *v)
 {
     struct tocsin_incident *inc = &v->inc;
     sqlite3_stmt *st;
@@ -525,7 +525,8 @@ int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
     inc->id = sqlite3_column_int64(st, 0);
     v->dedup_key = col_dup(st, 1);
     v->state = col_dup(st, 2);
-    v->json = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+    if (!latest) /* else the caller has the very alert it stored, parsed */
+        v->json = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
     inc->opened_at = sqlite3_column_int64(st, 4);
     inc->last_seen = sqlite3_column_int64(st, 5);
     inc->acknowledged_at = sqlite3_column_int64(st, 6);
@@ -538,14 +539,14 @@ int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
     inc->previous_id = sqlite3_column_int64(st, 13);
     inc->notified = sqlite3_column_int(st, 14);
     sqlite3_reset(st);
-    if (!v->json || tc_alert_from_json(v->json, &v->alert, err, sizeof err) < 0) {
+    if (!latest && (!v->json || tc_alert_from_json(v->json, &v->alert, err, sizeof err) < 0)) {
         tc_error("store: incident %lld: its alert cannot be read", (long long)inc->id);
         tc_incident_view_free(v);
         return -1;
     }
     inc->dedup_key = v->dedup_key;
     inc->state = v->state;
-    inc->alert = &v->alert.a;
+    inc->alert = latest ? latest : &v->alert.a;
     inc->acknowledged_by = v->acknowledged_by;
     inc->resolved_by = v->resolved_by;
     inc->suppressed = v->suppressed;

@@ -111,9 +111,11 @@ struct tc_incident_view {
     char *dedup_key, *state, *acknowledged_by, *resolved_by, *suppressed, *suppressed_by;
 };
 /* Incident id, or with id 0 the latest of dedup_key: 1 and *v filled
- * (tc_incident_view_free it), 0 none, -1 error. */
+ * (tc_incident_view_free it), 0 none, -1 error. latest: the incident's
+ * latest alert when the caller holds it parsed (it just stored it), which
+ * the view then points to instead of parsing the stored text; or NULL. */
 int tc_incident_view(struct tc_incidents *x, int64_t id, const char *dedup_key,
-                     struct tc_incident_view *v);
+                     const struct tocsin_alert *latest, struct tc_incident_view *v);
 void tc_incident_view_free(struct tc_incident_view *v);
 
 #endif

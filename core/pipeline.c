@@ -570,6 +570,27 @@ static void release_alerts(struct tc_intake_alert *v, size_t n)
     free(v);
 }
 
+/* n alerts from source made ready for the writer: *out (release_alerts
+ * it), or a TOCSIN_* refusal with err set and nothing kept. */
+static int prepare_all(const char *source, const struct tocsin_alert *alerts, size_t n,
+                       int64_t now, struct tc_intake_alert **out, char *err, size_t errlen)
+{
+    struct tc_intake_alert *v = calloc(n, sizeof *v);
+    size_t i;
+
+    if (!v)
+        return TOCSIN_ENOMEM;
+    for (i = 0; i < n; i++) {
+        if (prepare(source, &alerts[i], &v[i], i, now, err, errlen) < 0) {
+            release_alerts(v, n);
+            tc_metric_add(TC_M_ALERTS_REJECTED, (int64_t)n);
+            return TOCSIN_EINVAL;
+        }
+    }
+    *out = v;
+    return TOCSIN_OK;
+}
+
 /* Room in the queue for n alerts, reserved before they are prepared (so
  * a refusal costs no copies). TOCSIN_OK, or the refusal with err set. */
 static int admit(struct tc_pipeline *p, size_t n, char *err, size_t errlen)
@@ -618,15 +639,8 @@ static int intake_inline(struct tc_policy_ctx *ctx, const char *source,
                               "from an alert emitted there");
         return TOCSIN_EINVAL;
     }
-    if (!(v = calloc(n, sizeof *v)))
-        return TOCSIN_ENOMEM;
-    for (i = 0; i < n; i++) {
-        if (prepare(source, &alerts[i], &v[i], i, ctx->now, err, errlen) < 0) {
-            release_alerts(v, n);
-            tc_metric_add(TC_M_ALERTS_REJECTED, (int64_t)n);
-            return TOCSIN_EINVAL;
-        }
-    }
+    if ((rc = prepare_all(source, alerts, n, ctx->now, &v, err, errlen)) != TOCSIN_OK)
+        return rc;
     depth++;
     for (i = 0; i < n && rc == 0; i++)
         rc = tc_apply_alert(ctx->ap, ctx->rows, &v[i], ctx->now);
@@ -646,7 +660,6 @@ int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
     struct job j = { .kind = JOB_INTAKE, .source = source, .n = n };
     struct tc_policy_ctx *ctx = tc_policy_current();
     int64_t now = tc_now_ms();
-    size_t i;
     int rc;
 
     if (n == 0)
@@ -655,18 +668,9 @@ int tc_pipeline_intake(struct tc_pipeline *p, const char *source,
         return intake_inline(ctx, source, alerts, n, err, errlen);
     if ((rc = admit(p, n, err, errlen)) != TOCSIN_OK)
         return rc;
-    j.alerts = calloc(n, sizeof *j.alerts);
-    if (!j.alerts) {
+    if ((rc = prepare_all(source, alerts, n, now, &j.alerts, err, errlen)) != TOCSIN_OK) {
         unadmit(p, n);
-        return TOCSIN_ENOMEM;
-    }
-    for (i = 0; i < n; i++) {
-        if (prepare(source, &alerts[i], &j.alerts[i], i, now, err, errlen) < 0) {
-            release_alerts(j.alerts, n);
-            unadmit(p, n);
-            tc_metric_add(TC_M_ALERTS_REJECTED, (int64_t)n);
-            return TOCSIN_EINVAL;
-        }
+        return rc;
     }
     pthread_mutex_lock(&p->lock);
     if (p->intake_closed) { /* closed while we prepared */

@@ -141,7 +141,7 @@ int tc_policy_event(struct tc_policy_ctx *ctx, const struct tc_policy_ref *polic
 
     if (!only && !tc_policy_listening(policies, n))
         return 0;
-    if (id > 0 && (found = tc_incident_view(ctx->inc, id, NULL, &view)) < 0)
+    if (id > 0 && (found = tc_incident_view(ctx->inc, id, NULL, ctx->latest, &view)) < 0)
         return -1;
     ev->incident = found ? &view.inc : NULL;
     ev->at = ctx->now;

@@ -31,6 +31,9 @@ struct tc_policy_ctx {
     int64_t now;
     const struct tc_policy_ref *pol; /* the one being called */
     int in_event;            /* on_event (notify allowed), not evaluate */
+    /* Events: the incident's latest alert when the caller holds it parsed
+     * (the alert it just stored), so it is not parsed back; or NULL. */
+    const struct tocsin_alert *latest;
 };
 
 /* The context of the policy this thread is running, or NULL. */
